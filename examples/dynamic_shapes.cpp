@@ -1,0 +1,58 @@
+// Loads one .tsr model once and runs it at several input sizes from the same Session:
+// the memory is planned at the upper bound, so no size needs a reload or a new allocation.
+//   tessera_dynamic_shapes MODEL.tsr 1024x1024 512x512 288x288
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "tessera/session.h"
+
+using namespace tessera;
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s MODEL.tsr HxW [HxW ...]\n", argv[0]);
+    return 2;
+  }
+  Result<std::shared_ptr<const Model>> model = Model::load(argv[1]);
+  if (!model.ok()) {
+    std::fprintf(stderr, "error: %s\n", model.status().message().c_str());
+    return 1;
+  }
+  const ModelInfo& info = (*model)->info();
+  Result<std::unique_ptr<Session>> session = Session::create(*model);
+  if (!session.ok()) {
+    std::fprintf(stderr, "error: %s\n", session.status().message().c_str());
+    return 1;
+  }
+  fmt::print("model file {:.1f} KiB, arena {:.1f} MiB planned once at the upper bound\n", info.file_bytes / 1024.0,
+             info.arena_bytes / 1048576.0);
+  std::mt19937 rng(0);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (int i = 2; i < argc; ++i) {
+    int64_t h = 0, w = 0;
+    if (std::sscanf(argv[i], "%ldx%ld", &h, &w) != 2) {
+      std::fprintf(stderr, "error: size '%s' is not HxW\n", argv[i]);
+      return 2;
+    }
+    // The first input's shape with the spatial axes replaced: [N, C, H, W].
+    Shape shape;
+    for (const std::string& axis : info.inputs[0].axes) shape.push_back(std::isdigit(axis[0]) ? std::stoll(axis) : 0);
+    shape[2] = h;
+    shape[3] = w;
+    Tensor input(shape);
+    for (int64_t k = 0; k < input.element_count(); ++k) input.data()[k] = uniform(rng);
+    ConstTensorView view = input.view();
+    auto start = std::chrono::steady_clock::now();
+    Result<std::span<const TensorView>> out = (*session)->run({&view, 1});
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!out.ok()) {
+      std::fprintf(stderr, "error: %s\n", out.status().message().c_str());
+      return 1;
+    }
+    fmt::print("{:>5}x{:<5} -> {}  {:8.1f} ms\n", h, w, (*out)[0].shape.to_string(), ms);
+  }
+  return 0;
+}

@@ -1,0 +1,35 @@
+// A Session runs a Model. It owns the arena (allocated once, sized for the dims' upper bounds)
+// and is used by one thread at a time; make one Session per thread.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "tessera/model.h"
+#include "tessera/tensor.h"
+
+namespace tessera {
+
+struct SessionState;
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model);
+  ~Session();
+
+  // Runs the model on inputs in the model's layout (NCHW for ONNX sources) whose dims lie in the
+  // model's ranges. The returned outputs point into the session's arena and stay valid until the next
+  // run(). A shape seen before costs no heap allocation.
+  Result<std::span<const TensorView>> run(std::span<const ConstTensorView> inputs);
+
+  const Model& model() const { return *model_; }
+  int64_t arena_bytes() const;
+
+ private:
+  Session(std::shared_ptr<const Model> model, std::unique_ptr<SessionState> state);
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<SessionState> state_;
+};
+
+}  // namespace tessera

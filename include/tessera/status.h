@@ -1,0 +1,89 @@
+// Status and Result<T>: every fallible call in tessera returns one of these.
+// Errors carry a code (for programs) and a message that names the thing and the fix (for people).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace tessera {
+
+enum class Error {
+  Ok = 0,
+  InvalidArgument,     // a caller-supplied value is wrong (CLI flag, API argument)
+  InputCountMismatch,  // run() got a different number of inputs than the model takes
+  RankMismatch,        // an input has the wrong number of axes
+  StaticDimMismatch,   // a fixed axis differs from the model's
+  DimOutOfRange,       // a dynamic axis is outside [min, max]
+  DimNotMultiple,      // a dynamic axis is not a multiple of its multiple_of
+  DTypeMismatch,       // an input has the wrong element type
+  InvalidModel,        // a model file or source model is malformed
+  Unsupported,         // a valid source model uses something tessera does not support
+  IoError,             // a file could not be read or written
+  Internal,            // a broken invariant inside tessera (a bug)
+};
+
+const char* error_name(Error code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(Error code, std::string message) : code_(code), message_(std::move(message)) {}
+  static Status ok_status() { return {}; }
+
+  bool ok() const { return code_ == Error::Ok; }
+  Error code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  Error code_ = Error::Ok;
+  std::string message_;
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  T& operator*() & { return *value_; }
+
+ private:
+  Status status_;
+  std::optional<T> value_;
+};
+
+}  // namespace tessera
+
+// Return a Status built from a format string when `cond` is false (for untrusted input).
+#define TESSERA_CHECK(cond, code, ...)                                            \
+  do {                                                                            \
+    if (!(cond)) return ::tessera::Status((code), ::fmt::format(__VA_ARGS__));    \
+  } while (0)
+
+// Propagate a failed Status.
+#define TESSERA_RETURN_IF_ERROR(expr)        \
+  do {                                       \
+    ::tessera::Status status_ = (expr);      \
+    if (!status_.ok()) return status_;       \
+  } while (0)
+
+#define TESSERA_CONCAT_INNER(a, b) a##b
+#define TESSERA_CONCAT(a, b) TESSERA_CONCAT_INNER(a, b)
+
+// `TESSERA_ASSIGN_OR_RETURN(auto x, make_x());` unwraps a Result or propagates its Status.
+#define TESSERA_ASSIGN_OR_RETURN(lhs, expr) \
+  TESSERA_ASSIGN_OR_RETURN_IMPL(TESSERA_CONCAT(result_, __LINE__), lhs, expr)
+#define TESSERA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                  \
+  if (!tmp.ok()) return tmp.status();                 \
+  lhs = std::move(tmp).value()

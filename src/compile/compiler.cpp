@@ -1,0 +1,44 @@
+#include "compile/compiler.h"
+
+#include "compile/dims.h"
+#include "compile/passes.h"
+#include "format/writer.h"
+#include "import/onnx_import.h"
+#include "ir/shape_inference.h"
+
+namespace tessera {
+
+Result<ir::Graph> import_model(const std::string& path) {
+  auto ends_with = [&](const std::string& ext) {
+    return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  if (ends_with(".onnx")) return import_onnx(path);
+  return Status(Error::InvalidArgument,
+                fmt::format("'{}': unknown source model format; tessera compiles ONNX models (.onnx)", path));
+}
+
+Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options) {
+  TESSERA_CHECK(options.pixel_min < options.pixel_max, Error::InvalidArgument,
+                "bad --pixel-range {}:{}: MIN must be below MAX", options.pixel_min, options.pixel_max);
+  TESSERA_RETURN_IF_ERROR(bind_dims(graph, options.dims));
+  fold_channel_affine_into_conv(graph);
+  remove_unused_values(graph);
+  TESSERA_RETURN_IF_ERROR(check_dims(graph));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at(graph, graph.upper_dim_values()));
+  CompiledModel out;
+  TESSERA_ASSIGN_OR_RETURN(out.plan, plan_memory(graph, upper_shapes));
+  out.graph = std::move(graph);
+  out.pixel_min = options.pixel_min;
+  out.pixel_max = options.pixel_max;
+  return out;
+}
+
+Result<CompiledModel> compile_file(const std::string& source, const std::string& output, const CompileOptions& options) {
+  TESSERA_ASSIGN_OR_RETURN(ir::Graph graph, import_model(source));
+  TESSERA_ASSIGN_OR_RETURN(CompiledModel model, compile(std::move(graph), options));
+  model.source = source.substr(source.rfind('/') == std::string::npos ? 0 : source.rfind('/') + 1);
+  TESSERA_RETURN_IF_ERROR(write_tsr(model, output));
+  return model;
+}
+
+}  // namespace tessera

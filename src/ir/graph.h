@@ -1,0 +1,85 @@
+// The in-memory graph shared by the importers, the compiler, the file format and the runtime.
+// Activations are float32 tensors in the source model's layout (NCHW for ONNX).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "ir/attrs.h"
+#include "tessera/tensor.h"
+
+namespace tessera::ir {
+
+enum class Op {
+#define TESSERA_OP(name, onnx_name) name,
+#include "ir/ops.inc"
+#undef TESSERA_OP
+};
+
+inline constexpr int kOpCount = 0
+#define TESSERA_OP(name, onnx_name) +1
+#include "ir/ops.inc"
+#undef TESSERA_OP
+    ;
+
+const char* op_name(Op op);
+// Looks an op up by its name; false when there is no such op.
+bool op_from_name(const std::string& name, Op* op);
+// "Add, AveragePool, ..." for error messages.
+std::string supported_op_names();
+
+// A dynamic input axis: its symbolic name (ONNX dim_param) and the range it may take.
+struct DynamicDim {
+  std::string name;
+  int64_t min = 1;
+  int64_t max = 1;
+  int64_t multiple_of = 1;
+
+  bool accepts(int64_t v) const { return v >= min && v <= max && v % multiple_of == 0; }
+  // The largest accepted value (max rounded down to the multiple).
+  int64_t upper() const { return max / multiple_of * multiple_of; }
+};
+
+// One axis of a graph input: either fixed, or one of the graph's dynamic dims.
+struct InputDim {
+  int64_t fixed = 0;
+  int dynamic = -1;  // index into Graph::dims, or -1 when fixed
+};
+
+enum class ValueKind { Input, Constant, Activation };
+
+struct Value {
+  std::string name;
+  ValueKind kind = ValueKind::Activation;
+  std::vector<InputDim> input_dims;  // Input only
+  Shape constant_shape;              // Constant only
+  const float* constant_data = nullptr;  // Constant only; owned by the Graph or a mapped file
+};
+
+struct Node {
+  Op op = Op::Relu;
+  std::string name;
+  std::vector<int> inputs;  // value indices; constants included (weights, bias, slopes)
+  int output = -1;
+  Attrs attrs;
+};
+
+struct Graph {
+  std::vector<Value> values;
+  std::vector<Node> nodes;  // in execution order
+  std::vector<int> inputs;
+  std::vector<int> outputs;
+  std::vector<DynamicDim> dims;
+  // Storage for constants made by importers and passes (stable addresses).
+  std::deque<std::vector<float>> constant_storage;
+
+  int add_value(Value v);
+  // Adds a constant that the graph owns.
+  int add_constant(std::string name, const Shape& shape, std::vector<float> data);
+  // The dim values of every input at which the graph is the largest (each dim at its upper()).
+  std::vector<int64_t> upper_dim_values() const;
+};
+
+}  // namespace tessera::ir

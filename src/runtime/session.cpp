@@ -1,0 +1,152 @@
+#include "tessera/session.h"
+
+#include <cstdlib>
+
+#include "backends/reference/kernels.h"
+#include "ir/shape_inference.h"
+#include "runtime/model_data.h"
+
+namespace tessera {
+
+struct SessionState {
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> arena;
+  int64_t arena_bytes = 0;
+  std::vector<Shape> shapes;        // per value, for the current input shapes
+  std::vector<Shape> input_shapes;  // the shapes `shapes` were computed for
+  bool shapes_valid = false;
+  std::vector<const float*> data;   // per value: where its elements are
+  std::vector<ConstTensorView> node_inputs;  // scratch, sized for the widest node
+  std::vector<TensorView> outputs;
+};
+
+namespace {
+
+std::string axes_text(const ir::Graph& g, const ir::Value& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.input_dims.size(); ++i) {
+    if (i > 0) out += ", ";
+    const ir::InputDim& d = v.input_dims[i];
+    out += d.dynamic >= 0 ? g.dims[d.dynamic].name : std::to_string(d.fixed);
+  }
+  return out + "]";
+}
+
+std::string range_text(const ir::DynamicDim& d) {
+  return d.multiple_of > 1 ? fmt::format("{} in {}..{}, multiples of {}", d.name, d.min, d.max, d.multiple_of)
+                           : fmt::format("{} in {}..{}", d.name, d.min, d.max);
+}
+
+// Checks every axis of every input against the model's dims; fills `dim_values`.
+Status check_inputs(const ir::Graph& g, std::span<const ConstTensorView> inputs, std::span<int64_t> dim_values) {
+  if (inputs.size() != g.inputs.size()) {
+    std::string names;
+    for (int v : g.inputs) names += (names.empty() ? "'" : ", '") + g.values[v].name + "'";
+    return Status(Error::InputCountMismatch, fmt::format("the model takes {} input(s) ({}), got {}", g.inputs.size(),
+                                                         names, inputs.size()));
+  }
+  std::fill(dim_values.begin(), dim_values.end(), -1);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const ir::Value& v = g.values[g.inputs[i]];
+    const Shape& s = inputs[i].shape;
+    TESSERA_CHECK(inputs[i].data != nullptr, Error::InvalidArgument, "input '{}' has no data", v.name);
+    TESSERA_CHECK(s.rank() == static_cast<int>(v.input_dims.size()), Error::RankMismatch,
+                  "input '{}' has rank {} (shape {}); the model takes rank {} {}", v.name, s.rank(), s.to_string(),
+                  v.input_dims.size(), axes_text(g, v));
+    for (int axis = 0; axis < s.rank(); ++axis) {
+      const ir::InputDim& d = v.input_dims[axis];
+      if (d.dynamic < 0) {
+        TESSERA_CHECK(s[axis] == d.fixed, Error::StaticDimMismatch,
+                      "input '{}' axis {} is {}; the model takes {} there {}", v.name, axis, s[axis], d.fixed,
+                      axes_text(g, v));
+        continue;
+      }
+      const ir::DynamicDim& dim = g.dims[d.dynamic];
+      TESSERA_CHECK(s[axis] >= dim.min && s[axis] <= dim.max, Error::DimOutOfRange,
+                    "input '{}' axis {} ({}) is {}; the model takes {}", v.name, axis, dim.name, s[axis], range_text(dim));
+      TESSERA_CHECK(s[axis] % dim.multiple_of == 0, Error::DimNotMultiple,
+                    "input '{}' axis {} ({}) is {}, not a multiple of {}; the model takes {}", v.name, axis, dim.name,
+                    s[axis], dim.multiple_of, range_text(dim));
+      int64_t& bound = dim_values[d.dynamic];
+      TESSERA_CHECK(bound < 0 || bound == s[axis], Error::StaticDimMismatch,
+                    "input '{}' axis {} sets {}={}, but another axis set it to {}", v.name, axis, dim.name, s[axis], bound);
+      bound = s[axis];
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model) {
+  TESSERA_CHECK(model != nullptr, Error::InvalidArgument, "Session::create needs a loaded model");
+  const ModelData& d = model->data();
+  auto state = std::make_unique<SessionState>();
+  state->arena_bytes = d.plan.arena_bytes;
+  // 64 spare bytes: optimized kernels may read a vector past the end of the last tensor.
+  void* arena = std::aligned_alloc(kArenaAlignment, static_cast<size_t>(d.plan.arena_bytes + kArenaAlignment));
+  TESSERA_CHECK(arena != nullptr, Error::Internal, "cannot allocate the {}-byte arena", d.plan.arena_bytes);
+  state->arena.reset(static_cast<uint8_t*>(arena));
+  const ir::Graph& g = d.graph;
+  state->shapes.resize(g.values.size());
+  state->data.resize(g.values.size(), nullptr);
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    if (g.values[v].kind == ir::ValueKind::Constant) {
+      state->shapes[v] = g.values[v].constant_shape;
+      state->data[v] = g.values[v].constant_data;
+    } else if (d.plan.offsets[v] >= 0) {
+      state->data[v] = reinterpret_cast<const float*>(state->arena.get() + d.plan.offsets[v]);
+    }
+  }
+  size_t widest = 1;
+  for (const ir::Node& n : g.nodes) widest = std::max(widest, n.inputs.size());
+  state->node_inputs.resize(widest);
+  state->input_shapes.resize(g.inputs.size());
+  state->outputs.resize(g.outputs.size());
+  return std::unique_ptr<Session>(new Session(std::move(model), std::move(state)));
+}
+
+Session::Session(std::shared_ptr<const Model> model, std::unique_ptr<SessionState> state)
+    : model_(std::move(model)), state_(std::move(state)) {}
+Session::~Session() = default;
+
+int64_t Session::arena_bytes() const { return state_->arena_bytes; }
+
+Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView> inputs) {
+  const ModelData& d = model_->data();
+  const ir::Graph& g = d.graph;
+  SessionState& st = *state_;
+  std::array<int64_t, 16> dim_values_storage{};
+  TESSERA_CHECK(g.dims.size() <= dim_values_storage.size(), Error::Unsupported, "too many dynamic dims");
+  std::span<int64_t> dim_values(dim_values_storage.data(), g.dims.size());
+  TESSERA_RETURN_IF_ERROR(check_inputs(g, inputs, dim_values));
+
+  bool same = st.shapes_valid;
+  for (size_t i = 0; i < inputs.size(); ++i) same = same && inputs[i].shape == st.input_shapes[i];
+  if (!same) {
+    st.shapes_valid = false;
+    for (size_t i = 0; i < inputs.size(); ++i) st.input_shapes[i] = inputs[i].shape;
+    TESSERA_RETURN_IF_ERROR(ir::infer_shapes(g, st.input_shapes, st.shapes));
+    // The plan holds each activation at its upper-bound size; a larger one would overrun its neighbours.
+    for (const ir::Node& n : g.nodes)
+      TESSERA_CHECK(st.shapes[n.output].element_count() <= d.upper_shapes[n.output].element_count(), Error::Internal,
+                    "value '{}' outgrows its planned size at shape {}", g.values[n.output].name,
+                    st.shapes[n.output].to_string());
+    st.shapes_valid = true;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) st.data[g.inputs[i]] = inputs[i].data;
+
+  for (const ir::Node& n : g.nodes) {
+    size_t count = n.inputs.size();
+    for (size_t k = 0; k < count; ++k) st.node_inputs[k] = ConstTensorView(st.data[n.inputs[k]], st.shapes[n.inputs[k]]);
+    TensorView out{const_cast<float*>(st.data[n.output]), st.shapes[n.output]};
+    TESSERA_RETURN_IF_ERROR(reference::run_node(n, std::span<const ConstTensorView>(st.node_inputs.data(), count), out));
+  }
+  for (size_t i = 0; i < g.outputs.size(); ++i)
+    st.outputs[i] = TensorView{const_cast<float*>(st.data[g.outputs[i]]), st.shapes[g.outputs[i]]};
+  return std::span<const TensorView>(st.outputs);
+}
+
+}  // namespace tessera

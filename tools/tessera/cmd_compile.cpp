@@ -1,0 +1,55 @@
+// tessera compile SRC -o OUT.tsr --dim NAME=MIN:MAX[:MULTIPLE] ... [--pixel-range MIN:MAX]
+#include <memory>
+
+#include "commands.h"
+#include "compile/compiler.h"
+#include "compile/dims.h"
+
+namespace tessera::cli {
+
+namespace {
+
+struct CompileArgs {
+  std::string source;
+  std::string output;
+  std::vector<std::string> dims;
+  std::string pixel_range = "0:1";
+};
+
+Result<std::pair<float, float>> parse_pixel_range(const std::string& text) {
+  size_t colon = text.find(':');
+  try {
+    if (colon != std::string::npos) return std::make_pair(std::stof(text.substr(0, colon)), std::stof(text.substr(colon + 1)));
+  } catch (const std::exception&) {
+  }
+  return Status(Error::InvalidArgument, fmt::format("bad --pixel-range '{}': expected MIN:MAX, e.g. 0:255", text));
+}
+
+Status run_compile(const CompileArgs& args) {
+  CompileOptions options;
+  for (const std::string& d : args.dims) {
+    TESSERA_ASSIGN_OR_RETURN(ir::DynamicDim dim, parse_dim(d));
+    options.dims.push_back(dim);
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto range, parse_pixel_range(args.pixel_range));
+  options.pixel_min = range.first;
+  options.pixel_max = range.second;
+  TESSERA_ASSIGN_OR_RETURN(CompiledModel model, compile_file(args.source, args.output, options));
+  fmt::print("compiled {} -> {}: {} nodes, arena {} (lower bound {})\n", args.source, args.output,
+             model.graph.nodes.size(), human_bytes(model.plan.arena_bytes), human_bytes(model.plan.lower_bound_bytes));
+  return {};
+}
+
+}  // namespace
+
+Command add_compile(CLI::App& app) {
+  auto args = std::make_shared<CompileArgs>();
+  CLI::App* sub = app.add_subcommand("compile", "compile an ONNX model into a .tsr file with dynamic dims");
+  sub->add_option("source", args->source, "the source model (.onnx)")->required();
+  sub->add_option("-o,--output", args->output, "the .tsr file to write")->required();
+  sub->add_option("--dim", args->dims, "NAME=MIN:MAX[:MULTIPLE] for each dynamic dim (ONNX dim_param)");
+  sub->add_option("--pixel-range", args->pixel_range, "the pixel values the model takes, MIN:MAX (default 0:1)");
+  return [args] { return run_compile(*args); };
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,100 @@
+// tessera info MODEL.tsr [--json]
+#include <fmt/ranges.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "tessera/model.h"
+
+namespace tessera::cli {
+
+namespace {
+
+struct InfoArgs {
+  std::string model;
+  bool json = false;
+};
+
+std::string dim_text(const DimInfo& d) {
+  std::string s = fmt::format("{} {}..{}", d.name, d.min, d.max);
+  return d.multiple_of > 1 ? s + fmt::format(" (multiples of {})", d.multiple_of) : s;
+}
+
+std::string tiling_text(const TilingInfo& t) {
+  if (!t.analysed) return "not analysed";
+  if (!t.tileable) return "not tileable: " + t.reason;
+  std::string s = "tileable;";
+  const char* names[] = {"height", "width"};
+  for (size_t i = 0; i < t.axes.size() && i < 2; ++i) {
+    const AxisTiling& a = t.axes[i];
+    s += fmt::format(" {}: halo {}+{}, alignment {}, scale {}/{} offset {}{}", names[i], a.halo_before, a.halo_after,
+                     a.alignment, a.scale_num, a.scale_den, a.offset, i == 0 ? ";" : "");
+  }
+  return s;
+}
+
+nlohmann::json to_json(const std::string& path, const ModelInfo& info) {
+  nlohmann::json j;
+  j["file"] = path;
+  j["file_bytes"] = info.file_bytes;
+  j["source"] = info.source;
+  j["layout"] = info.layout;
+  for (const DimInfo& d : info.dims)
+    j["dims"].push_back({{"name", d.name}, {"min", d.min}, {"max", d.max}, {"multiple_of", d.multiple_of}});
+  for (const TensorInfo& t : info.inputs) j["inputs"].push_back({{"name", t.name}, {"axes", t.axes}});
+  for (const TensorInfo& t : info.outputs) j["outputs"].push_back({{"name", t.name}, {"axes", t.axes}});
+  for (const OpCount& c : info.op_counts) j["ops"][c.op] = c.count;
+  j["arena_bytes"] = info.arena_bytes;
+  j["lower_bound_bytes"] = info.lower_bound_bytes;
+  j["weights_bytes"] = info.weights_bytes;
+  j["pixel_range"] = {info.pixel_min, info.pixel_max};
+  nlohmann::json t = {{"analysed", info.tiling.analysed}, {"tileable", info.tiling.tileable}};
+  if (!info.tiling.reason.empty()) t["reason"] = info.tiling.reason;
+  for (const AxisTiling& a : info.tiling.axes)
+    t["axes"].push_back({{"halo_before", a.halo_before}, {"halo_after", a.halo_after}, {"alignment", a.alignment},
+                         {"scale", {a.scale_num, a.scale_den}}, {"offset", a.offset}});
+  j["tiling"] = t;
+  return j;
+}
+
+Status run_info(const InfoArgs& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  const ModelInfo& info = model->info();
+  if (args.json) {
+    fmt::print("{}\n", to_json(args.model, info).dump(2));
+    return {};
+  }
+  std::vector<std::string> dims, ops;
+  for (const DimInfo& d : info.dims) dims.push_back(dim_text(d));
+  int nodes = 0;
+  for (const OpCount& c : info.op_counts) {
+    ops.push_back(fmt::format("{} x{}", c.op, c.count));
+    nodes += c.count;
+  }
+  fmt::print("model    {} ({}), compiled from {}, layout {}\n", args.model, human_bytes(info.file_bytes), info.source,
+             info.layout);
+  fmt::print("dims     {}\n", dims.empty() ? "none (static shapes)" : fmt::format("{}", fmt::join(dims, ", ")));
+  for (const TensorInfo& t : info.inputs) fmt::print("input    {} [{}]\n", t.name, fmt::join(t.axes, ", "));
+  for (const TensorInfo& t : info.outputs) fmt::print("output   {} ({})\n", t.name, fmt::join(t.axes, ", "));
+  fmt::print("ops      {} nodes: {}\n", nodes, fmt::join(ops, ", "));
+  double ratio = info.lower_bound_bytes > 0 ? 100.0 * info.arena_bytes / info.lower_bound_bytes : 100.0;
+  fmt::print("memory   arena {} planned at the upper bound; lower bound {} (arena = {:.1f}% of it)\n",
+             human_bytes(info.arena_bytes), human_bytes(info.lower_bound_bytes), ratio);
+  fmt::print("weights  {}\n", human_bytes(info.weights_bytes));
+  fmt::print("pixels   {}..{}\n", info.pixel_min, info.pixel_max);
+  fmt::print("tiling   {}\n", tiling_text(info.tiling));
+  return {};
+}
+
+}  // namespace
+
+Command add_info(CLI::App& app) {
+  auto args = std::make_shared<InfoArgs>();
+  CLI::App* sub = app.add_subcommand("info", "describe a compiled model: dims, ops, memory plan, tiling");
+  sub->add_option("model", args->model, "the .tsr file")->required();
+  sub->add_flag("--json", args->json, "print machine-readable JSON");
+  return [args] { return run_info(*args); };
+}
+
+}  // namespace tessera::cli
