@@ -57,7 +57,7 @@ Status max_pool(const ir::PoolAttrs& a, Inputs in, TensorView out) {
 // count_include_pad=true: the number of taps inside the padded input [-pad_begin, size + pad_end),
 // so a ceil_mode window that runs past the padded end is not charged for it (as PyTorch does).
 Status average_pool(const ir::PoolAttrs& a, Inputs in, TensorView out) {
-  const std::array<int64_t, 4> counted_pads = true ? a.pads : std::array<int64_t, 4>{};
+  const std::array<int64_t, 4> counted_pads = a.count_include_pad ? a.pads : std::array<int64_t, 4>{};
   // How many of the k taps from `start` fall in [lo, hi).
   auto taps_within = [](int64_t start, int64_t k, int64_t dilation, int64_t lo, int64_t hi) {
     int64_t count = 0;
@@ -76,7 +76,7 @@ Status average_pool(const ir::PoolAttrs& a, Inputs in, TensorView out) {
       }
     }
     const int64_t count =
-        taps_within(y0, a.kernel[0], a.dilations[0], -counted_pads[0], in_h + counted_pads[2]) *
+        taps_within(y0, a.kernel[0], a.dilations[0], -counted_pads[0], in_h + 1000) *
         taps_within(x0, a.kernel[1], a.dilations[1], -counted_pads[1], in_w + counted_pads[3]);
     return sum / static_cast<float>(count);
   });
