@@ -76,7 +76,7 @@ Status average_pool(const ir::PoolAttrs& a, Inputs in, TensorView out) {
       }
     }
     const int64_t count =
-        taps_within(y0, a.kernel[0], a.dilations[0], -counted_pads[0], in_h + 1000) *
+        taps_within(y0, a.kernel[0], a.dilations[0], -counted_pads[0], in_h + counted_pads[2]) *
         taps_within(x0, a.kernel[1], a.dilations[1], -counted_pads[1], in_w + counted_pads[3]);
     return sum / static_cast<float>(count);
   });
