@@ -1,8 +1,7 @@
 # tessera: the two commands a new machine needs are `make demo` and `make test`.
 BUILD ?= build
-PYTHON := /usr/bin/python3
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo bench clean
 
 all: build
 
@@ -19,6 +18,9 @@ test: build
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+bench: build
+	@bench/tiled_vs_full.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) out

@@ -1,7 +1,11 @@
 #include "test_support.h"
 
+#include <stdlib.h>
+
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "compile/dims.h"
 
@@ -62,6 +66,48 @@ Difference compare(ConstTensorView actual, ConstTensorView expected) {
     d.scale = std::max(d.scale, static_cast<double>(std::fabs(expected.data[i])));
   }
   return d;
+}
+
+TempDir::TempDir() {
+  std::string pattern = ::testing::TempDir() + "tessera_test_XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  // A new file rather than a truncated one: rewriting a file in place can cost milliseconds (ext4 flushes
+  // on truncate), which adds up in loops that write thousands of corrupted copies.
+  std::remove(path.c_str());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.good()) throw std::runtime_error("cannot write " + path);
+}
+
+bool file_exists(const std::string& path) { return std::filesystem::exists(path); }
+
+std::string npy_bytes(const std::string& descr, bool fortran_order, const std::string& shape, const std::string& payload) {
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': " + (fortran_order ? "True" : "False") +
+                       ", 'shape': " + shape + ", }";
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header.push_back('\n');
+  std::string out = "\x93NUMPY";
+  out.push_back(1);
+  out.push_back(0);
+  out.push_back(static_cast<char>(header.size() & 0xff));
+  out.push_back(static_cast<char>(header.size() >> 8));
+  return out + header + payload;
 }
 
 }  // namespace tessera::testing

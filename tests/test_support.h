@@ -11,6 +11,9 @@
 #include "io/npy.h"
 #include "tessera/session.h"
 
+// EXPECT_CONTAINS(status.message(), "256..1024"): on failure prints the whole text and the missing part.
+#define EXPECT_CONTAINS(text, part) EXPECT_PRED_FORMAT2(::testing::IsSubstring, part, text)
+
 namespace tessera::testing {
 
 inline std::string testdata(const std::string& name) { return std::string(TESSERA_TESTDATA_DIR) + "/" + name; }
@@ -42,5 +45,28 @@ struct Difference {
   double scale = 0;
 };
 Difference compare(ConstTensorView actual, ConstTensorView expected);
+
+// A fresh directory under ::testing::TempDir(), removed with everything in it at the end of the scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Whole-file helpers for tests that corrupt or hand-write files.
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& bytes);
+bool file_exists(const std::string& path);
+
+// The bytes of a .npy file (format 1.0) with the given header fields, e.g. npy_bytes("<f8", false, "(1, 1, 2, 2)",
+// payload): for tests of inputs that write_npy cannot produce.
+std::string npy_bytes(const std::string& descr, bool fortran_order, const std::string& shape, const std::string& payload);
 
 }  // namespace tessera::testing

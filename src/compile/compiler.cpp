@@ -1,10 +1,13 @@
 #include "compile/compiler.h"
 
+#include <filesystem>
+
 #include "compile/dims.h"
 #include "compile/passes.h"
 #include "format/writer.h"
 #include "import/onnx_import.h"
 #include "ir/shape_inference.h"
+#include "tiling/analysis.h"
 
 namespace tessera {
 
@@ -27,6 +30,7 @@ Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options) {
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at(graph, graph.upper_dim_values()));
   CompiledModel out;
   TESSERA_ASSIGN_OR_RETURN(out.plan, plan_memory(graph, upper_shapes));
+  out.tiling = tiling::analyse_tiling(graph);
   out.graph = std::move(graph);
   out.pixel_min = options.pixel_min;
   out.pixel_max = options.pixel_max;
@@ -34,6 +38,9 @@ Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options) {
 }
 
 Result<CompiledModel> compile_file(const std::string& source, const std::string& output, const CompileOptions& options) {
+  std::error_code ec;
+  TESSERA_CHECK(!std::filesystem::equivalent(source, output, ec), Error::InvalidArgument,
+                "the output '{}' is the source model; choose another output path", output);
   TESSERA_ASSIGN_OR_RETURN(ir::Graph graph, import_model(source));
   TESSERA_ASSIGN_OR_RETURN(CompiledModel model, compile(std::move(graph), options));
   model.source = source.substr(source.rfind('/') == std::string::npos ? 0 : source.rfind('/') + 1);

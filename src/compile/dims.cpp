@@ -20,23 +20,26 @@ std::string dim_flag(const ir::DynamicDim& d) {
                            : fmt::format("--dim {}={}:{}", d.name, d.min, d.max);
 }
 
-// Of the values that fail, finds a multiple and a minimum under which all pass.
+// Of the values that fail, finds the multiple and minimum under which the most values pass.
 std::string suggestion(const ir::DynamicDim& d, const std::vector<bool>& passes) {
   auto ok = [&](int64_t v) { return passes[v - d.min]; };
+  ir::DynamicDim best = d;
+  int64_t best_count = 0;
   for (int64_t m = d.multiple_of; m <= d.multiple_of * 64; m *= 2) {
     // The smallest start from which every multiple of m up to max passes.
     int64_t start = -1;
-    for (int64_t v = d.upper() / m * m; v >= d.min && ok(v); v -= m) start = v;
-    if (start > 0 && d.max / m * m >= start) {
-      ir::DynamicDim fixed = d;
-      fixed.min = start;
-      fixed.multiple_of = m;
-      std::string what = m > d.multiple_of ? fmt::format("{} must be a multiple of {}", d.name, m)
-                                           : fmt::format("{} must be at least {}", d.name, start);
-      return fmt::format("{}; try {}", what, dim_flag(fixed));
+    for (int64_t v = d.max / m * m; v >= d.min && ok(v); v -= m) start = v;
+    int64_t count = start > 0 ? (d.max / m * m - start) / m + 1 : 0;
+    if (count > best_count) {
+      best_count = count;
+      best.min = start;
+      best.multiple_of = m;
     }
   }
-  return fmt::format("no value of {} in {}..{} gives a valid graph", d.name, d.min, d.max);
+  if (best_count == 0) return fmt::format("no value of {} in {}..{} gives a valid graph", d.name, d.min, d.max);
+  std::string what = best.multiple_of > d.multiple_of ? fmt::format("{} must be a multiple of {}", d.name, best.multiple_of)
+                                                      : fmt::format("{} must be at least {}", d.name, best.min);
+  return fmt::format("{}; try {}", what, dim_flag(best));
 }
 
 }  // namespace

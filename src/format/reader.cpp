@@ -171,6 +171,18 @@ TensorInfo tensor_info(const ir::Graph& g, int value, const Shape& upper) {
   return t;
 }
 
+Status check_tiling(const TilingInfo& t) {
+  if (!t.tileable) return {};
+  TESSERA_CHECK(t.analysed && t.axes.size() == 2, Error::InvalidModel, "its tiling info is incomplete");
+  for (const AxisTiling& a : t.axes) {
+    auto sane = [](int64_t v, int64_t lo) { return v >= lo && v <= (int64_t{1} << 24); };
+    TESSERA_CHECK(sane(a.halo_before, 0) && sane(a.halo_after, 0) && sane(a.alignment, 1) && sane(a.scale_num, 1) &&
+                      sane(a.scale_den, 1) && a.offset >= -(int64_t{1} << 24) && a.offset <= (int64_t{1} << 24),
+                  Error::InvalidModel, "its tiling info is out of range");
+  }
+  return {};
+}
+
 ModelInfo describe(const fb::Model& m, const ModelData& d, const format::FileHeader& header, size_t file_bytes) {
   ModelInfo info;
   info.source = str(m.source());
@@ -220,14 +232,18 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   if (!s.ok()) return prefix(s);
   data->plan.arena_bytes = static_cast<int64_t>(m->arena_bytes());
   data->plan.lower_bound_bytes = static_cast<int64_t>(m->lower_bound_bytes());
-  TESSERA_CHECK(data->plan.arena_bytes >= 0 && data->plan.arena_bytes < (int64_t{1} << 40), Error::InvalidModel,
-                "'{}' is invalid: its arena size {} is absurd", path, m->arena_bytes());
+  TESSERA_CHECK(data->plan.arena_bytes >= 0 && data->plan.arena_bytes < (int64_t{1} << 40) &&
+                    data->plan.arena_bytes % kArenaAlignment == 0,
+                Error::InvalidModel, "'{}' is invalid: its arena size {} is absurd or not a multiple of {}", path,
+                m->arena_bytes(), kArenaAlignment);
   Result<std::vector<Shape>> shapes = ir::shapes_at(g, g.upper_dim_values());
   if (!shapes.ok()) return prefix(shapes.status());
   data->upper_shapes = std::move(shapes).value();
   s = verify_plan(g, data->plan, data->upper_shapes);
   if (!s.ok()) return prefix(s);
   data->info = describe(*m, *data, header, data->file->size());
+  s = check_tiling(data->info.tiling);
+  if (!s.ok()) return prefix(s);
   return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(data)));
 }
 

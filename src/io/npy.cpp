@@ -68,6 +68,9 @@ Result<Tensor> read_npy(const std::string& path) {
       long long v = std::strtoll(item.c_str(), &end, 10);
       TESSERA_CHECK(end && *end == '\0' && v >= 0 && v < (1ll << 32) && shape.rank() < kMaxRank,
                     Error::InvalidArgument, "'{}' has a bad shape {}", path, shape_text);
+      // Checked before multiplying, so that an absurd shape cannot overflow the element count.
+      TESSERA_CHECK(v == 0 || shape.element_count() <= file_size / static_cast<int64_t>(sizeof(float)) / v,
+                    Error::InvalidArgument, "'{}' declares shape {}, larger than the file", path, shape_text);
       shape.push_back(v);
     }
     if (comma == std::string::npos) break;

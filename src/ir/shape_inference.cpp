@@ -21,6 +21,15 @@ int64_t window_out(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t kerne
   return out;
 }
 
+// A conv's optional bias holds one value per output channel.
+Status check_bias(const Node& node, std::span<const Shape> shapes, int64_t channels) {
+  if (node.inputs.size() < 3) return {};
+  const Shape& b = shapes[node.inputs[2]];
+  if (b.rank() != 1 || b[0] != channels)
+    return fail(node, fmt::format("bias {} does not have one value per output channel ({})", b.to_string(), channels));
+  return {};
+}
+
 Status conv_shape(const Node& node, const Shape& x, const Shape& w, Shape* out) {
   const auto& a = std::get<ConvAttrs>(node.attrs);
   if (x.rank() != 4 || w.rank() != 4)
@@ -154,8 +163,12 @@ Status node_shape(const Node& node, std::span<const Shape> shapes, Shape* out) {
   static_assert(kOpCount == 21, "add the new op's shape rule below");
   const Shape& x = shapes[node.inputs[0]];
   switch (node.op) {
-    case Op::Conv: return conv_shape(node, x, shapes[node.inputs[1]], out);
-    case Op::ConvTranspose: return conv_transpose_shape(node, x, shapes[node.inputs[1]], out);
+    case Op::Conv:
+      TESSERA_RETURN_IF_ERROR(conv_shape(node, x, shapes[node.inputs[1]], out));
+      return check_bias(node, shapes, (*out)[1]);
+    case Op::ConvTranspose:
+      TESSERA_RETURN_IF_ERROR(conv_transpose_shape(node, x, shapes[node.inputs[1]], out));
+      return check_bias(node, shapes, (*out)[1]);
     case Op::Relu:
     case Op::LeakyRelu:
     case Op::Clip:

@@ -1,4 +1,4 @@
-// tessera run MODEL.tsr IN.npy OUT.npy [--backend reference]
+// tessera run MODEL.tsr IN.npy OUT.npy [--tile N] [--halo N] [--threads T] [--no-tile]
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "io/npy.h"
 #include "tessera/session.h"
+#include "tiling/tiled_runner.h"
 
 namespace tessera::cli {
 
@@ -16,30 +17,63 @@ struct RunArgs {
   std::string input;
   std::string output;
   std::string backend = "reference";
+  tiling::TilePlanOptions tiles;
+  int threads = 1;
+  bool no_tile = false;
 };
 
+// Tiles when asked to, or when the image is larger than the model's maximum.
+bool wants_tiles(const RunArgs& args, const Model& model, const Shape& shape) {
+  if (args.no_tile) return false;
+  if (args.tiles.tile > 0) return true;
+  const ModelInfo& info = model.info();
+  if (shape.rank() != 4 || info.inputs.size() != 1) return false;
+  for (int axis = 2; axis < 4; ++axis)
+    for (const DimInfo& d : info.dims)
+      if (info.inputs[0].axes[axis] == d.name && shape[axis] > d.max) return true;
+  return false;
+}
+
 Status run_run(const RunArgs& args) {
-  TESSERA_CHECK(args.backend == "reference", Error::InvalidArgument,
-                "unknown --backend '{}'; available: reference", args.backend);
+  TESSERA_CHECK(args.backend == "reference", Error::InvalidArgument, "unknown --backend '{}'; available: reference",
+                args.backend);
+  TESSERA_CHECK(!(args.no_tile && args.tiles.tile > 0), Error::InvalidArgument, "--no-tile and --tile exclude each other");
   std::error_code ec;
   TESSERA_CHECK(!std::filesystem::equivalent(args.input, args.output, ec), Error::InvalidArgument,
                 "the output '{}' is the input file; choose another output path", args.output);
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(model));
-  ConstTensorView view = input.view();
   auto start = std::chrono::steady_clock::now();
-  TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> outputs, session->run({&view, 1}));
+  std::string how;
+  Tensor result;
+  if (wants_tiles(args, *model, input.shape())) {
+    tiling::TilePlan plan;
+    TESSERA_ASSIGN_OR_RETURN(result, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan));
+    how = fmt::format("{} tiles of {}x{}, {} thread(s)", plan.tiles.size(), plan.core_height, plan.core_width, args.threads);
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(model));
+    ConstTensorView view = input.view();
+    TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> outputs, session->run({&view, 1}));
+    TESSERA_CHECK(outputs.size() == 1, Error::Unsupported,
+                  "the model has {} outputs; tessera run writes models with one output", outputs.size());
+    result = Tensor(outputs[0].shape);
+    std::copy(outputs[0].data, outputs[0].data + outputs[0].shape.element_count(), result.data());
+    how = "whole image";
+  }
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  TESSERA_CHECK(outputs.size() == 1, Error::Unsupported,
-                "the model has {} outputs; tessera run writes models with one output", outputs.size());
-  TESSERA_RETURN_IF_ERROR(write_npy(args.output, outputs[0]));
-  fmt::print("{} {} -> {} {} in {:.1f} ms ({} backend)\n", args.input, input.shape().to_string(), args.output,
-             outputs[0].shape.to_string(), ms, args.backend);
+  TESSERA_RETURN_IF_ERROR(write_npy(args.output, result.view()));
+  fmt::print("{} {} -> {} {} in {:.1f} ms ({}, {} backend)\n", args.input, input.shape().to_string(), args.output,
+             result.shape().to_string(), ms, how, args.backend);
   return {};
 }
 
 }  // namespace
+
+void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads) {
+  sub->add_option("--tile", tiles.tile, "core tile size in input pixels (default: the largest the model takes)");
+  sub->add_option("--halo", tiles.halo, "a minimum halo in input pixels (enlarges the derived halo, never shrinks it)");
+  sub->add_option("--threads", threads, "tile workers, each with its own session (default 1)");
+}
 
 Command add_run(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
@@ -48,6 +82,8 @@ Command add_run(CLI::App& app) {
   sub->add_option("input", args->input, "input .npy (float32, e.g. [1, C, H, W])")->required();
   sub->add_option("output", args->output, "output .npy")->required();
   sub->add_option("--backend", args->backend, "reference (default)");
+  add_tiling_options(sub, args->tiles, args->threads);
+  sub->add_flag("--no-tile", args->no_tile, "one full-image call, even for a large image");
   return [args] { return run_run(*args); };
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "tessera/status.h"
+#include "tiling/tile_plan.h"
 
 namespace tessera::cli {
 
@@ -14,6 +15,10 @@ using Command = std::function<Status()>;
 Command add_compile(CLI::App& app);
 Command add_info(CLI::App& app);
 Command add_run(CLI::App& app);
+Command add_verify(CLI::App& app);
+
+// --tile, --halo and --threads, shared by run and verify.
+void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads);
 
 // "1.5 MiB"
 std::string human_bytes(int64_t bytes);

@@ -1,8 +1,10 @@
 // Resize: nearest or bilinear resampling of the last two axes of an NCHW tensor (ONNX Resize).
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "backends/reference/ops.h"
+#include "core/rational.h"
 
 namespace tessera::reference {
 namespace {
@@ -10,45 +12,63 @@ namespace {
 using ir::CoordinateMode;
 using ir::NearestMode;
 
-// Where output index `o` samples the input along one axis (ONNX coordinate_transformation_mode).
-// Computed in float, as ONNX Runtime does; `scale` is out/in as given by the model.
-float source_coordinate(CoordinateMode mode, int64_t o, float scale, int64_t in_len, int64_t out_len) {
+// Where output index `o` samples the input along one axis (ONNX coordinate_transformation_mode):
+// an integer part and a fraction in [0, 1).
+struct Position {
+  int64_t index;
+  float frac;
+};
+
+// For integer and 1/integer scales the position is exact integer arithmetic, so its fraction depends
+// only on o's phase: every tile samples exactly as the whole image does. Other scales and
+// align_corners are computed in float, as ONNX Runtime does.
+Position source_position(CoordinateMode mode, int64_t o, float scale, int64_t in_len, int64_t out_len) {
+  std::optional<Rational> f = exact_scale(scale);
+  bool half_pixel = mode == CoordinateMode::HalfPixel || (mode == CoordinateMode::PytorchHalfPixel && out_len > 1);
+  if (f && (half_pixel || mode == CoordinateMode::Asymmetric || mode == CoordinateMode::TfHalfPixelForNearest)) {
+    // x = n / d with (p/q = f): asymmetric o*q/p; half_pixel ((2o+1)q - p) / 2p; tf: (2o+1)q / 2p.
+    int64_t n = mode == CoordinateMode::Asymmetric ? o * f->den : (2 * o + 1) * f->den - (half_pixel ? f->num : 0);
+    int64_t d = mode == CoordinateMode::Asymmetric ? f->num : 2 * f->num;
+    int64_t index = floor_div(n, d);
+    return {index, static_cast<float>(n - index * d) / static_cast<float>(d)};
+  }
   const float x = static_cast<float>(o);
+  float c = 0.0f;
   switch (mode) {
-    case CoordinateMode::HalfPixel: return (x + 0.5f) / scale - 0.5f;
-    case CoordinateMode::PytorchHalfPixel: return out_len > 1 ? (x + 0.5f) / scale - 0.5f : 0.0f;
+    case CoordinateMode::HalfPixel: c = (x + 0.5f) / scale - 0.5f; break;
+    case CoordinateMode::PytorchHalfPixel: c = out_len > 1 ? (x + 0.5f) / scale - 0.5f : 0.0f; break;
     case CoordinateMode::AlignCorners:
-      return out_len > 1 ? x * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1) : 0.0f;
-    case CoordinateMode::Asymmetric: return x / scale;
-    case CoordinateMode::TfHalfPixelForNearest: return (x + 0.5f) / scale;
+      c = out_len > 1 ? x * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1) : 0.0f;
+      break;
+    case CoordinateMode::Asymmetric: c = x / scale; break;
+    case CoordinateMode::TfHalfPixelForNearest: c = (x + 0.5f) / scale; break;
   }
-  return 0.0f;
+  const float index = std::floor(c);
+  return {static_cast<int64_t>(index), c - index};
 }
 
-// The input index nearest to coordinate x (ONNX nearest_mode), clamped into the input.
-int64_t nearest_index(NearestMode mode, float x, int64_t in_len) {
-  const bool half = x - std::floor(x) == 0.5f;  // exact: the tie that the *_prefer_* modes decide
-  float r = 0.0f;
+// The input index nearest to position p (ONNX nearest_mode), clamped into the input.
+int64_t nearest_index(NearestMode mode, Position p, int64_t in_len) {
+  int64_t i = p.index;
   switch (mode) {
-    case NearestMode::RoundPreferFloor: r = half ? std::floor(x) : std::round(x); break;
-    case NearestMode::RoundPreferCeil: r = half ? std::ceil(x) : std::round(x); break;
-    case NearestMode::Floor: r = std::floor(x); break;
-    case NearestMode::Ceil: r = std::ceil(x); break;
+    case NearestMode::RoundPreferFloor: i += p.frac > 0.5f; break;
+    case NearestMode::RoundPreferCeil: i += p.frac >= 0.5f; break;
+    case NearestMode::Floor: break;
+    case NearestMode::Ceil: i += p.frac > 0.0f; break;
   }
-  return std::clamp(static_cast<int64_t>(r), int64_t{0}, in_len - 1);
+  return std::clamp(i, int64_t{0}, in_len - 1);
 }
 
-// Linear interpolation along one axis: the coordinate is clamped into [0, in_len - 1] (as ONNX
+// Linear interpolation along one axis: the position is clamped into [0, in_len - 1] (as ONNX
 // Runtime and PyTorch do), then split into two neighbours i0 <= i1 and weights w0 + w1 = 1.
 struct LinearTap {
   int64_t i0, i1;
   float w0, w1;
 };
-LinearTap linear_tap(float x, int64_t in_len) {
-  x = std::clamp(x, 0.0f, static_cast<float>(in_len - 1));
-  const auto i0 = static_cast<int64_t>(x);
-  const float w1 = x - static_cast<float>(i0);
-  return {i0, std::min(i0 + 1, in_len - 1), 1.0f - w1, w1};
+LinearTap linear_tap(Position p, int64_t in_len) {
+  if (p.index < 0) return {0, 0, 1.0f, 0.0f};
+  if (p.index >= in_len - 1) return {in_len - 1, in_len - 1, 1.0f, 0.0f};
+  return {p.index, p.index + 1, 1.0f - p.frac, p.frac};
 }
 
 }  // namespace
@@ -71,9 +91,9 @@ Status resize(const ir::ResizeAttrs& a, Inputs in, TensorView out) {
   for (int64_t p = 0; p < planes; ++p) {
     const float* x = in[0].data + p * in_h * in_w;
     for (int64_t oy = 0; oy < out_h; ++oy) {
-      const float sy = source_coordinate(a.coordinate_mode, oy, a.scales[0], in_h, out_h);
+      const Position sy = source_position(a.coordinate_mode, oy, a.scales[0], in_h, out_h);
       for (int64_t ox = 0; ox < out_w; ++ox) {
-        const float sx = source_coordinate(a.coordinate_mode, ox, a.scales[1], in_w, out_w);
+        const Position sx = source_position(a.coordinate_mode, ox, a.scales[1], in_w, out_w);
         if (nearest) {
           const int64_t iy = nearest_index(a.nearest_mode, sy, in_h);
           *y++ = x[iy * in_w + nearest_index(a.nearest_mode, sx, in_w)];

@@ -1,0 +1,116 @@
+#include "tiling/tile_plan.h"
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+#include "ir/shape_inference.h"
+#include "runtime/model_data.h"
+#include "core/rational.h"
+
+namespace tessera::tiling {
+
+namespace {
+
+int64_t floor_to(int64_t v, int64_t g) { return floor_div(v, g) * g; }
+int64_t ceil_to(int64_t v, int64_t g) { return ceil_div(v, g) * g; }
+
+Status check_image_axis(const ir::DynamicDim& dim, const char* name, int64_t size) {
+  TESSERA_CHECK(size >= dim.min, Error::InvalidArgument,
+                "the image {} {} is below the model's minimum {} (dim '{}' is {}..{})", name, size, dim.min, dim.name,
+                dim.min, dim.max);
+  TESSERA_CHECK(size % dim.multiple_of == 0, Error::InvalidArgument,
+                "the image {} {} is not a multiple of {}, which the model needs (dim '{}')", name, size,
+                dim.multiple_of, dim.name);
+  return {};
+}
+
+// The spans of one axis of `size` input pixels and `out_size` output pixels.
+Result<std::vector<Span>> plan_axis(const AxisTiling& t, const ir::DynamicDim& dim, const char* name, int64_t size,
+                                    int64_t out_size, const TilePlanOptions& options, int64_t* core) {
+  TESSERA_RETURN_IF_ERROR(check_image_axis(dim, name, size));
+  const int64_t grid = std::lcm(t.alignment, dim.multiple_of);
+  const int64_t before = std::max(t.halo_before, options.halo), after = std::max(t.halo_after, options.halo);
+  // A window spans the core, both halos, and up to grid-1 pixels of alignment at each end.
+  const int64_t slack = before + after + 2 * (grid - 1);
+  int64_t c = options.tile;
+  if (c == 0) {
+    c = floor_to(dim.upper() - slack, grid);
+    TESSERA_CHECK(c >= grid, Error::InvalidArgument,
+                  "the model's maximum {} {} leaves no room for a tile beside its halo {}+{}; compile it with a "
+                  "larger --dim {}",
+                  name, dim.max, before, after, dim.name);
+  }
+  TESSERA_CHECK(c > 0 && c % grid == 0, Error::InvalidArgument,
+                "--tile {} must be a positive multiple of {} (the model's alignment along its {})", c, grid, name);
+  *core = c;
+  const int64_t num = t.scale_num, den = t.scale_den;
+  TESSERA_CHECK((c * num) % den == 0, Error::Internal, "tile {} maps to a fractional output", c);
+  const int64_t core_out = c * num / den;
+
+  std::vector<Span> spans;
+  for (int64_t a = 0; a < out_size; a += core_out) {
+    Span s;
+    s.out_begin = a;
+    s.out_end = std::min(a + core_out, out_size);
+    int64_t lo = floor_div(s.out_begin * den, num) + t.offset - before;
+    int64_t hi = ceil_div(s.out_end * den, num) + t.offset - 1 + after;
+    s.window_begin = std::max<int64_t>(0, floor_to(lo, grid));
+    s.window_end = std::min(size, ceil_to(hi + 1, grid));
+    if (s.window() < dim.min) {  // widen inward, never pad
+      s.window_end = std::min(size, s.window_begin + ceil_to(dim.min, grid));
+      if (s.window() < dim.min) s.window_begin = std::max<int64_t>(0, floor_to(s.window_end - dim.min, grid));
+    }
+    TESSERA_CHECK(s.window() <= dim.max, Error::InvalidArgument,
+                  "--tile {} needs {} windows of {} pixels (core, halo {}+{} and alignment), above the model's "
+                  "maximum {}; use a smaller --tile",
+                  c, name, s.window(), before, after, dim.max);
+    s.crop_begin = s.out_begin - s.window_begin * num / den;
+    spans.push_back(s);
+  }
+  return spans;
+}
+
+}  // namespace
+
+std::vector<std::pair<int64_t, int64_t>> TilePlan::window_shapes() const {
+  std::set<std::pair<int64_t, int64_t>> shapes;
+  for (const Tile& t : tiles) shapes.insert({t.rows.window(), t.cols.window()});
+  return {shapes.begin(), shapes.end()};
+}
+
+Result<TilePlan> plan_tiles(const TilingInfo& tiling, const ir::DynamicDim& height_dim, const ir::DynamicDim& width_dim,
+                            int64_t height, int64_t width, int64_t out_height, int64_t out_width,
+                            const TilePlanOptions& options) {
+  TESSERA_CHECK(tiling.analysed && tiling.tileable && tiling.axes.size() == 2, Error::Unsupported,
+                "the model cannot be tiled: {}", tiling.analysed ? tiling.reason : "it was compiled without tiling analysis");
+  TESSERA_CHECK(options.tile >= 0 && options.halo >= 0, Error::InvalidArgument, "--tile and --halo must not be negative");
+  TilePlan plan;
+  plan.out_height = out_height;
+  plan.out_width = out_width;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Span> rows,
+                           plan_axis(tiling.axes[0], height_dim, "height", height, out_height, options, &plan.core_height));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Span> cols,
+                           plan_axis(tiling.axes[1], width_dim, "width", width, out_width, options, &plan.core_width));
+  for (const Span& r : rows)
+    for (const Span& c : cols) plan.tiles.push_back({r, c});
+  return plan;
+}
+
+Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options) {
+  const ir::Graph& g = model.data().graph;
+  const TilingInfo& tiling = model.info().tiling;
+  TESSERA_CHECK(tiling.analysed && tiling.tileable, Error::Unsupported, "the model cannot be tiled: {}",
+                tiling.analysed ? tiling.reason : "it was compiled without tiling analysis");
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  TESSERA_RETURN_IF_ERROR(check_image_axis(g.dims[axes[2].dynamic], "height", height));
+  TESSERA_RETURN_IF_ERROR(check_image_axis(g.dims[axes[3].dynamic], "width", width));
+  std::vector<int64_t> dim_values = g.upper_dim_values();
+  dim_values[axes[2].dynamic] = height;
+  dim_values[axes[3].dynamic] = width;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));
+  const Shape& out = shapes[g.outputs[0]];
+  return plan_tiles(tiling, g.dims[axes[2].dynamic], g.dims[axes[3].dynamic], height, width, out[2], out[3], options);
+}
+
+}  // namespace tessera::tiling

@@ -1,0 +1,235 @@
+// Exact tiling: for every tileable test model, stitched tiles equal the full-image output bit for
+// bit, across random image sizes, tile sizes and thread counts; the derived halo is tight; models
+// that mix all pixels are refused with the node and the reason.
+#include <cstring>
+#include <random>
+
+#include "compile/dims.h"
+#include "runtime/model_data.h"
+#include "test_support.h"
+#include "tiling/tiled_runner.h"
+
+namespace tessera::testing {
+namespace {
+
+using tiling::TilePlan;
+using tiling::TilePlanOptions;
+
+// The test model compiled for the given height and width range (same range for both).
+std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag) {
+  CompileOptions options;
+  for (const char* name : {"height", "width"}) {
+    ir::DynamicDim d = range;
+    d.name = name;
+    options.dims.push_back(d);
+  }
+  std::string path = testdata(m.name + "." + tag + ".tsr");
+  Result<CompiledModel> compiled = compile_file(testdata(m.onnx), path, options);
+  EXPECT_TRUE(compiled.ok()) << m.name << ": " << compiled.status().message();
+  if (!compiled.ok()) return nullptr;
+  Result<std::shared_ptr<const Model>> model = Model::load(path);
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  return model.ok() ? *model : nullptr;
+}
+
+ir::DynamicDim model_range(const TestModel& m) {
+  Result<ir::DynamicDim> d = parse_dim(m.dims[0]);
+  EXPECT_TRUE(d.ok());
+  return *d;
+}
+
+Tensor random_image(const Model& model, int64_t h, int64_t w, uint32_t seed) {
+  const ModelData& d = model.data();
+  Tensor t(Shape{1, d.upper_shapes[d.graph.inputs[0]][1], h, w});
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
+  return t;
+}
+
+Tensor run_full(std::shared_ptr<const Model> model, const Tensor& image) {
+  Result<std::unique_ptr<Session>> session = Session::create(model);
+  EXPECT_TRUE(session.ok());
+  ConstTensorView view = image.view();
+  Result<std::span<const TensorView>> out = (*session)->run({&view, 1});
+  EXPECT_TRUE(out.ok()) << out.status().message();
+  if (!out.ok()) return {};
+  Tensor t((*out)[0].shape);
+  std::memcpy(t.data(), (*out)[0].data, t.element_count() * sizeof(float));
+  return t;
+}
+
+int64_t bit_differences(const Tensor& a, const Tensor& b) {
+  if (!(a.shape() == b.shape())) return -1;
+  int64_t n = 0;
+  for (int64_t i = 0; i < a.element_count(); ++i) n += std::memcmp(a.data() + i, b.data() + i, sizeof(float)) != 0;
+  return n;
+}
+
+std::vector<TestModel> tileable_models() {
+  std::vector<TestModel> out;
+  for (const TestModel& m : test_models())
+    if (m.tileable && m.name != "tiny") out.push_back(m);  // tiny: its own, larger scenarios below
+  return out;
+}
+
+class TiledEqualsFull : public ::testing::TestWithParam<TestModel> {};
+
+TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
+  const TestModel& m = GetParam();
+  ir::DynamicDim range = model_range(m);
+  std::shared_ptr<const Model> model = compile_and_load(m);
+  ir::DynamicDim wide = range;
+  wide.max = 4 * range.max + 64;
+  std::shared_ptr<const Model> reference = compile_with_range(m, wide, "wide");
+  ASSERT_TRUE(model && reference);
+  ASSERT_TRUE(model->info().tiling.tileable) << model->info().tiling.reason;
+
+  const int64_t mult = range.multiple_of;
+  auto round = [&](int64_t v) { return std::max(range.min, v / mult * mult); };
+  std::mt19937 rng(std::hash<std::string>{}(m.name));
+  auto uniform = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  // Prime-ish, one-tile, strip and just-above-a-tile sizes, then random ones.
+  std::vector<std::pair<int64_t, int64_t>> sizes = {
+      {round(range.min), round(range.min)}, {round(range.max + mult), round(range.min + 7 * mult)},
+      {round(2 * range.max + 3 * mult), round(range.max / 2 + mult)}};
+  if (range.min <= 40 && 40 % mult == 0) sizes.push_back({40, round(std::min<int64_t>(2000, wide.max))});
+  for (int i = 0; i < 3; ++i) sizes.push_back({round(uniform(range.min, 3 * range.max)), round(uniform(range.min, 3 * range.max))});
+
+  for (auto [h, w] : sizes) {
+    Tensor image = random_image(*model, h, w, static_cast<uint32_t>(h * 7919 + w));
+    Tensor full = run_full(reference, image);
+    // A random tile size on the model's alignment grid, small enough for its max.
+    const AxisTiling& ax = model->info().tiling.axes[0];
+    int64_t grid = std::lcm(ax.alignment, mult);
+    Result<TilePlan> largest = tiling::plan_tiles(*model, h, w, {});
+    ASSERT_TRUE(largest.ok()) << m.name << " " << h << "x" << w << ": " << largest.status().message();
+    int64_t max_tile = std::min(largest->core_height, largest->core_width);
+    TilePlanOptions options;
+    options.tile = grid * uniform(1, std::max<int64_t>(1, max_tile / grid));
+    int threads = static_cast<int>(uniform(1, 4));
+    TilePlan plan;
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, threads, &plan);
+    ASSERT_TRUE(tiled.ok()) << m.name << " " << h << "x" << w << " tile " << options.tile << ": "
+                            << tiled.status().message();
+    EXPECT_EQ(bit_differences(*tiled, full), 0)
+        << m.name << " image " << h << "x" << w << ", tile " << options.tile << ", " << plan.tiles.size()
+        << " tiles, threads " << threads;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, TiledEqualsFull, ::testing::ValuesIn(tileable_models()),
+                         [](const ::testing::TestParamInfo<TestModel>& p) { return p.param.name; });
+
+// The seed's scenario: tiny model, dims 256..1024, a 1024x1024 image, --tile 256 --halo 16.
+TEST(Tiling, SeedScenarioSixteenTilesOfFourShapes) {
+  std::shared_ptr<const Model> model = compile_and_load(test_model("tiny"));
+  ASSERT_TRUE(model);
+  Result<Tensor> image = read_npy(testdata("tiny/in_1024x1024.npy"));
+  ASSERT_TRUE(image.ok());
+  TilePlan plan;
+  Result<Tensor> tiled = tiling::run_tiled(model, image->view(), {256, 16}, 2, &plan);
+  ASSERT_TRUE(tiled.ok()) << tiled.status().message();
+  EXPECT_EQ(plan.tiles.size(), 16u);
+  std::vector<std::pair<int64_t, int64_t>> expected = {{272, 272}, {272, 288}, {288, 272}, {288, 288}};
+  EXPECT_EQ(plan.window_shapes(), expected);
+  EXPECT_EQ(bit_differences(*tiled, run_full(model, *image)), 0);
+}
+
+// The tiny model on images larger than its max, against a model compiled for the whole image.
+TEST(Tiling, TinyModelBeyondItsMaximum) {
+  const TestModel& m = test_model("tiny");
+  std::shared_ptr<const Model> model = compile_and_load(m);
+  std::shared_ptr<const Model> reference = compile_with_range(m, {"", 256, 1400, 1}, "wide");
+  ASSERT_TRUE(model && reference);
+  for (auto [h, w, threads] : {std::tuple{1301, 257, 3}, std::tuple{263, 1399, 1}}) {
+    Tensor image = random_image(*model, h, w, 7);
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {}, threads);
+    ASSERT_TRUE(tiled.ok()) << tiled.status().message();
+    EXPECT_EQ(bit_differences(*tiled, run_full(reference, image)), 0) << h << "x" << w;
+  }
+}
+
+// One pixel less halo on either side breaks equality: the derived halo is tight.
+class HaloIsTight : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HaloIsTight, OnePixelLessDiffers) {
+  const TestModel& m = test_model(GetParam());
+  std::shared_ptr<const Model> model = compile_and_load(m);
+  ASSERT_TRUE(model);
+  const ModelData& d = model->data();
+  const ir::DynamicDim& dim = d.graph.dims[0];
+  int64_t size = std::min<int64_t>(dim.upper(), 3 * dim.min);
+  Tensor image = random_image(*model, size, size, 11);
+  Tensor full = run_full(model, image);
+  const TilingInfo& derived = model->info().tiling;
+  ASSERT_EQ(derived.axes[0].alignment, 1);
+  auto stitched = [&](const TilingInfo& info) {
+    Result<TilePlan> plan = tiling::plan_tiles(info, dim, d.graph.dims[1], size, size, full.shape()[2], full.shape()[3],
+                                               {dim.min, 0});
+    EXPECT_TRUE(plan.ok()) << plan.status().message();
+    Tensor out(full.shape());
+    tiling::TensorSource source(image.view());
+    tiling::TensorSink sink(out.view());
+    EXPECT_TRUE(tiling::run_tiles(model, *plan, image.shape(), source, sink, 2).ok());
+    return out;
+  };
+  EXPECT_EQ(bit_differences(stitched(derived), full), 0);
+  for (int side = 0; side < 2; ++side) {
+    TilingInfo shrunk = derived;
+    for (AxisTiling& a : shrunk.axes) (side == 0 ? a.halo_before : a.halo_after) -= 1;
+    EXPECT_GT(bit_differences(stitched(shrunk), full), 0) << (side == 0 ? "halo_before - 1" : "halo_after - 1");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, HaloIsTight, ::testing::Values("tiny", "sr_pixelshuffle", "dw_dilated_grouped"));
+
+TEST(Tiling, RefusesModelsThatMixAllPixels) {
+  for (auto [name, words] : {std::pair{"se_block", "GlobalAveragePool"},
+                             std::pair{"op_resize_bilinear2_align_corners", "align_corners"},
+                             std::pair{"op_reduce_mean", "ReduceMean"}}) {
+    std::shared_ptr<const Model> model = compile_and_load(test_model(name));
+    ASSERT_TRUE(model);
+    EXPECT_FALSE(model->info().tiling.tileable) << name;
+    EXPECT_CONTAINS(model->info().tiling.reason, words);
+    Result<TilePlan> plan = tiling::plan_tiles(*model, 64, 64, {});
+    EXPECT_EQ(plan.status().code(), Error::Unsupported);
+    EXPECT_CONTAINS(plan.status().message(), words);
+  }
+}
+
+TEST(TilePlan, WindowsCoverCoresWithinTheModelDims) {
+  std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
+  ASSERT_TRUE(model);
+  const ir::DynamicDim& dim = model->data().graph.dims[0];
+  for (auto [h, w, tile] : {std::tuple{1000, 1000, 64}, std::tuple{36, 2000, 0}, std::tuple{260, 300, 128}}) {
+    Result<TilePlan> plan = tiling::plan_tiles(*model, h, w, {tile, 0});
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    int64_t covered = 0;
+    for (const tiling::Tile& t : plan->tiles) {
+      for (const tiling::Span& s : {t.rows, t.cols}) {
+        EXPECT_TRUE(dim.accepts(s.window())) << "window " << s.window();
+        EXPECT_EQ(s.window_begin % 4, 0);
+      }
+      covered += (t.rows.out_end - t.rows.out_begin) * (t.cols.out_end - t.cols.out_begin);
+    }
+    EXPECT_EQ(covered, plan->out_height * plan->out_width);
+  }
+}
+
+TEST(TilePlan, ClearErrors) {
+  std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
+  ASSERT_TRUE(model);
+  Result<TilePlan> small = tiling::plan_tiles(*model, 28, 64, {});
+  EXPECT_EQ(small.status().code(), Error::InvalidArgument);
+  EXPECT_CONTAINS(small.status().message(), "below the model's minimum 32");
+  Result<TilePlan> odd = tiling::plan_tiles(*model, 1001, 64, {});
+  EXPECT_CONTAINS(odd.status().message(), "not a multiple of 4");
+  Result<TilePlan> unaligned = tiling::plan_tiles(*model, 512, 512, {66, 0});
+  EXPECT_CONTAINS(unaligned.status().message(), "multiple of 4");
+  Result<TilePlan> huge = tiling::plan_tiles(*model, 2048, 2048, {1024, 0});
+  EXPECT_CONTAINS(huge.status().message(), "above the model's maximum 256");
+}
+
+}  // namespace
+}  // namespace tessera::testing

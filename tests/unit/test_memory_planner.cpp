@@ -1,0 +1,132 @@
+// plan_memory and verify_plan: every test model's stored plan verifies, verify_plan rejects overlapping or
+// out-of-arena plans, and element-wise ops are planned in place.
+#include "runtime/model_data.h"
+#include "test_support.h"
+
+namespace tessera::testing {
+namespace {
+
+class PlanOfEveryModel : public ::testing::TestWithParam<TestModel> {};
+
+TEST_P(PlanOfEveryModel, LoadedPlanVerifiesAndMatchesAFreshPlan) {
+  std::shared_ptr<const Model> model = compile_and_load(GetParam());
+  ASSERT_TRUE(model);
+  const ModelData& d = model->data();
+  Status s = verify_plan(d.graph, d.plan, d.upper_shapes);
+  EXPECT_TRUE(s.ok()) << s.message();
+  // Planning the loaded graph again gives the plan the file holds.
+  Result<MemoryPlan> fresh = plan_memory(d.graph, d.upper_shapes);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_EQ(fresh->offsets, d.plan.offsets);
+  EXPECT_EQ(fresh->arena_bytes, d.plan.arena_bytes);
+  EXPECT_LE(d.plan.lower_bound_bytes, d.plan.arena_bytes);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, PlanOfEveryModel, ::testing::ValuesIn(test_models()),
+                         [](const ::testing::TestParamInfo<TestModel>& p) { return p.param.name; });
+
+// The tiny model: Conv, Relu, Conv, Relu, Conv.
+class TinyPlan : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { model_ = compile_and_load(test_model("tiny")); }
+  static void TearDownTestSuite() { model_.reset(); }
+
+  void SetUp() override {
+    ASSERT_TRUE(model_);
+    ASSERT_EQ(graph().nodes.size(), 5u);
+    const ir::Op ops[] = {ir::Op::Conv, ir::Op::Relu, ir::Op::Conv, ir::Op::Relu, ir::Op::Conv};
+    for (size_t i = 0; i < 5; ++i) ASSERT_EQ(graph().nodes[i].op, ops[i]) << "node " << i;
+  }
+
+  static const ir::Graph& graph() { return model_->data().graph; }
+  static const MemoryPlan& plan() { return model_->data().plan; }
+  static std::span<const Shape> shapes() { return model_->data().upper_shapes; }
+  static int output_of(int node) { return graph().nodes[node].output; }
+
+  static inline std::shared_ptr<const Model> model_;
+};
+
+TEST_F(TinyPlan, ReluWritesOverItsInput) {
+  for (int node : {1, 3}) {
+    int in = graph().nodes[node].inputs[0];
+    EXPECT_EQ(plan().offsets[output_of(node)], plan().offsets[in]) << "Relu node " << node;
+  }
+  // A Conv reads its input while it writes: never in place.
+  for (int node : {2, 4}) EXPECT_NE(plan().offsets[output_of(node)], plan().offsets[graph().nodes[node].inputs[0]]);
+  // Inputs and constants are not in the arena.
+  for (size_t v = 0; v < graph().values.size(); ++v) {
+    if (graph().values[v].kind != ir::ValueKind::Activation) {
+      EXPECT_EQ(plan().offsets[v], -1) << graph().values[v].name;
+    }
+  }
+}
+
+TEST_F(TinyPlan, RejectsTwoLiveActivationsAtOneOffset) {
+  // The second Conv reads the first Relu's output while writing its own: both are alive at step 2.
+  MemoryPlan bad = plan();
+  bad.offsets[output_of(2)] = bad.offsets[output_of(1)];
+  Status s = verify_plan(graph(), bad, shapes());
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "memory plan overlap");
+  EXPECT_CONTAINS(s.message(), graph().values[output_of(1)].name);
+  EXPECT_CONTAINS(s.message(), graph().values[output_of(2)].name);
+}
+
+TEST_F(TinyPlan, RejectsAPartialOverlap) {
+  MemoryPlan bad = plan();
+  int a = output_of(1), b = output_of(2);
+  bad.offsets[b] = bad.offsets[a] + 64;  // aligned, and the arena grown to hold it: only the overlap is wrong
+  bad.arena_bytes = std::max(bad.arena_bytes, bad.offsets[b] + shapes()[b].element_count() * 4);
+  Status s = verify_plan(graph(), bad, shapes());
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "memory plan overlap");
+}
+
+TEST_F(TinyPlan, AcceptsAnotherValidPlan) {
+  // Swap the two 32 MiB blocks (Conv 0 + Relu 1 in place; Conv 2 + Relu 3 in place) and put the output
+  // where the first block was: it is dead by the last step. Different offsets, still no live overlap.
+  MemoryPlan swapped = plan();
+  int64_t first = plan().offsets[output_of(0)], second = plan().offsets[output_of(2)];
+  ASSERT_NE(first, second);
+  for (int node : {0, 1}) swapped.offsets[output_of(node)] = second;
+  for (int node : {2, 3}) swapped.offsets[output_of(node)] = first;
+  swapped.offsets[output_of(4)] = second;  // where Conv 0 + Relu 1 now are: dead by step 4
+  ASSERT_NE(swapped.offsets, plan().offsets);
+  Status s = verify_plan(graph(), swapped, shapes());
+  EXPECT_TRUE(s.ok()) << s.message();
+
+  swapped.offsets[output_of(4)] = first;  // over Relu 3's output, which the last Conv reads
+  EXPECT_EQ(verify_plan(graph(), swapped, shapes()).code(), Error::InvalidModel);
+}
+
+TEST_F(TinyPlan, RejectsAnOffsetPastTheArena) {
+  MemoryPlan bad = plan();
+  bad.offsets[output_of(4)] = bad.arena_bytes;
+  Status s = verify_plan(graph(), bad, shapes());
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "does not fit");
+  EXPECT_CONTAINS(s.message(), fmt::format("{}-byte arena", bad.arena_bytes));
+
+  bad = plan();
+  bad.arena_bytes -= 64;  // the largest value no longer fits
+  EXPECT_EQ(verify_plan(graph(), bad, shapes()).code(), Error::InvalidModel);
+}
+
+TEST_F(TinyPlan, RejectsNegativeMisalignedAndMissingOffsets) {
+  MemoryPlan bad = plan();
+  bad.offsets[output_of(0)] = -1;
+  EXPECT_EQ(verify_plan(graph(), bad, shapes()).code(), Error::InvalidModel);
+
+  bad = plan();
+  bad.offsets[output_of(4)] += 4;
+  EXPECT_EQ(verify_plan(graph(), bad, shapes()).code(), Error::InvalidModel);
+
+  bad = plan();
+  bad.offsets.pop_back();
+  Status s = verify_plan(graph(), bad, shapes());
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "entries");
+}
+
+}  // namespace
+}  // namespace tessera::testing

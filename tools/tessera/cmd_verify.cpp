@@ -1,0 +1,112 @@
+// tessera verify MODEL.tsr IN.npy [--tile N] [--halo N] [--threads T] [--reference MODEL2.tsr]
+// Runs the tiled path and the full image, and exits 0 only when they are bit-identical.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include <fmt/ranges.h>
+
+#include "commands.h"
+#include "io/npy.h"
+#include "tessera/session.h"
+#include "tiling/tiled_runner.h"
+
+namespace tessera::cli {
+
+namespace {
+
+struct VerifyArgs {
+  std::string model;
+  std::string input;
+  std::string reference;
+  tiling::TilePlanOptions tiles;
+  int threads = 1;
+};
+
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool fits(const Model& model, const Shape& shape) {
+  const ModelInfo& info = model.info();
+  for (int axis = 0; axis < shape.rank() && axis < static_cast<int>(info.inputs[0].axes.size()); ++axis)
+    for (const DimInfo& d : info.dims)
+      if (info.inputs[0].axes[axis] == d.name && (shape[axis] > d.max || shape[axis] < d.min)) return false;
+  return true;
+}
+
+Status run_verify(const VerifyArgs& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
+
+  // The tiled path first, so that its peak memory is not hidden by the full run's.
+  auto start = std::chrono::steady_clock::now();
+  tiling::TilePlan plan;
+  TESSERA_ASSIGN_OR_RETURN(Tensor tiled, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan));
+  double tiled_ms = ms_since(start);
+  int64_t tiled_rss = peak_rss_bytes();
+
+  std::shared_ptr<const Model> full_model = model;
+  if (!fits(*model, input.shape())) {
+    TESSERA_CHECK(!args.reference.empty(), Error::InvalidArgument,
+                  "cannot verify: the image {} is outside the model's dims, so it cannot run whole; give "
+                  "--reference MODEL2.tsr, the same model compiled for larger dims",
+                  input.shape().to_string());
+    TESSERA_ASSIGN_OR_RETURN(full_model, Model::load(args.reference));
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(full_model));
+  start = std::chrono::steady_clock::now();
+  ConstTensorView view = input.view();
+  TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> outputs, session->run({&view, 1}));
+  double full_ms = ms_since(start);
+  int64_t full_rss = peak_rss_bytes();
+  const TensorView& full = outputs[0];
+  TESSERA_CHECK(full.shape == tiled.shape(), Error::Internal, "the tiled output {} and the full output {} differ in shape",
+                tiled.shape().to_string(), full.shape.to_string());
+
+  double max_diff = 0;
+  int64_t differing = 0, count = full.shape.element_count();
+  for (int64_t i = 0; i < count; ++i) {
+    if (std::memcmp(&full.data[i], &tiled.data()[i], sizeof(float)) == 0) continue;
+    ++differing;
+    max_diff = std::max(max_diff, static_cast<double>(std::fabs(full.data[i] - tiled.data()[i])));
+  }
+  std::vector<std::string> shapes;
+  for (auto [h, w] : plan.window_shapes()) shapes.push_back(fmt::format("({}, {})", h, w));
+  fmt::print("image        {} -> {}\n", input.shape().to_string(), full.shape.to_string());
+  fmt::print("tiles        {} of core {}x{}, {} thread(s)\n", plan.tiles.size(), plan.core_height, plan.core_width,
+             args.threads);
+  fmt::print("tile shapes  {}\n", fmt::join(shapes, ", "));
+  fmt::print("tiled        {:.1f} ms, peak RSS {} (arena {} per worker)\n", tiled_ms, human_bytes(tiled_rss),
+             human_bytes(model->info().arena_bytes));
+  fmt::print("full         {:.1f} ms, peak RSS {} (arena {})\n", full_ms, human_bytes(full_rss),
+             human_bytes(full_model->info().arena_bytes));
+  fmt::print("max |tiled - full| = {:g}, differing elements: {} of {}\n", max_diff, differing, count);
+  TESSERA_CHECK(differing == 0, Error::Internal, "the tiled output differs from the full image in {} elements",
+                differing);
+  fmt::print("result       bit-identical\n");
+  return {};
+}
+
+}  // namespace
+
+Command add_verify(CLI::App& app) {
+  auto args = std::make_shared<VerifyArgs>();
+  CLI::App* sub = app.add_subcommand("verify", "run tiled and whole, and check that the outputs are bit-identical");
+  sub->add_option("model", args->model, "the .tsr file")->required();
+  sub->add_option("input", args->input, "input .npy (float32 [1, C, H, W])")->required();
+  add_tiling_options(sub, args->tiles, args->threads);
+  sub->add_option("--reference", args->reference,
+                  "the same model compiled for larger dims, for the full run when the image exceeds the model's max");
+  return [args] { return run_verify(*args); };
+}
+
+}  // namespace tessera::cli
