@@ -20,13 +20,17 @@ measure() {  # prints "seconds peak_kib" of one command
   cat "$out/time.txt"
 }
 
-echo "| image | full: time, peak RSS | tiled (dims 32..256, 2 threads): time, peak RSS | tiles |"
-echo "|---|---|---|---|"
+echo "| image | full (1 thread) | tiled, 1 thread | tiled, 2 threads | tiles |"
+echo "|---|---|---|---|---|"
 for s in $sizes; do
   /usr/bin/python3 -c "import numpy as np; np.save('$out/in.npy', np.random.RandomState(0).rand(1, 3, $s, $s).astype(np.float32))"
   read -r full_s full_kib < <(measure "$tessera" run "$out/unet_full.tsr" "$out/in.npy" "$out/full.npy" --no-tile)
-  read -r tiled_s tiled_kib < <(measure "$tessera" run "$out/unet_tiles.tsr" "$out/in.npy" "$out/tiled.npy" --threads 2)
-  tiles=$("$tessera" run "$out/unet_tiles.tsr" "$out/in.npy" "$out/tiled.npy" --threads 2 | sed -E 's/.*\(([0-9]+) tiles.*/\1/')
-  cmp -s "$out/full.npy" "$out/tiled.npy" || { echo "tiled and full outputs differ at $s" >&2; exit 1; }
-  echo "| ${s}x${s} | ${full_s} s, $((full_kib / 1024)) MiB | ${tiled_s} s, $((tiled_kib / 1024)) MiB | $tiles |"
+  row="| ${s}x${s} | ${full_s} s, $((full_kib / 1024)) MiB |"
+  for threads in 1 2; do
+    read -r tiled_s tiled_kib < <(measure "$tessera" run "$out/unet_tiles.tsr" "$out/in.npy" "$out/tiled.npy" --threads $threads)
+    cmp -s "$out/full.npy" "$out/tiled.npy" || { echo "tiled and full outputs differ at $s" >&2; exit 1; }
+    row="$row ${tiled_s} s, $((tiled_kib / 1024)) MiB |"
+  done
+  tiles=$("$tessera" run "$out/unet_tiles.tsr" "$out/in.npy" "$out/tiled.npy" | sed -E 's/.*\(([0-9]+) tiles.*/\1/')
+  echo "$row $tiles |"
 done

@@ -2,7 +2,10 @@
 
 #include <stdlib.h>
 
+#include <sys/wait.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -108,6 +111,17 @@ std::string npy_bytes(const std::string& descr, bool fortran_order, const std::s
   out.push_back(static_cast<char>(header.size() & 0xff));
   out.push_back(static_cast<char>(header.size() >> 8));
   return out + header + payload;
+}
+
+CliResult run_cli(const TempDir& dir, const std::string& args) {
+  std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
+  std::string command = fmt::format("{} {} >{} 2>{}", sh(TESSERA_CLI_PATH), args, sh(out), sh(err));
+  int status = std::system(command.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
 }
 
 }  // namespace tessera::testing

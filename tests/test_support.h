@@ -69,4 +69,15 @@ bool file_exists(const std::string& path);
 // payload): for tests of inputs that write_npy cannot produce.
 std::string npy_bytes(const std::string& descr, bool fortran_order, const std::string& shape, const std::string& payload);
 
+// Runs the tessera CLI with `args` (already quoted for the shell), capturing its output in `dir`.
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CliResult run_cli(const TempDir& dir, const std::string& args);
+
+// A path quoted for the shell (test paths hold no quotes).
+inline std::string sh(const std::string& path) { return "'" + path + "'"; }
+
 }  // namespace tessera::testing

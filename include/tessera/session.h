@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tessera/model.h"
@@ -13,9 +14,15 @@ namespace tessera {
 
 struct SessionState;
 
+struct SessionOptions {
+  std::string backend = "auto";  // auto, reference, xnnpack or onednn (see available_backends())
+  int threads = 1;               // threads inside each run()
+};
+
 class Session {
  public:
-  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model);
+  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,
+                                                 const SessionOptions& options = {});
   ~Session();
 
   // Runs the model on inputs in the model's layout (NCHW for ONNX sources) whose dims lie in the
@@ -25,6 +32,11 @@ class Session {
 
   const Model& model() const { return *model_; }
   int64_t arena_bytes() const;
+  // The backend that runs this session ("auto" resolved), the memory it holds beyond the arena, and
+  // the nodes it hands to the reference kernels.
+  const std::string& backend() const;
+  int64_t backend_bytes() const;
+  std::vector<std::string> fallbacks() const;
 
  private:
   Session(std::shared_ptr<const Model> model, std::unique_ptr<SessionState> state);

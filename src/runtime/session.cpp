@@ -2,8 +2,8 @@
 
 #include <cstdlib>
 
-#include "backends/reference/kernels.h"
 #include "ir/shape_inference.h"
+#include "runtime/backend.h"
 #include "runtime/model_data.h"
 
 namespace tessera {
@@ -17,9 +17,9 @@ struct SessionState {
   std::vector<Shape> shapes;        // per value, for the current input shapes
   std::vector<Shape> input_shapes;  // the shapes `shapes` were computed for
   bool shapes_valid = false;
-  std::vector<const float*> data;   // per value: where its elements are
-  std::vector<ConstTensorView> node_inputs;  // scratch, sized for the widest node
   std::vector<TensorView> outputs;
+  std::string backend_name;
+  std::unique_ptr<BackendSession> backend;
 };
 
 namespace {
@@ -80,8 +80,10 @@ Status check_inputs(const ir::Graph& g, std::span<const ConstTensorView> inputs,
 
 }  // namespace
 
-Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model) {
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
   TESSERA_CHECK(model != nullptr, Error::InvalidArgument, "Session::create needs a loaded model");
+  TESSERA_CHECK(options.threads >= 1, Error::InvalidArgument, "a session needs at least 1 thread, got {}",
+                options.threads);
   const ModelData& d = model->data();
   auto state = std::make_unique<SessionState>();
   state->arena_bytes = d.plan.arena_bytes;
@@ -91,20 +93,12 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   state->arena.reset(static_cast<uint8_t*>(arena));
   const ir::Graph& g = d.graph;
   state->shapes.resize(g.values.size());
-  state->data.resize(g.values.size(), nullptr);
-  for (size_t v = 0; v < g.values.size(); ++v) {
-    if (g.values[v].kind == ir::ValueKind::Constant) {
-      state->shapes[v] = g.values[v].constant_shape;
-      state->data[v] = g.values[v].constant_data;
-    } else if (d.plan.offsets[v] >= 0) {
-      state->data[v] = reinterpret_cast<const float*>(state->arena.get() + d.plan.offsets[v]);
-    }
-  }
-  size_t widest = 1;
-  for (const ir::Node& n : g.nodes) widest = std::max(widest, n.inputs.size());
-  state->node_inputs.resize(widest);
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (g.values[v].kind == ir::ValueKind::Constant) state->shapes[v] = g.values[v].constant_shape;
   state->input_shapes.resize(g.inputs.size());
   state->outputs.resize(g.outputs.size());
+  state->backend_name = options.backend == "auto" ? auto_backend() : options.backend;
+  TESSERA_ASSIGN_OR_RETURN(state->backend, create_backend(options.backend, d, options));
   return std::unique_ptr<Session>(new Session(std::move(model), std::move(state)));
 }
 
@@ -113,6 +107,9 @@ Session::Session(std::shared_ptr<const Model> model, std::unique_ptr<SessionStat
 Session::~Session() = default;
 
 int64_t Session::arena_bytes() const { return state_->arena_bytes; }
+const std::string& Session::backend() const { return state_->backend_name; }
+int64_t Session::backend_bytes() const { return state_->backend->extra_bytes(); }
+std::vector<std::string> Session::fallbacks() const { return state_->backend->fallbacks(); }
 
 Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView> inputs) {
   const ModelData& d = model_->data();
@@ -134,18 +131,14 @@ Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView
       TESSERA_CHECK(st.shapes[n.output].element_count() <= d.upper_shapes[n.output].element_count(), Error::Internal,
                     "value '{}' outgrows its planned size at shape {}", g.values[n.output].name,
                     st.shapes[n.output].to_string());
+    TESSERA_RETURN_IF_ERROR(st.backend->reshape(st.shapes));
     st.shapes_valid = true;
   }
-  for (size_t i = 0; i < inputs.size(); ++i) st.data[g.inputs[i]] = inputs[i].data;
-
-  for (const ir::Node& n : g.nodes) {
-    size_t count = n.inputs.size();
-    for (size_t k = 0; k < count; ++k) st.node_inputs[k] = ConstTensorView(st.data[n.inputs[k]], st.shapes[n.inputs[k]]);
-    TensorView out{const_cast<float*>(st.data[n.output]), st.shapes[n.output]};
-    TESSERA_RETURN_IF_ERROR(reference::run_node(n, std::span<const ConstTensorView>(st.node_inputs.data(), count), out));
+  TESSERA_RETURN_IF_ERROR(st.backend->run(inputs, st.arena.get()));
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    int v = g.outputs[i];
+    st.outputs[i] = TensorView{reinterpret_cast<float*>(st.arena.get() + d.plan.offsets[v]), st.shapes[v]};
   }
-  for (size_t i = 0; i < g.outputs.size(); ++i)
-    st.outputs[i] = TensorView{const_cast<float*>(st.data[g.outputs[i]]), st.shapes[g.outputs[i]]};
   return std::span<const TensorView>(st.outputs);
 }
 

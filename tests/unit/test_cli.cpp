@@ -1,34 +1,9 @@
 // The tessera CLI as a user runs it: exit codes, "tessera: error:" messages, and no output file left behind
 // by a failed command.
-#include <sys/wait.h>
-
-#include <cstdlib>
-
 #include "test_support.h"
 
 namespace tessera::testing {
 namespace {
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// A path quoted for the shell (test paths hold no quotes).
-std::string sh(const std::string& path) { return "'" + path + "'"; }
-
-// Runs `tessera ARGS`, capturing stdout and stderr in files of `dir`.
-CliResult run_cli(const TempDir& dir, const std::string& args) {
-  std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  std::string command = fmt::format("{} {} >{} 2>{}", sh(TESSERA_CLI_PATH), args, sh(out), sh(err));
-  int status = std::system(command.c_str());
-  CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
 
 class Cli : public ::testing::Test {
  protected:

@@ -22,16 +22,10 @@ struct RunArgs {
   bool no_tile = false;
 };
 
-// Tiles when asked to, or when the image is larger than the model's maximum.
+// Tiles when asked to, or when the image does not fit the model whole.
 bool wants_tiles(const RunArgs& args, const Model& model, const Shape& shape) {
   if (args.no_tile) return false;
-  if (args.tiles.tile > 0) return true;
-  const ModelInfo& info = model.info();
-  if (shape.rank() != 4 || info.inputs.size() != 1) return false;
-  for (int axis = 2; axis < 4; ++axis)
-    for (const DimInfo& d : info.dims)
-      if (info.inputs[0].axes[axis] == d.name && shape[axis] > d.max) return true;
-  return false;
+  return args.tiles.tile > 0 || !fits_whole(model, shape);
 }
 
 Status run_run(const RunArgs& args) {

@@ -35,14 +35,6 @@ double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-bool fits(const Model& model, const Shape& shape) {
-  const ModelInfo& info = model.info();
-  for (int axis = 0; axis < shape.rank() && axis < static_cast<int>(info.inputs[0].axes.size()); ++axis)
-    for (const DimInfo& d : info.dims)
-      if (info.inputs[0].axes[axis] == d.name && (shape[axis] > d.max || shape[axis] < d.min)) return false;
-  return true;
-}
-
 Status run_verify(const VerifyArgs& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
@@ -55,7 +47,7 @@ Status run_verify(const VerifyArgs& args) {
   int64_t tiled_rss = peak_rss_bytes();
 
   std::shared_ptr<const Model> full_model = model;
-  if (!fits(*model, input.shape())) {
+  if (!fits_whole(*model, input.shape())) {
     TESSERA_CHECK(!args.reference.empty(), Error::InvalidArgument,
                   "cannot verify: the image {} is outside the model's dims, so it cannot run whole; give "
                   "--reference MODEL2.tsr, the same model compiled for larger dims",

@@ -5,7 +5,9 @@
 
 #include <functional>
 
+#include "tessera/model.h"
 #include "tessera/status.h"
+#include "tessera/tensor.h"
 #include "tiling/tile_plan.h"
 
 namespace tessera::cli {
@@ -19,6 +21,9 @@ Command add_verify(CLI::App& app);
 
 // --tile, --halo and --threads, shared by run and verify.
 void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads);
+
+// Whether every dynamic axis of `shape` lies in the model's range for its first input.
+bool fits_whole(const Model& model, const Shape& shape);
 
 // "1.5 MiB"
 std::string human_bytes(int64_t bytes);

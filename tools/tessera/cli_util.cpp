@@ -4,6 +4,15 @@
 
 namespace tessera::cli {
 
+bool fits_whole(const Model& model, const Shape& shape) {
+  const ModelInfo& info = model.info();
+  const std::vector<std::string>& axes = info.inputs[0].axes;
+  for (int axis = 0; axis < shape.rank() && axis < static_cast<int>(axes.size()); ++axis)
+    for (const DimInfo& d : info.dims)
+      if (axes[axis] == d.name && (shape[axis] > d.max || shape[axis] < d.min)) return false;
+  return true;
+}
+
 std::string human_bytes(int64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

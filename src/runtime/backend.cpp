@@ -1,0 +1,44 @@
+#include "runtime/backend.h"
+
+#include "backends/reference/reference_backend.h"
+
+namespace tessera {
+
+namespace {
+
+using Factory = Result<std::unique_ptr<BackendSession>> (*)(const ModelData&, const SessionOptions&);
+
+struct Entry {
+  const char* name;
+  Factory create;
+};
+
+// Every backend built in, slowest first: "auto" picks the last one (see auto_backend).
+const std::vector<Entry>& backends() {
+  static const std::vector<Entry> entries = {
+      {"reference", reference::create_backend_session},
+  };
+  return entries;
+}
+
+}  // namespace
+
+std::vector<std::string> available_backends() {
+  std::vector<std::string> names;
+  for (const Entry& e : backends()) names.push_back(e.name);
+  return names;
+}
+
+std::string auto_backend() { return backends().back().name; }
+
+Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
+                                                       const SessionOptions& options) {
+  std::string wanted = name == "auto" ? auto_backend() : name;
+  for (const Entry& e : backends())
+    if (wanted == e.name) return e.create(model, options);
+  std::string names = "auto";
+  for (const Entry& e : backends()) names += std::string(", ") + e.name;
+  return Status(Error::InvalidArgument, fmt::format("unknown backend '{}'; available: {}", name, names));
+}
+
+}  // namespace tessera

@@ -1,0 +1,45 @@
+// The interface between a Session and the code that runs a model's nodes. A backend follows
+// XNNPACK's lifecycle: create (once per session: pack weights, make operator objects), reshape
+// (only when the input shapes change; per-shape work may be cached), run (no heap allocation).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "runtime/model_data.h"
+#include "tessera/session.h"
+
+namespace tessera {
+
+class BackendSession {
+ public:
+  virtual ~BackendSession() = default;
+
+  // The graph's input shapes changed; `shapes` holds every value's shape for them and stays valid
+  // (and unchanged) until the next reshape.
+  virtual Status reshape(std::span<const Shape> shapes) = 0;
+
+  // Runs every node. `inputs` are the graph inputs in the model's layout (NCHW), in caller memory;
+  // `arena` is the planned arena. The graph outputs must end up in NCHW at their planned offsets.
+  virtual Status run(std::span<const ConstTensorView> inputs, uint8_t* arena) = 0;
+
+  // Memory the backend holds beyond the arena and the mapped weights (packed weights, indirection
+  // buffers, layout scratch), for the memory figures that tools print.
+  virtual int64_t extra_bytes() const = 0;
+
+  // The nodes this backend hands to the reference kernels because it lacks them, e.g. "Resize '/up'".
+  virtual std::vector<std::string> fallbacks() const = 0;
+};
+
+// Makes the backend `name` ("reference", "xnnpack", "onednn") for one session.
+Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
+                                                       const SessionOptions& options);
+
+// The backends built into this tessera, and the one "auto" picks on this machine.
+std::vector<std::string> available_backends();
+std::string auto_backend();
+
+}  // namespace tessera

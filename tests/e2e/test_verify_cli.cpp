@@ -1,0 +1,89 @@
+// `tessera verify` and tiled `tessera run` as a user runs them.
+#include <random>
+
+#include "test_support.h"
+
+namespace tessera::testing {
+namespace {
+
+std::string compile_unet(const TempDir& dir, const std::string& name, int64_t max) {
+  std::string path = dir.file(name);
+  CliResult r = run_cli(dir, fmt::format("compile {} -o {} --dim height=32:{}:4 --dim width=32:{}:4",
+                                         sh(testdata("unet.onnx")), sh(path), max, max));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return path;
+}
+
+std::string random_npy(const TempDir& dir, int64_t h, int64_t w) {
+  Tensor t(Shape{1, 3, h, w});
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
+  std::string path = dir.file(fmt::format("in_{}x{}.npy", h, w));
+  EXPECT_TRUE(write_npy(path, t.view()).ok());
+  return path;
+}
+
+TEST(VerifyCli, SeedScenarioReportsZeroDifferences) {
+  TempDir dir;
+  std::string model = dir.file("tiny.tsr");
+  ASSERT_EQ(run_cli(dir, fmt::format("compile {} -o {} --dim height=256:1024 --dim width=256:1024",
+                                     sh(testdata("tiny.onnx")), sh(model)))
+                .exit_code,
+            0);
+  CliResult r = run_cli(dir, fmt::format("verify {} {} --tile 256 --halo 16 --threads 2", sh(model),
+                                         sh(testdata("tiny/in_1024x1024.npy"))));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "tiles        16 of core 256x256");
+  EXPECT_CONTAINS(r.out, "(272, 272), (272, 288), (288, 272), (288, 288)");
+  EXPECT_CONTAINS(r.out, "differing elements: 0 of 1048576");
+  EXPECT_CONTAINS(r.out, "bit-identical");
+  EXPECT_CONTAINS(r.out, "peak RSS");
+}
+
+TEST(VerifyCli, ImageAboveTheMaximumNeedsAReference) {
+  TempDir dir;
+  std::string model = compile_unet(dir, "unet.tsr", 256);
+  std::string input = random_npy(dir, 300, 260);
+  CliResult alone = run_cli(dir, fmt::format("verify {} {} --threads 2", sh(model), sh(input)));
+  EXPECT_EQ(alone.exit_code, 1);
+  EXPECT_CONTAINS(alone.err, "cannot verify");
+  EXPECT_CONTAINS(alone.err, "--reference");
+
+  std::string reference = compile_unet(dir, "unet_wide.tsr", 320);
+  CliResult r = run_cli(dir, fmt::format("verify {} {} --threads 2 --reference {}", sh(model), sh(input), sh(reference)));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "differing elements: 0 of 234000");
+}
+
+TEST(VerifyCli, RunTilesAnImageAboveTheMaximum) {
+  TempDir dir;
+  std::string model = compile_unet(dir, "unet.tsr", 256);
+  std::string reference = compile_unet(dir, "unet_wide.tsr", 320);
+  std::string input = random_npy(dir, 264, 300);
+  CliResult tiled = run_cli(dir, fmt::format("run {} {} {} --threads 3", sh(model), sh(input), sh(dir.file("t.npy"))));
+  ASSERT_EQ(tiled.exit_code, 0) << tiled.err;
+  EXPECT_CONTAINS(tiled.out, "tiles of");
+  CliResult full = run_cli(dir, fmt::format("run {} {} {}", sh(reference), sh(input), sh(dir.file("f.npy"))));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_CONTAINS(full.out, "whole image");
+  EXPECT_EQ(read_file(dir.file("t.npy")), read_file(dir.file("f.npy")));
+}
+
+TEST(VerifyCli, RefusesToTileAModelThatMixesAllPixels) {
+  TempDir dir;
+  std::string model = dir.file("se.tsr");
+  ASSERT_EQ(run_cli(dir, fmt::format("compile {} -o {} --dim height=16:200 --dim width=16:200",
+                                     sh(testdata("se_block.onnx")), sh(model)))
+                .exit_code,
+            0);
+  CliResult r = run_cli(dir, fmt::format("run {} {} {} --tile 32", sh(model), sh(testdata("se_block/in_43x89.npy")),
+                                         sh(dir.file("o.npy"))));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "cannot be tiled");
+  EXPECT_CONTAINS(r.err, "GlobalAveragePool");
+  EXPECT_FALSE(file_exists(dir.file("o.npy")));
+}
+
+}  // namespace
+}  // namespace tessera::testing
