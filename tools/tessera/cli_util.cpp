@@ -4,13 +4,13 @@
 
 namespace tessera::cli {
 
-bool fits_whole(const Model& model, const Shape& shape) {
+bool above_max(const Model& model, const Shape& shape) {
   const ModelInfo& info = model.info();
   const std::vector<std::string>& axes = info.inputs[0].axes;
   for (int axis = 0; axis < shape.rank() && axis < static_cast<int>(axes.size()); ++axis)
     for (const DimInfo& d : info.dims)
-      if (axes[axis] == d.name && (shape[axis] > d.max || shape[axis] < d.min)) return false;
-  return true;
+      if (axes[axis] == d.name && shape[axis] > d.max) return true;
+  return false;
 }
 
 std::string human_bytes(int64_t bytes) {

@@ -22,10 +22,10 @@ struct RunArgs {
   bool no_tile = false;
 };
 
-// Tiles when asked to, or when the image does not fit the model whole.
+// Tiles when asked to, or when the image is larger than the model's maximum.
 bool wants_tiles(const RunArgs& args, const Model& model, const Shape& shape) {
   if (args.no_tile) return false;
-  return args.tiles.tile > 0 || !fits_whole(model, shape);
+  return args.tiles.tile > 0 || above_max(model, shape);
 }
 
 Status run_run(const RunArgs& args) {

@@ -47,9 +47,9 @@ Status run_verify(const VerifyArgs& args) {
   int64_t tiled_rss = peak_rss_bytes();
 
   std::shared_ptr<const Model> full_model = model;
-  if (!fits_whole(*model, input.shape())) {
+  if (above_max(*model, input.shape())) {
     TESSERA_CHECK(!args.reference.empty(), Error::InvalidArgument,
-                  "cannot verify: the image {} is outside the model's dims, so it cannot run whole; give "
+                  "cannot verify: the image {} is above the model's maximum, so it cannot run whole; give "
                   "--reference MODEL2.tsr, the same model compiled for larger dims",
                   input.shape().to_string());
     TESSERA_ASSIGN_OR_RETURN(full_model, Model::load(args.reference));

@@ -22,8 +22,8 @@ Command add_verify(CLI::App& app);
 // --tile, --halo and --threads, shared by run and verify.
 void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads);
 
-// Whether every dynamic axis of `shape` lies in the model's range for its first input.
-bool fits_whole(const Model& model, const Shape& shape);
+// Whether a dynamic axis of `shape` exceeds the model's maximum for its first input.
+bool above_max(const Model& model, const Shape& shape);
 
 // "1.5 MiB"
 std::string human_bytes(int64_t bytes);
