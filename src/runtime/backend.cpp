@@ -1,6 +1,12 @@
 #include "runtime/backend.h"
 
 #include "backends/reference/reference_backend.h"
+#ifdef TESSERA_HAVE_XNNPACK
+#include "backends/xnnpack/xnnpack_backend.h"
+#endif
+#ifdef TESSERA_HAVE_ONEDNN
+#include "backends/onednn/onednn_backend.h"
+#endif
 
 namespace tessera {
 
@@ -17,6 +23,12 @@ struct Entry {
 const std::vector<Entry>& backends() {
   static const std::vector<Entry> entries = {
       {"reference", reference::create_backend_session},
+#ifdef TESSERA_HAVE_XNNPACK
+      {"xnnpack", xnnpack::create_backend_session},
+#endif
+#ifdef TESSERA_HAVE_ONEDNN
+      {"onednn", onednn::create_backend_session},
+#endif
   };
   return entries;
 }

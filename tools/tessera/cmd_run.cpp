@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "io/npy.h"
+#include "runtime/backend.h"
 #include "tessera/session.h"
 #include "tiling/tiled_runner.h"
 
@@ -16,7 +17,7 @@ struct RunArgs {
   std::string model;
   std::string input;
   std::string output;
-  std::string backend = "reference";
+  std::string backend = "auto";
   tiling::TilePlanOptions tiles;
   int threads = 1;
   bool no_tile = false;
@@ -29,8 +30,6 @@ bool wants_tiles(const RunArgs& args, const Model& model, const Shape& shape) {
 }
 
 Status run_run(const RunArgs& args) {
-  TESSERA_CHECK(args.backend == "reference", Error::InvalidArgument, "unknown --backend '{}'; available: reference",
-                args.backend);
   TESSERA_CHECK(!(args.no_tile && args.tiles.tile > 0), Error::InvalidArgument, "--no-tile and --tile exclude each other");
   std::error_code ec;
   TESSERA_CHECK(!std::filesystem::equivalent(args.input, args.output, ec), Error::InvalidArgument,
@@ -42,10 +41,13 @@ Status run_run(const RunArgs& args) {
   Tensor result;
   if (wants_tiles(args, *model, input.shape())) {
     tiling::TilePlan plan;
-    TESSERA_ASSIGN_OR_RETURN(result, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan));
+    // Tiles: one worker per thread, each single-threaded inside.
+    TESSERA_ASSIGN_OR_RETURN(result, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan,
+                                                       SessionOptions{args.backend, 1}));
     how = fmt::format("{} tiles of {}x{}, {} thread(s)", plan.tiles.size(), plan.core_height, plan.core_width, args.threads);
   } else {
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(model));
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                             Session::create(model, SessionOptions{args.backend, args.threads}));
     ConstTensorView view = input.view();
     TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> outputs, session->run({&view, 1}));
     TESSERA_CHECK(outputs.size() == 1, Error::Unsupported,
@@ -56,17 +58,24 @@ Status run_run(const RunArgs& args) {
   }
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   TESSERA_RETURN_IF_ERROR(write_npy(args.output, result.view()));
-  fmt::print("{} {} -> {} {} in {:.1f} ms ({}, {} backend)\n", args.input, input.shape().to_string(), args.output,
+  fmt::print("{} {} -> {} {} in {:.1f} ms ({}, backend {})\n", args.input, input.shape().to_string(), args.output,
              result.shape().to_string(), ms, how, args.backend);
   return {};
 }
 
 }  // namespace
 
+void add_backend_option(CLI::App* sub, std::string& backend) {
+  std::string names = "auto";
+  for (const std::string& b : available_backends()) names += "|" + b;
+  sub->add_option("--backend", backend, names + " (default auto: " + auto_backend() + " here)");
+}
+
 void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads) {
   sub->add_option("--tile", tiles.tile, "core tile size in input pixels (default: the largest the model takes)");
   sub->add_option("--halo", tiles.halo, "a minimum halo in input pixels (enlarges the derived halo, never shrinks it)");
-  sub->add_option("--threads", threads, "tile workers, each with its own session (default 1)");
+  sub->add_option("--threads", threads,
+                  "threads in all (default 1): tiled, one tile worker per thread; whole image, inside the run");
 }
 
 Command add_run(CLI::App& app) {
@@ -75,7 +84,7 @@ Command add_run(CLI::App& app) {
   sub->add_option("model", args->model, "the .tsr file")->required();
   sub->add_option("input", args->input, "input .npy (float32, e.g. [1, C, H, W])")->required();
   sub->add_option("output", args->output, "output .npy")->required();
-  sub->add_option("--backend", args->backend, "reference (default)");
+  add_backend_option(sub, args->backend);
   add_tiling_options(sub, args->tiles, args->threads);
   sub->add_flag("--no-tile", args->no_tile, "one full-image call, even for a large image");
   return [args] { return run_run(*args); };

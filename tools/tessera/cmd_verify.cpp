@@ -21,6 +21,7 @@ struct VerifyArgs {
   std::string model;
   std::string input;
   std::string reference;
+  std::string backend = "auto";
   tiling::TilePlanOptions tiles;
   int threads = 1;
 };
@@ -42,7 +43,8 @@ Status run_verify(const VerifyArgs& args) {
   // The tiled path first, so that its peak memory is not hidden by the full run's.
   auto start = std::chrono::steady_clock::now();
   tiling::TilePlan plan;
-  TESSERA_ASSIGN_OR_RETURN(Tensor tiled, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan));
+  TESSERA_ASSIGN_OR_RETURN(Tensor tiled, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan,
+                                                            SessionOptions{args.backend, 1}));
   double tiled_ms = ms_since(start);
   int64_t tiled_rss = peak_rss_bytes();
 
@@ -54,7 +56,8 @@ Status run_verify(const VerifyArgs& args) {
                   input.shape().to_string());
     TESSERA_ASSIGN_OR_RETURN(full_model, Model::load(args.reference));
   }
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(full_model));
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                           Session::create(full_model, SessionOptions{args.backend, args.threads}));
   start = std::chrono::steady_clock::now();
   ConstTensorView view = input.view();
   TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> outputs, session->run({&view, 1}));
@@ -73,7 +76,8 @@ Status run_verify(const VerifyArgs& args) {
   }
   std::vector<std::string> shapes;
   for (auto [h, w] : plan.window_shapes()) shapes.push_back(fmt::format("({}, {})", h, w));
-  fmt::print("image        {} -> {}\n", input.shape().to_string(), full.shape.to_string());
+  fmt::print("image        {} -> {}, backend {}\n", input.shape().to_string(), full.shape.to_string(),
+             session->backend());
   fmt::print("tiles        {} of core {}x{}, {} thread(s)\n", plan.tiles.size(), plan.core_height, plan.core_width,
              args.threads);
   fmt::print("tile shapes  {}\n", fmt::join(shapes, ", "));
@@ -95,6 +99,7 @@ Command add_verify(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("verify", "run tiled and whole, and check that the outputs are bit-identical");
   sub->add_option("model", args->model, "the .tsr file")->required();
   sub->add_option("input", args->input, "input .npy (float32 [1, C, H, W])")->required();
+  add_backend_option(sub, args->backend);
   add_tiling_options(sub, args->tiles, args->threads);
   sub->add_option("--reference", args->reference,
                   "the same model compiled for larger dims, for the full run when the image exceeds the model's max");

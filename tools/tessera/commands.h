@@ -19,6 +19,9 @@ Command add_info(CLI::App& app);
 Command add_run(CLI::App& app);
 Command add_verify(CLI::App& app);
 
+// --backend, shared by run and verify.
+void add_backend_option(CLI::App* sub, std::string& backend);
+
 // --tile, --halo and --threads, shared by run and verify.
 void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads);
 
