@@ -1,4 +1,4 @@
-// `tessera verify` and tiled `tessera run` as a user runs them.
+// `tessera verify`, tiled `tessera run` and `tessera bench` as a user runs them.
 #include <random>
 
 #include "test_support.h"
@@ -83,6 +83,27 @@ TEST(VerifyCli, RefusesToTileAModelThatMixesAllPixels) {
   EXPECT_CONTAINS(r.err, "cannot be tiled");
   EXPECT_CONTAINS(r.err, "GlobalAveragePool");
   EXPECT_FALSE(file_exists(dir.file("o.npy")));
+}
+
+TEST(BenchCli, JsonReportsFullAndTiledRuns) {
+  TempDir dir;
+  std::string model = compile_unet(dir, "unet.tsr", 256);
+  CliResult r = run_cli(dir, fmt::format("bench {} --sizes 64,300 --tile 64 --threads 2 --repeats 1 --json "
+                                         "--backend reference",
+                                         sh(model)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["backend"], "reference");
+  EXPECT_GT(j["fma_peak_gflops"].get<double>(), 0);
+  ASSERT_EQ(j["sizes"].size(), 2u);
+  const auto& small = j["sizes"][0];
+  EXPECT_GT(small["full_ms"].get<double>(), 0);
+  EXPECT_GT(small["tiled_ms"].get<double>(), 0);
+  EXPECT_EQ(small["differing"], 0);
+  EXPECT_GT(small["gflops"].get<double>(), 0);
+  const auto& large = j["sizes"][1];  // above the model's maximum: tiled only
+  EXPECT_TRUE(large["full_ms"].is_null());
+  EXPECT_GT(large["tiles"].get<int>(), 1);
 }
 
 }  // namespace

@@ -1,0 +1,200 @@
+// tessera bench MODEL.tsr [--sizes 256,512,1024] [--tile N] [--backend B] [--threads T] [--repeats R] [--json]
+// The "Test Results" block: full-image and tiled time per size, their difference, tile shapes,
+// throughput against this CPU's measured FMA peak, and memory.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include <fmt/ranges.h>
+
+#include "commands.h"
+#include "fma_probe.h"
+#include "ir/flops.h"
+#include "ir/shape_inference.h"
+#include "runtime/model_data.h"
+#include "tessera/session.h"
+#include "tiling/tiled_runner.h"
+
+namespace tessera::cli {
+
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  std::vector<int64_t> sizes = {256, 512, 1024};
+  std::string backend = "auto";
+  tiling::TilePlanOptions tiles;
+  int threads = 1;
+  int repeats = 5;
+  bool json = false;
+};
+
+struct SizeResult {
+  int64_t size = 0;
+  double full_ms = -1;  // -1: above the model's maximum
+  double tiled_ms = -1;
+  size_t tiles = 0;
+  std::vector<std::pair<int64_t, int64_t>> tile_shapes;
+  double max_diff = 0;
+  int64_t differing = 0;
+  double gflop = 0;
+  int64_t peak_rss = 0;
+  std::string skipped;  // why the tiled path did not run
+};
+
+double median_ms(int repeats, const std::function<Status()>& run, Status* status) {
+  std::vector<double> times;
+  for (int i = 0; i < repeats + 1 && status->ok(); ++i) {  // the first run warms up
+    auto start = std::chrono::steady_clock::now();
+    *status = run();
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (i > 0) times.push_back(ms);
+  }
+  if (times.empty()) return 0;
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model> model, Session& session, int64_t s) {
+  const ModelData& d = model->data();
+  SizeResult r;
+  r.size = s;
+  Shape shape = d.upper_shapes[d.graph.inputs[0]];
+  shape[2] = shape[3] = s;
+  Tensor input(shape);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(d.info.pixel_min, d.info.pixel_max);
+  for (int64_t i = 0; i < input.element_count(); ++i) input.data()[i] = u(rng);
+  std::vector<int64_t> dims = d.graph.upper_dim_values();
+  dims[d.graph.values[d.graph.inputs[0]].input_dims[2].dynamic] = s;
+  dims[d.graph.values[d.graph.inputs[0]].input_dims[3].dynamic] = s;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(d.graph, dims));
+  r.gflop = static_cast<double>(ir::conv_flops(d.graph, shapes)) / 1e9;
+
+  Status status;
+  Tensor full;
+  if (!above_max(*model, shape)) {
+    ConstTensorView view = input.view();
+    r.full_ms = median_ms(args.repeats, [&]() { return session.run({&view, 1}).status(); }, &status);
+    TESSERA_RETURN_IF_ERROR(status);
+    TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> out, session.run({&view, 1}));
+    full = Tensor(out[0].shape);
+    std::memcpy(full.data(), out[0].data, full.element_count() * sizeof(float));
+  }
+  if (!model->info().tiling.tileable) {
+    r.skipped = "not tileable";
+  } else {
+    Tensor tiled;
+    tiling::TilePlan plan;
+    SessionOptions one{args.backend, 1};
+    r.tiled_ms = median_ms(args.repeats, [&]() {
+      Result<Tensor> t = tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan, one);
+      if (t.ok()) tiled = std::move(t).value();
+      return t.status();
+    }, &status);
+    if (!status.ok()) {
+      r.tiled_ms = -1;
+      r.skipped = status.message();
+    } else {
+      r.tiles = plan.tiles.size();
+      r.tile_shapes = plan.window_shapes();
+      for (int64_t i = 0; r.full_ms >= 0 && i < full.element_count(); ++i) {
+        if (std::memcmp(full.data() + i, tiled.data() + i, sizeof(float)) == 0) continue;
+        ++r.differing;
+        r.max_diff = std::max(r.max_diff, static_cast<double>(std::fabs(full.data()[i] - tiled.data()[i])));
+      }
+    }
+  }
+  r.peak_rss = peak_rss_bytes();
+  return r;
+}
+
+std::string ms_text(double ms) { return ms < 0 ? "-" : fmt::format("{:.1f}", ms); }
+
+Status run_bench(const BenchArgs& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                           Session::create(model, SessionOptions{args.backend, args.threads}));
+  FmaPeak peak = measure_fma_peak(args.threads);
+  std::vector<SizeResult> results;
+  for (int64_t s : args.sizes) {
+    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, s));
+    results.push_back(r);
+  }
+  const ModelInfo& info = model->info();
+  auto gflops = [](const SizeResult& r) { return r.full_ms > 0 ? r.gflop / (r.full_ms / 1e3) : 0.0; };
+  if (args.json) {
+    nlohmann::json j = {{"model", args.model},       {"file_bytes", info.file_bytes},
+                        {"backend", session->backend()}, {"threads", args.threads},
+                        {"fma_peak_gflops", peak.gflops}, {"fma_isa", peak.isa},
+                        {"arena_bytes", info.arena_bytes}, {"backend_bytes", session->backend_bytes()}};
+    for (const DimInfo& d : info.dims) j["dims"].push_back({{"name", d.name}, {"min", d.min}, {"max", d.max}});
+    for (const SizeResult& r : results) {
+      nlohmann::json s = {{"size", {r.size, r.size}}, {"gflop", r.gflop}, {"tiles", r.tiles},
+                          {"tile_shapes", r.tile_shapes}, {"max_diff", r.max_diff}, {"differing", r.differing},
+                          {"peak_rss_bytes", r.peak_rss}};
+      s["full_ms"] = r.full_ms < 0 ? nlohmann::json() : nlohmann::json(r.full_ms);
+      s["tiled_ms"] = r.tiled_ms < 0 ? nlohmann::json() : nlohmann::json(r.tiled_ms);
+      s["gflops"] = gflops(r);
+      s["peak_fraction"] = gflops(r) / peak.gflops;
+      if (!r.skipped.empty()) s["tiled_skipped"] = r.skipped;
+      j["sizes"].push_back(s);
+    }
+    fmt::print("{}\n", j.dump(2));
+    return {};
+  }
+  std::vector<std::string> dims;
+  for (const DimInfo& d : info.dims) dims.push_back(fmt::format("{} {}..{}", d.name, d.min, d.max));
+  fmt::print("Test Results\n");
+  fmt::print("model        {} ({}), dynamic range {}\n", args.model, human_bytes(info.file_bytes), fmt::join(dims, ", "));
+  fmt::print("backend      {}, {} thread(s); FMA peak {:.0f} GFLOP/s ({}, measured)\n", session->backend(),
+             args.threads, peak.gflops, peak.isa);
+  fmt::print("memory       arena {} + backend {} per session\n", human_bytes(info.arena_bytes),
+             human_bytes(session->backend_bytes()));
+  for (const SizeResult& r : results) {
+    fmt::print("{}x{}:\n", r.size, r.size);
+    if (r.full_ms >= 0)
+      fmt::print("  full       {} ms, {:.1f} GFLOP/s ({:.0f}% of peak)\n", ms_text(r.full_ms), gflops(r),
+                 100 * gflops(r) / peak.gflops);
+    else
+      fmt::print("  full       - (above the model's maximum)\n");
+    if (r.tiled_ms >= 0) {
+      std::vector<std::string> shapes;
+      for (auto [h, w] : r.tile_shapes) shapes.push_back(fmt::format("({}, {})", h, w));
+      fmt::print("  tiled      {} ms, {} tiles, {} worker(s)\n", ms_text(r.tiled_ms), r.tiles, args.threads);
+      fmt::print("  tile shapes {}\n", fmt::join(shapes, ", "));
+      if (r.full_ms >= 0) fmt::print("  max difference {:g} ({} differing elements)\n", r.max_diff, r.differing);
+    } else {
+      fmt::print("  tiled      - ({})\n", r.skipped);
+    }
+    fmt::print("  peak RSS   {}\n", human_bytes(r.peak_rss));
+  }
+  return {};
+}
+
+}  // namespace
+
+Command add_bench(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* sub = app.add_subcommand("bench", "time full-image and tiled runs at several sizes");
+  sub->add_option("model", args->model, "the .tsr file")->required();
+  sub->add_option("--sizes", args->sizes, "square input sizes (default 256,512,1024)")->delimiter(',');
+  sub->add_option("--repeats", args->repeats, "timed runs per measurement, after one warm-up (median; default 5)");
+  sub->add_flag("--json", args->json, "print machine-readable JSON");
+  add_backend_option(sub, args->backend);
+  add_tiling_options(sub, args->tiles, args->threads);
+  return [args] { return run_bench(*args); };
+}
+
+}  // namespace tessera::cli
