@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "tessera/model.h"
+#include "runtime/backend.h"
+#include "tessera/session.h"
 
 namespace tessera::cli {
 
@@ -34,7 +35,32 @@ std::string tiling_text(const TilingInfo& t) {
   return s;
 }
 
-nlohmann::json to_json(const std::string& path, const ModelInfo& info) {
+// Per backend built in: the memory its session holds beyond the arena, and the nodes it hands to
+// the reference kernels.
+struct BackendFit {
+  std::string name;
+  int64_t extra_bytes = 0;
+  std::vector<std::string> fallbacks;
+  std::string error;
+};
+
+std::vector<BackendFit> backend_fits(std::shared_ptr<const Model> model) {
+  std::vector<BackendFit> fits;
+  for (const std::string& name : available_backends()) {
+    BackendFit fit{name};
+    Result<std::unique_ptr<Session>> session = Session::create(model, SessionOptions{name, 1});
+    if (session.ok()) {
+      fit.extra_bytes = (*session)->backend_bytes();
+      fit.fallbacks = (*session)->fallbacks();
+    } else {
+      fit.error = session.status().message();
+    }
+    fits.push_back(fit);
+  }
+  return fits;
+}
+
+nlohmann::json to_json(const std::string& path, const ModelInfo& info, const std::vector<BackendFit>& fits) {
   nlohmann::json j;
   j["file"] = path;
   j["file_bytes"] = info.file_bytes;
@@ -55,14 +81,20 @@ nlohmann::json to_json(const std::string& path, const ModelInfo& info) {
     t["axes"].push_back({{"halo_before", a.halo_before}, {"halo_after", a.halo_after}, {"alignment", a.alignment},
                          {"scale", {a.scale_num, a.scale_den}}, {"offset", a.offset}});
   j["tiling"] = t;
+  for (const BackendFit& f : fits) {
+    nlohmann::json b = {{"extra_bytes", f.extra_bytes}, {"fallbacks", f.fallbacks}};
+    if (!f.error.empty()) b["error"] = f.error;
+    j["backends"][f.name] = b;
+  }
   return j;
 }
 
 Status run_info(const InfoArgs& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   const ModelInfo& info = model->info();
+  std::vector<BackendFit> fits = backend_fits(model);
   if (args.json) {
-    fmt::print("{}\n", to_json(args.model, info).dump(2));
+    fmt::print("{}\n", to_json(args.model, info, fits).dump(2));
     return {};
   }
   std::vector<std::string> dims, ops;
@@ -84,6 +116,14 @@ Status run_info(const InfoArgs& args) {
   fmt::print("weights  {}\n", human_bytes(info.weights_bytes));
   fmt::print("pixels   {}..{}\n", info.pixel_min, info.pixel_max);
   fmt::print("tiling   {}\n", tiling_text(info.tiling));
+  for (const BackendFit& f : fits) {
+    if (!f.error.empty()) {
+      fmt::print("backend  {}: unavailable: {}\n", f.name, f.error);
+      continue;
+    }
+    std::string ops = f.fallbacks.empty() ? "every node" : fmt::format("all but {} (reference kernels)", fmt::join(f.fallbacks, ", "));
+    fmt::print("backend  {}: {}; {} beyond the arena\n", f.name, ops, human_bytes(f.extra_bytes));
+  }
   return {};
 }
 
