@@ -21,6 +21,7 @@ demo: build
 
 bench: build
 	@bench/tiled_vs_full.sh $(BUILD)
+	@bench/peers/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) out

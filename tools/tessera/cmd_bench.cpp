@@ -1,4 +1,5 @@
-// tessera bench MODEL.tsr [--sizes 256,512,1024] [--tile N] [--backend B] [--threads T] [--repeats R] [--json]
+// tessera bench MODEL.tsr [--sizes 256,512,1024 | --input IN.npy] [--tile N] [--backend B] [--threads T]
+//               [--repeats R] [--full-only] [--output OUT.npy] [--json]
 // The "Test Results" block: full-image and tiled time per size, their difference, tile shapes,
 // throughput against this CPU's measured FMA peak, and memory.
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 
 #include "commands.h"
 #include "fma_probe.h"
+#include "io/npy.h"
 #include "ir/flops.h"
 #include "ir/shape_inference.h"
 #include "runtime/model_data.h"
@@ -32,11 +34,16 @@ struct BenchArgs {
   int threads = 1;
   int repeats = 5;
   bool json = false;
+  std::string input;   // a .npy image instead of random square ones
+  std::string output;  // where to write the full-image output (of the last size)
+  bool full_only = false;
 };
 
 struct SizeResult {
-  int64_t size = 0;
-  double full_ms = -1;  // -1: above the model's maximum
+  int64_t height = 0;
+  int64_t width = 0;
+  std::vector<double> full_runs_ms;
+  double full_ms = -1;  // median; -1: above the model's maximum
   double tiled_ms = -1;
   size_t tiles = 0;
   std::vector<std::pair<int64_t, int64_t>> tile_shapes;
@@ -47,17 +54,31 @@ struct SizeResult {
   std::string skipped;  // why the tiled path did not run
 };
 
-double median_ms(int repeats, const std::function<Status()>& run, Status* status) {
+// Runs `run` once to warm up, then `repeats` times; returns the median and keeps every time in `runs`.
+double median_ms(int repeats, const std::function<Status()>& run, Status* status, std::vector<double>* runs = nullptr) {
   std::vector<double> times;
-  for (int i = 0; i < repeats + 1 && status->ok(); ++i) {  // the first run warms up
+  for (int i = 0; i < repeats + 1 && status->ok(); ++i) {
     auto start = std::chrono::steady_clock::now();
     *status = run();
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (i > 0) times.push_back(ms);
   }
+  if (runs) *runs = times;
   if (times.empty()) return 0;
   std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
   return times[times.size() / 2];
+}
+
+// A random image of the model's input shape at `height` x `width`, in the model's pixel range.
+Tensor random_image(const ModelData& d, int64_t height, int64_t width) {
+  Shape shape = d.upper_shapes[d.graph.inputs[0]];
+  shape[2] = height;
+  shape[3] = width;
+  Tensor input(shape);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(d.info.pixel_min, d.info.pixel_max);
+  for (int64_t i = 0; i < input.element_count(); ++i) input.data()[i] = u(rng);
+  return input;
 }
 
 int64_t peak_rss_bytes() {
@@ -66,19 +87,17 @@ int64_t peak_rss_bytes() {
   return static_cast<int64_t>(usage.ru_maxrss) * 1024;
 }
 
-Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model> model, Session& session, int64_t s) {
+Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model> model, Session& session,
+                              const Tensor& input) {
   const ModelData& d = model->data();
+  const Shape& shape = input.shape();
+  TESSERA_CHECK(shape.rank() == 4, Error::RankMismatch, "bench takes a 4-D [N, C, H, W] image, got {}", shape.to_string());
   SizeResult r;
-  r.size = s;
-  Shape shape = d.upper_shapes[d.graph.inputs[0]];
-  shape[2] = shape[3] = s;
-  Tensor input(shape);
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> u(d.info.pixel_min, d.info.pixel_max);
-  for (int64_t i = 0; i < input.element_count(); ++i) input.data()[i] = u(rng);
+  r.height = shape[2];
+  r.width = shape[3];
   std::vector<int64_t> dims = d.graph.upper_dim_values();
-  dims[d.graph.values[d.graph.inputs[0]].input_dims[2].dynamic] = s;
-  dims[d.graph.values[d.graph.inputs[0]].input_dims[3].dynamic] = s;
+  dims[d.graph.values[d.graph.inputs[0]].input_dims[2].dynamic] = r.height;
+  dims[d.graph.values[d.graph.inputs[0]].input_dims[3].dynamic] = r.width;
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(d.graph, dims));
   r.gflop = static_cast<double>(ir::conv_flops(d.graph, shapes)) / 1e9;
 
@@ -86,13 +105,16 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
   Tensor full;
   if (!above_max(*model, shape)) {
     ConstTensorView view = input.view();
-    r.full_ms = median_ms(args.repeats, [&]() { return session.run({&view, 1}).status(); }, &status);
+    r.full_ms = median_ms(args.repeats, [&]() { return session.run({&view, 1}).status(); }, &status, &r.full_runs_ms);
     TESSERA_RETURN_IF_ERROR(status);
     TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> out, session.run({&view, 1}));
     full = Tensor(out[0].shape);
     std::memcpy(full.data(), out[0].data, full.element_count() * sizeof(float));
+    if (!args.output.empty()) TESSERA_RETURN_IF_ERROR(write_npy(args.output, full.view()));
   }
-  if (!model->info().tiling.tileable) {
+  if (args.full_only) {
+    r.skipped = "--full-only";
+  } else if (!model->info().tiling.tileable) {
     r.skipped = "not tileable";
   } else {
     Tensor tiled;
@@ -128,8 +150,13 @@ Status run_bench(const BenchArgs& args) {
                            Session::create(model, SessionOptions{args.backend, args.threads}));
   FmaPeak peak = measure_fma_peak(args.threads);
   std::vector<SizeResult> results;
-  for (int64_t s : args.sizes) {
-    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, s));
+  if (!args.input.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
+    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, input));
+    results.push_back(r);
+  }
+  for (int64_t s : args.input.empty() ? args.sizes : std::vector<int64_t>{}) {
+    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, random_image(model->data(), s, s)));
     results.push_back(r);
   }
   const ModelInfo& info = model->info();
@@ -141,7 +168,7 @@ Status run_bench(const BenchArgs& args) {
                         {"arena_bytes", info.arena_bytes}, {"backend_bytes", session->backend_bytes()}};
     for (const DimInfo& d : info.dims) j["dims"].push_back({{"name", d.name}, {"min", d.min}, {"max", d.max}});
     for (const SizeResult& r : results) {
-      nlohmann::json s = {{"size", {r.size, r.size}}, {"gflop", r.gflop}, {"tiles", r.tiles},
+      nlohmann::json s = {{"size", {r.height, r.width}}, {"gflop", r.gflop}, {"tiles", r.tiles}, {"full_runs_ms", r.full_runs_ms},
                           {"tile_shapes", r.tile_shapes}, {"max_diff", r.max_diff}, {"differing", r.differing},
                           {"peak_rss_bytes", r.peak_rss}};
       s["full_ms"] = r.full_ms < 0 ? nlohmann::json() : nlohmann::json(r.full_ms);
@@ -163,7 +190,7 @@ Status run_bench(const BenchArgs& args) {
   fmt::print("memory       arena {} + backend {} per session\n", human_bytes(info.arena_bytes),
              human_bytes(session->backend_bytes()));
   for (const SizeResult& r : results) {
-    fmt::print("{}x{}:\n", r.size, r.size);
+    fmt::print("{}x{}:\n", r.height, r.width);
     if (r.full_ms >= 0)
       fmt::print("  full       {} ms, {:.1f} GFLOP/s ({:.0f}% of peak)\n", ms_text(r.full_ms), gflops(r),
                  100 * gflops(r) / peak.gflops);
@@ -190,6 +217,9 @@ Command add_bench(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("bench", "time full-image and tiled runs at several sizes");
   sub->add_option("model", args->model, "the .tsr file")->required();
   sub->add_option("--sizes", args->sizes, "square input sizes (default 256,512,1024)")->delimiter(',');
+  sub->add_option("--input", args->input, "a float32 .npy image [1, C, H, W] to time instead of random ones");
+  sub->add_option("--output", args->output, "write the full-image output of the last size to this .npy");
+  sub->add_flag("--full-only", args->full_only, "time the full-image run only, not the tiled one");
   sub->add_option("--repeats", args->repeats, "timed runs per measurement, after one warm-up (median; default 5)");
   sub->add_flag("--json", args->json, "print machine-readable JSON");
   add_backend_option(sub, args->backend);

@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""tessera's backends against PyTorch eager and ONNX Runtime: same models, inputs and threads.
+
+Prints a Markdown table (progress on stderr). Entry point: bench/peers/run.sh, which installs
+onnxruntime-node first.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from models import SPECS, build_module, conv_flops, export, make_input
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+WORK = ROOT / "out" / "peers"
+
+
+class Failed(Exception):
+    pass
+
+
+def timed(cmd, env=None):
+    """Runs cmd under GNU time; returns (stdout, peak RSS in MiB); raises Failed on a non-zero exit."""
+    rss_file = WORK / "rss.txt"
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *map(str, cmd)],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode:
+        raise Failed((proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1])
+    return proc.stdout, int(rss_file.read_text().split()[-1]) / 1024
+
+
+def run_tessera(args, backend, tsr, x_path):
+    """One `tessera bench` process: a warm-up, then timed runs in one session, as for the peers."""
+    out = WORK / "out_tessera.npy"
+    stdout, rss = timed([args.tessera, "bench", tsr, "--input", x_path, "--output", out, "--full-only",
+                         "--json", "--backend", backend, "--threads", args.threads, "--repeats", args.repeats])
+    return json.loads(stdout)["sizes"][0]["full_runs_ms"], rss, np.load(out)
+
+
+def run_torch(args, name, x_path):
+    out = WORK / "out_torch.npy"
+    stdout, rss = timed([sys.executable, HERE / "torch_run.py", name, x_path, out,
+                         args.threads, args.repeats, args.budget])
+    return json.loads(stdout)["ms"], rss, np.load(out)
+
+
+def run_ort(args, onnx_path, x_path):
+    out = WORK / "out_ort.f32"
+    env = dict(os.environ, NODE_PATH=str(WORK / "node_modules"))
+    stdout, rss = timed(["node", HERE / "ort_run.js", onnx_path, x_path, out,
+                         args.threads, args.repeats, args.budget], env)
+    result = json.loads(stdout)
+    return result["ms"], rss, np.fromfile(out, np.float32).reshape(result["shape"])
+
+
+def prepare(args, name, module):
+    """Exports the model to ONNX with dynamic H/W and compiles it for the sizes; returns the paths."""
+    spec = SPECS[name]
+    lo, hi = min(args.sizes), max(args.sizes)
+    model, _ = export(module, torch.from_numpy(make_input(spec, lo, lo)), spec.opset)
+    onnx_path, tsr = WORK / f"{name}.onnx", WORK / f"{name}.tsr"
+    onnx.save(model, str(onnx_path))
+    dim = f"{lo}:{hi}" + (f":{spec.dims.mult}" if spec.dims.mult > 1 else "")
+    subprocess.run([args.tessera, "compile", onnx_path, "-o", tsr, "--dim", f"height={dim}",
+                    "--dim", f"width={dim}"], check=True, stdout=subprocess.DEVNULL)
+    return onnx_path, tsr
+
+
+def measure(args, notes):
+    """Returns rows (model, size, conv FLOPs, {candidate: result}), in order."""
+    rows, unknown = [], set()
+    for name in args.models:
+        module = build_module(name)
+        onnx_path, tsr = prepare(args, name, module)
+        runners = {f"tessera {b}": (lambda x, b=b: run_tessera(args, b, tsr, x)) for b in args.backends}
+        runners["PyTorch"] = lambda x: run_torch(args, name, x)
+        runners["ORT"] = lambda x: run_ort(args, onnx_path, x)
+        previous = {}  # candidate -> median ms per pixel at the last size
+        for s in args.sizes:
+            x_path = WORK / f"in_{name}_{s}.npy"
+            np.save(x_path, make_input(SPECS[name], s, s))
+            results = {}
+            for label, runner in runners.items():
+                if label in unknown:
+                    continue
+                if label in previous and previous[label] * s * s > args.max_run * 1e3:
+                    notes.append(f"{name} {s}x{s}: {label} skipped, estimated "
+                                 f"{previous[label] * s * s / 1e3:.0f} s a run > --max-run {args.max_run:g} s")
+                    continue
+                try:
+                    ms, rss, y = runner(x_path)
+                except Failed as e:
+                    if "unknown backend" in str(e):
+                        unknown.add(label)
+                        notes.append(f"{label}: not in this build ({e})")
+                    else:
+                        notes.append(f"{name} {s}x{s}: {label} failed: {e}")
+                    continue
+                median = statistics.median(ms)
+                previous[label] = median / (s * s)
+                results[label] = {"ms": median, "runs": len(ms), "rss": rss, "y": y}
+                print(f"{name} {s}x{s} {label}: {median:.1f} ms ({len(ms)} runs)", file=sys.stderr)
+            rows.append((name, s, conv_flops(name, module, s, s), results))
+    return rows
+
+
+def ratio(results, peer, label):
+    if peer not in results or peer == label:
+        return ""
+    return f"{results[peer]['ms'] / results[label]['ms']:.3g}x"
+
+
+def print_table(rows):
+    print("| model | size | conv GFLOP | candidate | median ms | runs | GFLOP/s | ORT/this | PyTorch/this "
+          "| peak RSS MiB | max abs diff vs PyTorch |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, s, flops, results in rows:
+        reference = results.get("PyTorch", {}).get("y")
+        for label, r in results.items():
+            diff = ""
+            if reference is not None and label != "PyTorch":
+                diff = (f"{np.abs(r['y'] - reference).max():.1e}" if r["y"].shape == reference.shape
+                        else f"shape {r['y'].shape} != {reference.shape}")
+            print(f"| {name} | {s}x{s} | {flops / 1e9:.2f} | {label} | {r['ms']:.1f} | {r['runs']} "
+                  f"| {flops / r['ms'] / 1e6:.1f} | {ratio(results, 'ORT', label)} "
+                  f"| {ratio(results, 'PyTorch', label)} | {r['rss']:.0f} | {diff} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("build_dir", type=Path)
+    parser.add_argument("--sizes", default="256,512,1024", help="square input sizes, comma-separated")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--backends", default="reference,xnnpack,onednn", help="tessera backends")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per candidate and size, at most")
+    parser.add_argument("--models", default="unet,sr_pixelshuffle,sr_conv32", help=f"of {', '.join(SPECS)}")
+    parser.add_argument("--budget", type=float, default=10,
+                        help="seconds of timed runs per candidate and size; fewer repeats past it (at least 1)")
+    parser.add_argument("--max-run", type=float, default=30,
+                        help="skip a candidate at a size where its estimated run (from the last size) exceeds this")
+    args = parser.parse_args()
+    args.sizes = sorted(int(s) for s in args.sizes.split(","))
+    args.backends = args.backends.split(",")
+    args.models = args.models.split(",")
+    if not (args.build_dir / "tessera").exists():
+        sys.exit(f"{args.build_dir / 'tessera'} not found: build first (make build)")
+    for name in args.models:
+        if name not in SPECS:
+            sys.exit(f"unknown model {name!r}; known: {', '.join(SPECS)}")
+        if any(s % SPECS[name].dims.mult for s in args.sizes):
+            sys.exit(f"{name} takes sizes that are multiples of {SPECS[name].dims.mult}; got {args.sizes}")
+    WORK.mkdir(parents=True, exist_ok=True)
+    args.tessera = WORK / "tessera"  # a copy, so that a rebuild during the run cannot disturb it
+    shutil.copy2(args.build_dir / "tessera", args.tessera)
+    torch.set_num_threads(args.threads)
+
+    start, load_before = time.monotonic(), os.getloadavg()[0]
+    notes = []
+    rows = measure(args, notes)
+    ort_version = json.loads((WORK / "node_modules/onnxruntime-node/package.json").read_text())["version"]
+    revision = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+    print(f"Peers, {args.threads} thread(s), median of up to {args.repeats} runs "
+          f"({time.strftime('%Y-%m-%d')}; tessera {revision}, PyTorch {torch.__version__}, "
+          f"ONNX Runtime {ort_version} (onnxruntime-node); {os.cpu_count()} CPUs, "
+          f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; "
+          f"{time.monotonic() - start:.0f} s in all)\n")
+    print_table(rows)
+    if notes:
+        print()
+        for note in notes:
+            print(f"- {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+// Times ONNX Runtime (npm onnxruntime-node, CPU) on one model and input: one warm-up run, then up
+// to REPEATS runs (fewer once BUDGET seconds have gone, at least one). Writes the output as raw
+// float32 and prints {"ms": [...], "shape": [...]}.
+//   NODE_PATH=out/peers/node_modules node ort_run.js MODEL.onnx IN.npy OUT.f32 THREADS REPEATS BUDGET_S
+const fs = require('fs');
+const ort = require('onnxruntime-node');
+
+// A float32, C-order .npy file (format 1.0, as numpy writes it) as an ort.Tensor.
+function readNpy(path) {
+  const buf = fs.readFileSync(path);
+  const headerLen = buf.readUInt16LE(8);
+  const header = buf.toString('latin1', 10, 10 + headerLen);
+  if (!header.includes("'descr': '<f4'") || !header.includes("'fortran_order': False")) {
+    throw new Error(`${path}: not a float32 C-order .npy: ${header}`);
+  }
+  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').filter((s) => s.trim()).map(Number);
+  const data = new Float32Array(buf.buffer.slice(buf.byteOffset + 10 + headerLen, buf.byteOffset + buf.length));
+  return new ort.Tensor('float32', data, shape);
+}
+
+async function main() {
+  const [model, input, output, threads, repeats, budget] = process.argv.slice(2);
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: Number(threads),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const feeds = { [session.inputNames[0]]: readNpy(input) };
+  const run = async () => (await session.run(feeds))[session.outputNames[0]];
+  let y = await run();
+  const ms = [];
+  const start = performance.now();
+  while (ms.length < Number(repeats) && (ms.length === 0 || performance.now() - start < budget * 1000)) {
+    const t0 = performance.now();
+    y = await run();
+    ms.push(performance.now() - t0);
+  }
+  fs.writeFileSync(output, new Uint8Array(y.data.buffer, y.data.byteOffset, y.data.byteLength));
+  console.log(JSON.stringify({ ms, shape: y.dims }));
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
