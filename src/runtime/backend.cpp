@@ -19,7 +19,7 @@ struct Entry {
   Factory create;
 };
 
-// Every backend built in, slowest first: "auto" picks the last one (see auto_backend).
+// Every backend built in.
 const std::vector<Entry>& backends() {
   static const std::vector<Entry> entries = {
       {"reference", reference::create_backend_session},
@@ -41,7 +41,21 @@ std::vector<std::string> available_backends() {
   return names;
 }
 
-std::string auto_backend() { return backends().back().name; }
+// oneDNN on CPUs with AVX-512, where it measured fastest (docs/benchmarks.md); XNNPACK elsewhere
+// (the portable fast path, ARM included); the reference kernels when neither is built.
+std::string auto_backend() {
+  auto built = [](const char* name) {
+    for (const Entry& e : backends())
+      if (std::string(e.name) == name) return true;
+    return false;
+  };
+#if defined(__x86_64__)
+  if (built("onednn") && __builtin_cpu_supports("avx512f")) return "onednn";
+#endif
+  if (built("xnnpack")) return "xnnpack";
+  if (built("onednn")) return "onednn";
+  return "reference";
+}
 
 Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
                                                        const SessionOptions& options) {

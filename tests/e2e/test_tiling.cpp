@@ -15,6 +15,9 @@ namespace {
 using tiling::TilePlan;
 using tiling::TilePlanOptions;
 
+// The reference backend: the ground truth. tests/e2e/test_<backend>_backend.cpp repeat these for the others.
+const SessionOptions kReference{"reference", 1};
+
 // The test model compiled for the given height and width range (same range for both).
 std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag) {
   CompileOptions options;
@@ -48,7 +51,7 @@ Tensor random_image(const Model& model, int64_t h, int64_t w, uint32_t seed) {
 }
 
 Tensor run_full(std::shared_ptr<const Model> model, const Tensor& image) {
-  Result<std::unique_ptr<Session>> session = Session::create(model);
+  Result<std::unique_ptr<Session>> session = Session::create(model, kReference);
   EXPECT_TRUE(session.ok());
   ConstTensorView view = image.view();
   Result<std::span<const TensorView>> out = (*session)->run({&view, 1});
@@ -109,7 +112,7 @@ TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
     options.tile = grid * uniform(1, std::max<int64_t>(1, max_tile / grid));
     int threads = static_cast<int>(uniform(1, 4));
     TilePlan plan;
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, threads, &plan);
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, threads, &plan, kReference);
     ASSERT_TRUE(tiled.ok()) << m.name << " " << h << "x" << w << " tile " << options.tile << ": "
                             << tiled.status().message();
     EXPECT_EQ(bit_differences(*tiled, full), 0)
@@ -128,7 +131,7 @@ TEST(Tiling, SeedScenarioSixteenTilesOfFourShapes) {
   Result<Tensor> image = read_npy(testdata("tiny/in_1024x1024.npy"));
   ASSERT_TRUE(image.ok());
   TilePlan plan;
-  Result<Tensor> tiled = tiling::run_tiled(model, image->view(), {256, 16}, 2, &plan);
+  Result<Tensor> tiled = tiling::run_tiled(model, image->view(), {256, 16}, 2, &plan, kReference);
   ASSERT_TRUE(tiled.ok()) << tiled.status().message();
   EXPECT_EQ(plan.tiles.size(), 16u);
   std::vector<std::pair<int64_t, int64_t>> expected = {{272, 272}, {272, 288}, {288, 272}, {288, 288}};
@@ -144,7 +147,7 @@ TEST(Tiling, TinyModelBeyondItsMaximum) {
   ASSERT_TRUE(model && reference);
   for (auto [h, w, threads] : {std::tuple{1301, 257, 3}, std::tuple{263, 1399, 1}}) {
     Tensor image = random_image(*model, h, w, 7);
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {}, threads);
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {}, threads, nullptr, kReference);
     ASSERT_TRUE(tiled.ok()) << tiled.status().message();
     EXPECT_EQ(bit_differences(*tiled, run_full(reference, image)), 0) << h << "x" << w;
   }
@@ -171,7 +174,7 @@ TEST_P(HaloIsTight, OnePixelLessDiffers) {
     Tensor out(full.shape());
     tiling::TensorSource source(image.view());
     tiling::TensorSink sink(out.view());
-    EXPECT_TRUE(tiling::run_tiles(model, *plan, image.shape(), source, sink, 2).ok());
+    EXPECT_TRUE(tiling::run_tiles(model, *plan, image.shape(), source, sink, 2, kReference).ok());
     return out;
   };
   EXPECT_EQ(bit_differences(stitched(derived), full), 0);

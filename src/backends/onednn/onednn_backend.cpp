@@ -1,0 +1,462 @@
+// The oneDNN backend session. Once per session: the execution plan (plan.h), each convolution's
+// implementation and its weights packed into that implementation's layout. Once per input shape
+// (cached): the primitives and their argument lists over memory objects at fixed addresses. run()
+// binds those addresses to the arena the first time a shape runs, then only executes.
+#include "backends/onednn/onednn_backend.h"
+
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdlib>
+#include <list>
+
+#include "backends/onednn/layout.h"
+#include "backends/onednn/ops.h"
+#include "backends/onednn/plan.h"
+#include "backends/reference/kernels.h"
+
+
+namespace tessera::onednn {
+namespace {
+
+using dnnl::memory;
+
+// Sets the calling thread's OpenMP thread count for the scope (Debian's oneDNN threads with OpenMP). oneDNN splits work by it when it
+// creates a primitive and runs that many threads when it executes; the setting belongs to the
+// calling thread, so sessions on different threads do not affect each other.
+class ThreadScope {
+ public:
+  explicit ThreadScope(int threads) {
+    saved_ = omp_get_max_threads();
+    omp_set_num_threads(threads);
+  }
+  ~ThreadScope() {
+    if (saved_ > 0) omp_set_num_threads(saved_);
+  }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int saved_ = 0;
+};
+
+int64_t bytes_of(const Shape& s) {
+  return (s.element_count() * static_cast<int64_t>(sizeof(float)) + kArenaAlignment - 1) / kArenaAlignment *
+         kArenaAlignment;
+}
+
+struct Buffer {
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> data;
+  int64_t bytes = 0;
+};
+
+// Where an argument's data is; an address once a shape's plan is bound to the arena.
+struct Location {
+  enum class Kind { Arena, Buffer, Constant, Caller };
+  Kind kind = Kind::Arena;
+  int64_t offset = 0;  // Arena, Buffer: in bytes
+  int index = -1;      // Buffer: which session buffer; Caller: which graph input
+  const float* constant = nullptr;
+};
+
+struct Arg {
+  int arg;
+  memory::desc md;
+  Location where;
+  dnnl_memory_t fixed = nullptr;  // or a memory the session owns (packed weights)
+};
+
+struct Step {
+  dnnl_primitive_t primitive = nullptr;  // null: node runs on the reference kernels
+  int node = -1;                         // -1: a graph input or output reorder
+  size_t first = 0;                      // its arguments in ShapePlan::args, or its views in ShapePlan::views
+  size_t count = 0;                      // (a reference step's output view follows its inputs)
+};
+
+struct ViewSource {
+  Location where;
+  Shape shape;
+};
+
+// Everything run() needs for one set of input shapes.
+struct ShapePlan {
+  std::vector<Shape> input_shapes;
+  std::vector<dnnl::primitive> primitives;
+  std::vector<std::pair<memory, Location>> memories;
+  std::vector<std::pair<memory, int>> caller_inputs;  // memories over graph input i, set every run
+  std::vector<dnnl_exec_arg_t> args;
+  std::vector<Step> steps;
+  std::vector<ViewSource> view_sources;
+  std::vector<ConstTensorView> views;  // view_sources resolved by bind()
+  const uint8_t* bound_arena = nullptr;
+  uint64_t bound_generation = 0;
+};
+
+// Distinct input shapes kept: a tiled run has at most 9 window shapes per worker.
+constexpr size_t kCachedShapes = 16;
+
+class OnednnSession final : public BackendSession {
+ public:
+  OnednnSession(const ModelData& model, const SessionOptions& options)
+      : model_(model), threads_(options.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+
+  Status init();
+  Status reshape(std::span<const Shape> shapes) override;
+  Status run(std::span<const ConstTensorView> inputs, uint8_t* arena) override;
+  int64_t extra_bytes() const override;
+  std::vector<std::string> fallbacks() const override;
+
+ private:
+  void choose_convolution(int node);
+  Status build(ShapePlan& sp, std::span<const Shape> shapes);
+  void add_primitive(ShapePlan& sp, const dnnl::primitive_desc_base& pd, std::span<const Arg> args, int node);
+  void add_spec(ShapePlan& sp, const PrimitiveSpec& spec, int node);
+  void add_reorder(ShapePlan& sp, const Arg& src, const Arg& dst, int node);
+  void add_reference(ShapePlan& sp, int node, std::span<const Shape> shapes);
+  void bind(ShapePlan& sp, uint8_t* arena);
+  Location home_of(int value) const;
+  int add_buffer(int64_t bytes);
+  void reserve_scratchpad(int64_t bytes);
+  Status failure(int node, std::span<const Shape> shapes, const char* what) const;
+
+  const ModelData& model_;
+  const int threads_;
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  ExecutionPlan plan_;
+  std::vector<std::vector<std::string>> impls_;  // per node: its primitives' implementations (OpContext::impls)
+  std::vector<ConvChoice> convs_;   // per node (convolutions)
+  std::vector<memory> weights_;     // per node (convolutions): packed weights
+  std::vector<Buffer> buffers_;
+  std::vector<int> value_buffer_;   // per value: the buffer of a graph input or output, or -1
+  int scratchpad_ = -1;             // one scratchpad for every primitive, sized for the largest
+  int reference_scratch_ = -1;      // NCHW copies of a reference node's inputs and output
+  uint64_t generation_ = 0;         // bumped when a buffer moves: bound plans bind again
+  std::list<ShapePlan> cache_;      // most recently used first
+  ShapePlan* current_ = nullptr;
+  std::span<const Shape> shapes_;  // every value's shape, from the last reshape
+};
+
+Status OnednnSession::init() {
+  const ir::Graph& g = model_.graph;
+  ThreadScope scope(threads_);
+  plan_ = plan_execution(model_);
+  impls_.resize(g.nodes.size());
+  convs_.resize(g.nodes.size());
+  weights_.resize(g.nodes.size());
+  OpContext ctx{engine_, g, model_.upper_shapes, plan_};
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const ir::Op op = g.nodes[n].op;
+    const bool conv = op == ir::Op::Conv || op == ir::Op::ConvTranspose;
+    if (plan_.nodes[n].role != Role::Primitive) continue;
+    try {
+      if (conv) {
+        choose_convolution(static_cast<int>(n));
+        impls_[n] = {convs_[n].impl};
+      } else {
+        for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), nullptr, nullptr))
+          impls_[n].push_back(spec.pd.impl_info_str());
+      }
+    } catch (const std::exception& e) {
+      // No implementation at the upper bound: the node, and whatever was folded into it, run on their own.
+      while (!plan_.nodes[n].post_ops.empty()) unfold_last(g, plan_, static_cast<int>(n));
+      plan_.nodes[n].role = Role::Reference;
+      plan_.nodes[n].reason = std::string("oneDNN has no implementation: ") + e.what();
+      continue;
+    }
+    if (!conv) continue;
+    try {
+      weights_[n] = pack_weights(ctx, static_cast<int>(n), convs_[n].weights_md, stream_);
+    } catch (const std::exception& e) {
+      return failure(static_cast<int>(n), model_.upper_shapes, e.what());
+    }
+  }
+
+  value_buffer_.assign(g.values.size(), -1);
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (plan_.homes[v] == Home::Input || plan_.homes[v] == Home::Output)
+      value_buffer_[v] = add_buffer(bytes_of(model_.upper_shapes[v]));
+  int64_t reference_bytes = 0;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    if (plan_.nodes[n].role != Role::Reference) continue;
+    const ir::Node& node = g.nodes[n];
+    int64_t bytes = 0;
+    for (int v : node.inputs)
+      if (plan_.homes[v] != Home::Constant && model_.upper_shapes[v].rank() == 4) bytes += bytes_of(model_.upper_shapes[v]);
+    if (plan_.homes[node.output] != Home::ArenaNchw && model_.upper_shapes[node.output].rank() == 4)
+      bytes += bytes_of(model_.upper_shapes[node.output]);
+    reference_bytes = std::max(reference_bytes, bytes);
+  }
+  reference_scratch_ = add_buffer(reference_bytes);
+  scratchpad_ = add_buffer(0);
+  return {};
+}
+
+// Picks the implementation at the upper bound. Post-ops that oneDNN cannot fold, or that would
+// make it pick a slower implementation than the bare convolution, are unfolded again.
+void OnednnSession::choose_convolution(int n) {
+  OpContext ctx{engine_, model_.graph, model_.upper_shapes, plan_};
+  NodePlan& np = plan_.nodes[n];
+  std::vector<PostOp> folded = std::move(np.post_ops);
+  np.post_ops.clear();
+  ConvChoice bare = choose_conv(ctx, n);
+  np.post_ops = std::move(folded);
+  while (!np.post_ops.empty()) {
+    try {
+      ConvChoice fused = choose_conv(ctx, n);
+      if (fused.impl == bare.impl) {
+        convs_[n] = fused;
+        return;
+      }
+    } catch (const dnnl::error&) {
+    }
+    unfold_last(model_.graph, plan_, n);
+  }
+  convs_[n] = bare;
+}
+
+int OnednnSession::add_buffer(int64_t bytes) {
+  Buffer b;
+  b.bytes = bytes;
+  if (bytes > 0) b.data.reset(static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, static_cast<size_t>(bytes))));
+  if (bytes > 0 && b.data == nullptr) throw std::bad_alloc();
+  buffers_.push_back(std::move(b));
+  return static_cast<int>(buffers_.size()) - 1;
+}
+
+void OnednnSession::reserve_scratchpad(int64_t bytes) {
+  Buffer& b = buffers_[scratchpad_];
+  if (bytes <= b.bytes) return;
+  bytes = (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  b.data.reset(static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, static_cast<size_t>(bytes))));
+  if (b.data == nullptr) throw std::bad_alloc();
+  b.bytes = bytes;
+  ++generation_;  // plans bound to the old buffer must bind again
+}
+
+Location OnednnSession::home_of(int v) const {
+  switch (plan_.homes[v]) {
+    case Home::Arena:
+    case Home::ArenaNchw: return {Location::Kind::Arena, model_.plan.offsets[v]};
+    case Home::Input:
+    case Home::Output: return {Location::Kind::Buffer, 0, value_buffer_[v]};
+    case Home::Constant: return {Location::Kind::Constant, 0, -1, model_.graph.values[v].constant_data};
+  }
+  return {};
+}
+
+Status OnednnSession::failure(int n, std::span<const Shape> shapes, const char* what) const {
+  const ir::Graph& g = model_.graph;
+  if (n < 0) return Status(Error::Internal, fmt::format("oneDNN backend: a graph input or output reorder: {}", what));
+  const ir::Node& node = g.nodes[n];
+  return Status(Error::Unsupported, fmt::format("oneDNN backend: {} '{}' at input {}: {}", ir::op_name(node.op), node.name,
+                                                shapes[node.inputs[0]].to_string(), what));
+}
+
+Status OnednnSession::reshape(std::span<const Shape> shapes) {
+  const ir::Graph& g = model_.graph;
+  shapes_ = shapes;
+  auto same_inputs = [&](const ShapePlan& sp) {
+    for (size_t i = 0; i < g.inputs.size(); ++i)
+      if (!(sp.input_shapes[i] == shapes[g.inputs[i]])) return false;
+    return true;
+  };
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (!same_inputs(*it)) continue;
+    cache_.splice(cache_.begin(), cache_, it);
+    current_ = &cache_.front();
+    return {};
+  }
+  current_ = nullptr;
+  ThreadScope scope(threads_);
+  ShapePlan& sp = cache_.emplace_front();
+  for (int v : g.inputs) sp.input_shapes.push_back(shapes[v]);
+  Status status = build(sp, shapes);
+  if (!status.ok()) {
+    cache_.pop_front();
+    return status;
+  }
+  if (cache_.size() > kCachedShapes) cache_.pop_back();
+  current_ = &cache_.front();
+  return {};
+}
+
+Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
+  const ir::Graph& g = model_.graph;
+  try {
+    for (size_t i = 0; i < g.inputs.size(); ++i) {
+      const int v = g.inputs[i];
+      add_reorder(sp, {DNNL_ARG_SRC, plain_md(shapes[v]), {Location::Kind::Caller, 0, static_cast<int>(i)}},
+                  {DNNL_ARG_DST, activation_md(shapes[v]), home_of(v)}, -1);
+    }
+  } catch (const std::exception& e) {
+    return failure(-1, shapes, e.what());
+  }
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    try {
+      switch (plan_.nodes[n].role) {
+        case Role::Fused: break;
+        case Role::Reference: add_reference(sp, static_cast<int>(n), shapes); break;
+        case Role::Primitive:
+          OpContext ctx{engine_, g, shapes, plan_, impls_[n]};
+          for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), &convs_[n], &weights_[n]))
+            add_spec(sp, spec, static_cast<int>(n));
+          break;
+      }
+    } catch (const std::exception& e) {
+      return failure(static_cast<int>(n), shapes, e.what());
+    }
+  }
+  try {
+    for (int v : g.outputs)
+      if (plan_.homes[v] == Home::Output)
+        add_reorder(sp, {DNNL_ARG_SRC, activation_md(shapes[v]), home_of(v)},
+                    {DNNL_ARG_DST, plain_md(shapes[v]), {Location::Kind::Arena, model_.plan.offsets[v]}}, -1);
+  } catch (const std::exception& e) {
+    return failure(-1, shapes, e.what());
+  }
+  sp.views.resize(sp.view_sources.size());
+  return {};
+}
+
+void OnednnSession::add_primitive(ShapePlan& sp, const dnnl::primitive_desc_base& pd, std::span<const Arg> args,
+                                  int node) {
+  sp.primitives.emplace_back(pd.get());
+  const size_t first = sp.args.size();
+  auto bound = [&](const memory::desc& md, const Location& where) {
+    memory m(md, engine_, nullptr);  // the address comes in bind(), or every run for caller inputs
+    if (where.kind == Location::Kind::Caller) sp.caller_inputs.emplace_back(m, where.index);
+    sp.memories.emplace_back(m, where);
+    return m.get();
+  };
+  for (const Arg& a : args) sp.args.push_back({a.arg, a.fixed != nullptr ? a.fixed : bound(a.md, a.where)});
+  memory::desc scratchpad = pd.scratchpad_desc();
+  if (scratchpad.get_size() > 0) {
+    reserve_scratchpad(static_cast<int64_t>(scratchpad.get_size()));
+    sp.args.push_back({DNNL_ARG_SCRATCHPAD, bound(scratchpad, {Location::Kind::Buffer, 0, scratchpad_})});
+  }
+  sp.steps.push_back({sp.primitives.back().get(), node, first, sp.args.size() - first});
+}
+
+void OnednnSession::add_spec(ShapePlan& sp, const PrimitiveSpec& spec, int node) {
+  std::vector<Arg> args;
+  for (const Operand& op : spec.operands)
+    args.push_back({op.arg, op.md, op.fixed != nullptr ? Location{} : home_of(op.value), op.fixed});
+  add_primitive(sp, spec.pd, args, node);
+}
+
+void OnednnSession::add_reorder(ShapePlan& sp, const Arg& src, const Arg& dst, int node) {
+  dnnl::reorder::primitive_desc pd(engine_, src.md, engine_, dst.md, user_scratchpad());
+  const Arg args[] = {src, dst};
+  add_primitive(sp, pd, args, node);
+}
+
+// A reference node reads NCHW copies of its rank-4 activation inputs (constants are NCHW already)
+// and writes an NCHW copy that is reordered into its output's home, unless it can write that home
+// directly (an NCHW graph output, or a tensor whose rank is not 4 and so is never NHWC).
+void OnednnSession::add_reference(ShapePlan& sp, int n, std::span<const Shape> shapes) {
+  const ir::Node& node = model_.graph.nodes[n];
+  const Location scratch{Location::Kind::Buffer, 0, reference_scratch_};
+  int64_t offset = 0;
+  std::vector<ViewSource> inputs;
+  for (int v : node.inputs) {
+    const Shape& s = shapes[v];
+    if (plan_.homes[v] == Home::Constant || s.rank() != 4) {
+      inputs.push_back({home_of(v), s});
+      continue;
+    }
+    Location copy = scratch;
+    copy.offset = offset;
+    offset += bytes_of(model_.upper_shapes[v]);
+    add_reorder(sp, {DNNL_ARG_SRC, activation_md(s), home_of(v)}, {DNNL_ARG_DST, plain_md(s), copy}, n);
+    inputs.push_back({copy, s});
+  }
+  const Shape& ys = shapes[node.output];
+  const bool direct = plan_.homes[node.output] == Home::ArenaNchw || ys.rank() != 4;
+  Location target = direct ? home_of(node.output) : scratch;
+  if (!direct) target.offset = offset;
+  sp.steps.push_back({nullptr, n, sp.view_sources.size(), inputs.size()});
+  sp.view_sources.insert(sp.view_sources.end(), inputs.begin(), inputs.end());
+  sp.view_sources.push_back({target, ys});
+  if (!direct) add_reorder(sp, {DNNL_ARG_SRC, plain_md(ys), target}, {DNNL_ARG_DST, activation_md(ys), home_of(node.output)}, n);
+}
+
+void OnednnSession::bind(ShapePlan& sp, uint8_t* arena) {
+  auto address = [&](const Location& where) -> void* {
+    switch (where.kind) {
+      case Location::Kind::Arena: return arena + where.offset;
+      case Location::Kind::Buffer: return buffers_[where.index].data.get() + where.offset;
+      case Location::Kind::Constant: return const_cast<float*>(where.constant);
+      case Location::Kind::Caller: break;
+    }
+    return nullptr;
+  };
+  for (auto& [m, where] : sp.memories)
+    if (where.kind != Location::Kind::Caller) m.set_data_handle(address(where));
+  for (size_t i = 0; i < sp.view_sources.size(); ++i)
+    sp.views[i] = ConstTensorView(static_cast<const float*>(address(sp.view_sources[i].where)), sp.view_sources[i].shape);
+  sp.bound_arena = arena;
+  sp.bound_generation = generation_;
+}
+
+Status OnednnSession::run(std::span<const ConstTensorView> inputs, uint8_t* arena) {
+  TESSERA_CHECK(current_ != nullptr, Error::Internal, "oneDNN backend: run() before a successful reshape()");
+  ShapePlan& sp = *current_;
+  ThreadScope scope(threads_);
+  try {
+    if (sp.bound_arena != arena || sp.bound_generation != generation_) bind(sp, arena);
+    for (auto& [m, i] : sp.caller_inputs) m.set_data_handle(const_cast<float*>(inputs[i].data));
+  } catch (const std::exception& e) {
+    return failure(-1, {}, e.what());
+  }
+  const ir::Graph& g = model_.graph;
+  for (const Step& step : sp.steps) {
+    if (step.primitive == nullptr) {
+      const ConstTensorView& out = sp.views[step.first + step.count];
+      TESSERA_RETURN_IF_ERROR(reference::run_node(g.nodes[step.node], {sp.views.data() + step.first, step.count},
+                                                  TensorView{const_cast<float*>(out.data), out.shape}));
+      continue;
+    }
+    dnnl_status_t status = dnnl_primitive_execute(step.primitive, stream_.get(), static_cast<int>(step.count),
+                                                  sp.args.data() + step.first);
+    if (status != dnnl_success) {
+      std::string what = fmt::format("execution failed with oneDNN status {}", static_cast<int>(status));
+      return failure(step.node, shapes_, what.c_str());
+    }
+  }
+  dnnl_stream_wait(stream_.get());
+  return {};
+}
+
+int64_t OnednnSession::extra_bytes() const {
+  int64_t bytes = 0;
+  for (const Buffer& b : buffers_) bytes += b.bytes;
+  for (const memory& w : weights_)
+    if (w) bytes += static_cast<int64_t>(w.get_desc().get_size());
+  return bytes;
+}
+
+std::vector<std::string> OnednnSession::fallbacks() const {
+  std::vector<std::string> out;
+  for (size_t n = 0; n < plan_.nodes.size(); ++n)
+    if (plan_.nodes[n].role == Role::Reference)
+      out.push_back(fmt::format("{} '{}'", ir::op_name(model_.graph.nodes[n].op), model_.graph.nodes[n].name));
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options) {
+  try {
+    auto session = std::make_unique<OnednnSession>(model, options);
+    TESSERA_RETURN_IF_ERROR(session->init());
+    return std::unique_ptr<BackendSession>(std::move(session));
+  } catch (const std::exception& e) {
+    return Status(Error::Internal, fmt::format("oneDNN backend: {}", e.what()));
+  }
+}
+
+}  // namespace tessera::onednn

@@ -1,0 +1,117 @@
+#include "backends/onednn/plan.h"
+
+#include <algorithm>
+
+#include "backends/onednn/ops.h"
+
+namespace tessera::onednn {
+namespace {
+
+bool is_graph_output(const ir::Graph& g, int v) { return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end(); }
+
+struct Uses {
+  std::vector<int> producer;              // per value: the node writing it, or -1
+  std::vector<std::vector<int>> readers;  // per value: the nodes reading it, once per read
+};
+
+Uses uses_of(const ir::Graph& g) {
+  Uses u{std::vector<int>(g.values.size(), -1), std::vector<std::vector<int>>(g.values.size())};
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    u.producer[g.nodes[n].output] = static_cast<int>(n);
+    for (int v : g.nodes[n].inputs) u.readers[v].push_back(static_cast<int>(n));
+  }
+  return u;
+}
+
+void place_values(const ModelData& m, const Uses& uses, ExecutionPlan& p) {
+  const ir::Graph& g = m.graph;
+  p.homes.assign(g.values.size(), Home::Arena);
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (g.values[v].kind == ir::ValueKind::Constant) p.homes[v] = Home::Constant;
+  for (int v : g.inputs) p.homes[v] = Home::Input;
+  for (int v : g.outputs) {
+    const int producer = uses.producer[v];
+    // Copies (DepthToSpace) and reference kernels can write the final NCHW layout directly.
+    const bool direct = producer >= 0 && uses.readers[v].empty() && m.upper_shapes[v].rank() == 4 &&
+                        (p.nodes[producer].role == Role::Reference || g.nodes[producer].op == ir::Op::DepthToSpace);
+    p.homes[v] = direct ? Home::ArenaNchw : Home::Output;
+  }
+}
+
+// The post-ops that fold node `r`, the only reader of `cur`, into convolution `lead` (which
+// writes `cur`, possibly through earlier post-ops); empty when it cannot be folded. The fused
+// primitive writes r's output at r's home while `lead` runs, so that home must be free then: it
+// is when r's output is a graph output (a session buffer) or shares cur's planned slot (written in
+// place). A residual Add over its other operand's slot folds as a sum post-op, which accumulates
+// into the destination: valid when that operand is complete before `lead` and nothing reads it
+// between `lead` and r.
+std::vector<PostOp> fold(const ModelData& m, const Uses& uses, const ExecutionPlan& p, int lead, int r, int cur) {
+  const ir::Graph& g = m.graph;
+  const std::vector<int64_t>& offsets = m.plan.offsets;
+  const ir::Node& node = g.nodes[r];
+  const int out = node.output;
+  const bool dst_free = p.homes[out] == Home::Output || (p.homes[out] == Home::Arena && offsets[out] == offsets[cur]);
+  if (node.op != ir::Op::Add) {
+    if (!dst_free || node.inputs[0] != cur) return {};
+    return unary_post_ops(g, r);
+  }
+  const int other = node.inputs[0] == cur ? node.inputs[1] : node.inputs[0];
+  if (other == cur || !(m.upper_shapes[out] == m.upper_shapes[cur])) return {};
+  PostOp op;
+  op.node = r;
+  if (dst_free) {
+    op.kind = PostOp::Kind::Binary;
+    op.algorithm = dnnl::algorithm::binary_add;
+    op.value = other;
+    return {op};
+  }
+  bool over_other = p.homes[out] == Home::Arena && p.homes[other] == Home::Arena && offsets[out] == offsets[other] &&
+                    m.upper_shapes[other] == m.upper_shapes[cur] && uses.producer[other] < lead;
+  for (int reader : uses.readers[other]) over_other = over_other && (reader == r || reader < lead);
+  if (!over_other) return {};
+  op.kind = PostOp::Kind::Sum;
+  return {op};
+}
+
+}  // namespace
+
+ExecutionPlan plan_execution(const ModelData& m) {
+  const ir::Graph& g = m.graph;
+  ExecutionPlan p;
+  p.nodes.resize(g.nodes.size());
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    p.nodes[n].output = g.nodes[n].output;
+    p.nodes[n].reason = reference_reason(g, g.nodes[n], m.upper_shapes);
+    if (!p.nodes[n].reason.empty()) p.nodes[n].role = Role::Reference;
+  }
+  Uses uses = uses_of(g);
+  place_values(m, uses, p);
+
+  for (size_t lead = 0; lead < g.nodes.size(); ++lead) {
+    const ir::Op op = g.nodes[lead].op;
+    if ((op != ir::Op::Conv && op != ir::Op::ConvTranspose) || p.nodes[lead].role != Role::Primitive) continue;
+    int cur = g.nodes[lead].output;
+    // Follow the chain of single readers: conv -> relu -> add -> ...
+    while (!is_graph_output(g, cur) && uses.readers[cur].size() == 1) {
+      const int r = uses.readers[cur][0];
+      if (p.nodes[r].role != Role::Primitive) break;
+      std::vector<PostOp> ops = fold(m, uses, p, static_cast<int>(lead), r, cur);
+      if (ops.empty()) break;
+      p.nodes[lead].post_ops.insert(p.nodes[lead].post_ops.end(), ops.begin(), ops.end());
+      p.nodes[r].role = Role::Fused;
+      cur = g.nodes[r].output;
+    }
+    p.nodes[lead].output = cur;
+  }
+  return p;
+}
+
+void unfold_last(const ir::Graph& g, ExecutionPlan& p, int lead) {
+  std::vector<PostOp>& ops = p.nodes[lead].post_ops;
+  const int last = ops.back().node;
+  std::erase_if(ops, [last](const PostOp& op) { return op.node == last; });
+  p.nodes[last].role = Role::Primitive;
+  p.nodes[lead].output = ops.empty() ? g.nodes[lead].output : g.nodes[ops.back().node].output;
+}
+
+}  // namespace tessera::onednn

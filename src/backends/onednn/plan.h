@@ -1,0 +1,58 @@
+// The execution plan of a oneDNN session, decided once from the graph and its memory plan: which
+// nodes run as oneDNN primitives, which are folded into the convolution before them as post-ops,
+// which go to the reference kernels, and where each value's data lives during a run.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <string>
+#include <vector>
+
+#include "runtime/model_data.h"
+
+namespace tessera::onednn {
+
+enum class Role {
+  Primitive,  // runs as one or more oneDNN primitives
+  Fused,      // folded into an earlier convolution as post-ops
+  Reference,  // runs on the reference kernels, on NCHW copies
+};
+
+// One post-op of a convolution, from the node `node` that it replaces.
+struct PostOp {
+  enum class Kind { Eltwise, Binary, Sum, Prelu };
+  Kind kind = Kind::Eltwise;
+  int node = -1;
+  dnnl::algorithm algorithm = dnnl::algorithm::undef;  // Eltwise, Binary
+  float alpha = 0.0f;
+  float beta = 0.0f;
+  int value = -1;  // Binary: the other operand; Prelu: the slopes
+};
+
+struct NodePlan {
+  Role role = Role::Primitive;
+  std::vector<PostOp> post_ops;  // Conv and ConvTranspose only
+  int output = -1;               // the value the node's primitives write: its own output, or the last folded node's
+  std::string reason;            // Reference: why oneDNN does not run it
+};
+
+// Where a value lives while a run executes.
+enum class Home {
+  Arena,      // at its planned offset, NHWC when rank 4
+  ArenaNchw,  // a graph output nobody reads, written NCHW straight to its planned offset
+  Input,      // a graph input, reordered to NHWC into a session buffer
+  Output,     // a graph output, computed NHWC into a session buffer and reordered to its offset at the end
+  Constant,   // a constant, in the mapped file (NCHW)
+};
+
+struct ExecutionPlan {
+  std::vector<NodePlan> nodes;  // per node
+  std::vector<Home> homes;      // per value
+};
+
+ExecutionPlan plan_execution(const ModelData& model);
+
+// Removes the post-ops of the last node folded into convolution `lead`; that node runs on its own.
+void unfold_last(const ir::Graph& graph, ExecutionPlan& plan, int lead);
+
+}  // namespace tessera::onednn

@@ -1,0 +1,16 @@
+// Concat of NHWC tensors (XNNPACK's operator API has no concat).
+#pragma once
+
+#include <memory>
+
+#include "backends/xnnpack/common.h"
+#include "runtime/model_data.h"
+
+namespace tessera::xnnpack {
+
+// Every input is an activation of rank 4 (constants are left to the reference fallback).
+bool concat_supported(const ModelData& model, const ir::Node& node);
+
+std::unique_ptr<Step> make_concat_step(const ir::Node& node);
+
+}  // namespace tessera::xnnpack
