@@ -1,16 +1,20 @@
 #include "test_support.h"
 
 #include <stdlib.h>
-
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "compile/dims.h"
+#include "runtime/backend.h"
+#include "runtime/model_data.h"
 
 namespace tessera::testing {
 
@@ -122,6 +126,67 @@ CliResult run_cli(const TempDir& dir, const std::string& args) {
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+std::vector<std::string> backends_under_test() { return available_backends(); }
+
+bool backend_built(const std::string& name) {
+  std::vector<std::string> names = available_backends();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::vector<BackendCase> backend_cases(bool (*keep)(const TestModel&)) {
+  std::vector<BackendCase> out;
+  for (const std::string& b : backends_under_test())
+    for (const TestModel& m : test_models())
+      if (keep(m)) out.push_back({m, b});
+  return out;
+}
+
+std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info) {
+  return info.param.model.name + "_" + info.param.backend;
+}
+
+std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag) {
+  CompileOptions options;
+  for (const char* name : {"height", "width"}) {
+    ir::DynamicDim d = range;
+    d.name = name;
+    options.dims.push_back(d);
+  }
+  std::string path = testdata(m.name + "." + tag + ".tsr");
+  Result<CompiledModel> compiled = compile_file(testdata(m.onnx), path, options);
+  EXPECT_TRUE(compiled.ok()) << m.name << ": " << compiled.status().message();
+  if (!compiled.ok()) return nullptr;
+  Result<std::shared_ptr<const Model>> model = Model::load(path);
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  return model.ok() ? *model : nullptr;
+}
+
+Tensor random_image(int64_t channels, int64_t h, int64_t w, uint32_t seed) {
+  Tensor t(Shape{1, channels, h, w});
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
+  return t;
+}
+
+Tensor random_input(const Model& model, int64_t h, int64_t w, uint32_t seed) {
+  const ModelData& d = model.data();
+  return random_image(d.upper_shapes[d.graph.inputs[0]][1], h, w, seed);
+}
+
+Tensor copy_of(ConstTensorView view) {
+  Tensor t(view.shape);
+  std::memcpy(t.data(), view.data, t.element_count() * sizeof(float));
+  return t;
+}
+
+int64_t bit_differences(const Tensor& a, const Tensor& b) {
+  if (!(a.shape() == b.shape())) return -1;
+  int64_t n = 0;
+  for (int64_t i = 0; i < a.element_count(); ++i) n += std::memcmp(a.data() + i, b.data() + i, sizeof(float)) != 0;
+  return n;
 }
 
 }  // namespace tessera::testing

@@ -77,6 +77,33 @@ struct CliResult {
 };
 CliResult run_cli(const TempDir& dir, const std::string& args);
 
+// Every backend built into this tessera: the shared checks (against PyTorch, tiled == full) run on
+// each of them.
+std::vector<std::string> backends_under_test();
+bool backend_built(const std::string& name);
+
+// A test model on one backend: the parameter of the checks that run on every backend.
+struct BackendCase {
+  TestModel model;
+  std::string backend;
+};
+// Every test model that `keep` accepts, on every backend; and the gtest name of one ("unet_xnnpack").
+std::vector<BackendCase> backend_cases(bool (*keep)(const TestModel&));
+std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info);
+#define TESSERA_SKIP_WITHOUT_BACKEND(name) \
+  if (!::tessera::testing::backend_built(name)) GTEST_SKIP() << "built without the " << (name) << " backend"
+
+// The test model compiled for `range` on both height and width, to <testdata>/<name>.<tag>.tsr.
+std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag);
+
+// A [1, channels, h, w] image of seeded values in [-1, 1).
+Tensor random_image(int64_t channels, int64_t h, int64_t w, uint32_t seed);
+// The model's input shape at h x w, filled as random_image does.
+Tensor random_input(const Model& model, int64_t h, int64_t w, uint32_t seed);
+Tensor copy_of(ConstTensorView view);
+// How many elements differ in their bits (-1 when the shapes differ).
+int64_t bit_differences(const Tensor& a, const Tensor& b);
+
 // A path quoted for the shell (test paths hold no quotes).
 inline std::string sh(const std::string& path) { return "'" + path + "'"; }
 

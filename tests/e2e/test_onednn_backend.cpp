@@ -1,6 +1,7 @@
-// The oneDNN backend: every test model against PyTorch at every case size from one Session; tiles
-// stitched bit for bit equal to the whole image across sizes, tile sizes and thread counts; nothing
-// allocated by the backend in a steady-state run(); the nodes it leaves to the reference kernels.
+// The oneDNN backend's own properties (the checks against PyTorch and tiled == full run on every
+// backend in test_models_vs_pytorch.cpp and test_tiling.cpp): the seed's tiling scenario; nothing
+// allocated by the backend in a steady-state run(); the nodes it leaves to the reference kernels;
+// residual Adds folded into convolutions; sessions on two threads.
 #include <dlfcn.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <onnx/onnx_pb.h>
@@ -55,133 +56,8 @@ Result<Tensor> run_copy(Session& session, const Tensor& image) {
   return t;
 }
 
-int64_t bit_differences(const Tensor& a, const Tensor& b) {
-  if (!(a.shape() == b.shape())) return -1;
-  int64_t n = 0;
-  for (int64_t i = 0; i < a.element_count(); ++i) n += std::memcmp(a.data() + i, b.data() + i, sizeof(float)) != 0;
-  return n;
-}
-
-Tensor random_image(const Model& model, int64_t h, int64_t w, uint32_t seed) {
-  const ModelData& d = model.data();
-  Tensor t(Shape{1, d.upper_shapes[d.graph.inputs[0]][1], h, w});
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
-  return t;
-}
-
-// 1. Every model against PyTorch, at every case size from one Session (increasing, then shuffled).
-class OnednnVsPyTorch : public ::testing::TestWithParam<TestModel> {};
-
-TEST_P(OnednnVsPyTorch, MatchesAtEverySizeFromOneSession) {
-  const TestModel& m = GetParam();
-  std::shared_ptr<const Model> model = compile_and_load(m);
-  ASSERT_TRUE(model);
-  const int threads = 1 + static_cast<int>(std::hash<std::string>{}(m.name) % 2);
-  Result<std::unique_ptr<Session>> session = Session::create(model, onednn(threads));
-  ASSERT_TRUE(session.ok()) << session.status().message();
-  std::vector<std::pair<Tensor, Tensor>> cases;
-  for (const ModelCase& c : m.cases) {
-    Result<Tensor> input = read_npy(testdata(c.input));
-    Result<Tensor> expected = read_npy(testdata(c.expected));
-    ASSERT_TRUE(input.ok() && expected.ok());
-    cases.emplace_back(std::move(*input), std::move(*expected));
-  }
-  std::stable_sort(cases.begin(), cases.end(),
-                   [](const auto& a, const auto& b) { return a.first.element_count() < b.first.element_count(); });
-  std::vector<size_t> order(cases.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::vector<size_t> shuffled = order;
-  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(42));
-  order.insert(order.end(), shuffled.begin(), shuffled.end());
-  for (size_t i : order) {
-    const auto& [input, expected] = cases[i];
-    Result<Tensor> out = run_copy(**session, input);
-    ASSERT_TRUE(out.ok()) << m.name << " " << input.shape().to_string() << ": " << out.status().message();
-    Difference d = compare(out->view(), expected.view());
-    EXPECT_LE(d.max_abs, 1e-4 * std::max(d.scale, 1e-2))
-        << m.name << " " << input.shape().to_string() << " (scale " << d.scale << ", threads " << threads << ")";
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Models, OnednnVsPyTorch, ::testing::ValuesIn(test_models()),
-                         [](const ::testing::TestParamInfo<TestModel>& p) { return p.param.name; });
-
-// 2. Tiles stitched equal the whole image bit for bit. The whole image runs on a model compiled for
-// a wider range (so its convolutions are chosen at another upper bound) with 1-4 threads inside the
-// run; the tiles on 1-4 workers with one thread each.
-std::shared_ptr<const Model> compile_wide(const TestModel& m, const ir::DynamicDim& range) {
-  CompileOptions options;
-  for (const char* name : {"height", "width"}) {
-    ir::DynamicDim d = range;
-    d.name = name;
-    options.dims.push_back(d);
-  }
-  std::string path = testdata(m.name + ".onednn-wide.tsr");
-  Result<CompiledModel> compiled = compile_file(testdata(m.onnx), path, options);
-  EXPECT_TRUE(compiled.ok()) << m.name << ": " << compiled.status().message();
-  if (!compiled.ok()) return nullptr;
-  Result<std::shared_ptr<const Model>> model = Model::load(path);
-  EXPECT_TRUE(model.ok()) << model.status().message();
-  return model.ok() ? *model : nullptr;
-}
-
-std::vector<TestModel> tileable_models() {
-  std::vector<TestModel> out;
-  for (const TestModel& m : test_models())
-    if (m.tileable && m.name != "tiny") out.push_back(m);  // tiny's 1024 maximum makes a wide whole image slow
-  return out;
-}
-
-class OnednnTiledEqualsFull : public ::testing::TestWithParam<TestModel> {};
-
-TEST_P(OnednnTiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
-  const TestModel& m = GetParam();
-  Result<ir::DynamicDim> range = parse_dim(m.dims[0]);
-  ASSERT_TRUE(range.ok());
-  ir::DynamicDim wide = *range;
-  wide.max = 2 * range->max + 8 * range->multiple_of + 64;
-  std::shared_ptr<const Model> model = compile_and_load(m);
-  std::shared_ptr<const Model> whole = compile_wide(m, wide);
-  ASSERT_TRUE(model && whole);
-  const int64_t mult = range->multiple_of;
-  auto round = [&](int64_t v) { return std::max(range->min, v / mult * mult); };
-  std::mt19937 rng(static_cast<uint32_t>(std::hash<std::string>{}(m.name)));
-  auto uniform = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
-  // A strip across the tile grid, then random sizes up to about twice the model's maximum.
-  std::vector<std::pair<int64_t, int64_t>> sizes = {{round(range->min + 3 * mult), round(2 * range->max + 3 * mult)}};
-  for (int i = 0; i < 3; ++i)
-    sizes.push_back({round(uniform(range->min, 2 * range->max)), round(uniform(range->min, 2 * range->max))});
-
-  for (auto [h, w] : sizes) {
-    Tensor image = random_image(*model, h, w, static_cast<uint32_t>(h * 7919 + w));
-    const int threads = static_cast<int>(uniform(1, 4)), workers = static_cast<int>(uniform(1, 4));
-    Result<std::unique_ptr<Session>> session = Session::create(whole, onednn(threads));
-    ASSERT_TRUE(session.ok()) << session.status().message();
-    Result<Tensor> full = run_copy(**session, image);
-    ASSERT_TRUE(full.ok()) << m.name << " " << h << "x" << w << ": " << full.status().message();
-
-    const AxisTiling& ax = model->info().tiling.axes[0];
-    const int64_t grid = std::lcm(ax.alignment, mult);
-    Result<tiling::TilePlan> largest = tiling::plan_tiles(*model, h, w, {});
-    ASSERT_TRUE(largest.ok()) << largest.status().message();
-    tiling::TilePlanOptions options;
-    options.tile = grid * uniform(1, std::max<int64_t>(1, std::min(largest->core_height, largest->core_width) / grid));
-    tiling::TilePlan plan;
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, workers, &plan, onednn(1));
-    ASSERT_TRUE(tiled.ok()) << m.name << " tile " << options.tile << ": " << tiled.status().message();
-    EXPECT_EQ(bit_differences(*tiled, *full), 0)
-        << m.name << " image " << h << "x" << w << ", tile " << options.tile << ", " << plan.tiles.size()
-        << " tiles on " << workers << " workers; whole image on " << threads << " threads";
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Models, OnednnTiledEqualsFull, ::testing::ValuesIn(tileable_models()),
-                         [](const ::testing::TestParamInfo<TestModel>& p) { return p.param.name; });
-
-// The seed scenario: the tiny model on a 1024x1024 image, --tile 256 --halo 16: 16 tiles of 4 shapes.
 TEST(OnednnBackend, TinySeedScenarioTiledEqualsFull) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   std::shared_ptr<const Model> model = compile_and_load(test_model("tiny"));
   ASSERT_TRUE(model);
   Result<Tensor> image = read_npy(testdata("tiny/in_1024x1024.npy"));
@@ -197,16 +73,17 @@ TEST(OnednnBackend, TinySeedScenarioTiledEqualsFull) {
   EXPECT_EQ(bit_differences(*tiled, *full), 0);
 }
 
-// 3. A steady-state run() allocates nothing outside oneDNN's execute call, and what that call
+// A steady-state run() allocates nothing outside oneDNN's execute call, and what that call
 // allocates is the same every run.
 TEST(OnednnBackend, RunAllocatesNothingOutsideOnednnExecute) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   for (const char* name : {"unet", "dw_dilated_grouped", "sr_pixelshuffle", "op_pad_reflect"}) {
     std::shared_ptr<const Model> model = compile_and_load(test_model(name));
     ASSERT_TRUE(model);
     Result<std::unique_ptr<Session>> session = Session::create(model, onednn(2));
     ASSERT_TRUE(session.ok()) << session.status().message();
     const int64_t size = model->data().graph.dims[0].min * 2;
-    Tensor a = random_image(*model, size, size, 1), b = random_image(*model, size + 16, size, 2);
+    Tensor a = random_input(*model, size, size, 1), b = random_input(*model, size + 16, size, 2);
     ConstTensorView va = a.view(), vb = b.view();
     ASSERT_TRUE((*session)->run({&va, 1}).ok());
     ASSERT_TRUE((*session)->run({&vb, 1}).ok());  // a second cached shape
@@ -236,8 +113,9 @@ TEST(OnednnBackend, RunAllocatesNothingOutsideOnednnExecute) {
   }
 }
 
-// 4. Ops without a oneDNN mapping run on the reference kernels and are listed; mapped models list none.
+// Ops without a oneDNN mapping run on the reference kernels and are listed; mapped models list none.
 TEST(OnednnBackend, FallbacksNameTheNodesOnReferenceKernels) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   auto fallbacks = [](const char* name) {
     std::shared_ptr<const Model> model = compile_and_load(test_model(name));
     EXPECT_TRUE(model);
@@ -317,6 +195,7 @@ std::string write_residual_onnx(const TempDir& dir) {
 }
 
 TEST(OnednnBackend, ResidualAddsFoldedIntoConvolutions) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   TempDir dir;
   CompileOptions options;
   for (const char* name : {"height", "width"}) options.dims.push_back({name, 8, 96, 1});
@@ -329,13 +208,13 @@ TEST(OnednnBackend, ResidualAddsFoldedIntoConvolutions) {
   ASSERT_TRUE(fast.ok() && reference.ok());
   EXPECT_TRUE((*fast)->fallbacks().empty());
   for (auto [h, w] : {std::pair{8, 8}, std::pair{96, 96}, std::pair{37, 90}}) {
-    Tensor image = random_image(**model, h, w, static_cast<uint32_t>(h + w));
+    Tensor image = random_input(**model, h, w, static_cast<uint32_t>(h + w));
     Result<Tensor> got = run_copy(**fast, image), want = run_copy(**reference, image);
     ASSERT_TRUE(got.ok() && want.ok()) << got.status().message();
     Difference d = compare(got->view(), want->view());
     EXPECT_LE(d.max_abs, 1e-5 * std::max(d.scale, 1e-2)) << h << "x" << w;
   }
-  Tensor image = random_image(**model, 150, 170, 9);
+  Tensor image = random_input(**model, 150, 170, 9);
   Result<Tensor> tiled = tiling::run_tiled(*model, image.view(), {24, 0}, 3, nullptr, onednn(1));
   ASSERT_TRUE(tiled.ok()) << tiled.status().message();
   CompileOptions wide;
@@ -352,9 +231,10 @@ TEST(OnednnBackend, ResidualAddsFoldedIntoConvolutions) {
 
 // Two sessions on two threads with one thread each give what one session gives alone.
 TEST(OnednnBackend, SessionsOnTwoThreadsDoNotInterfere) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
   ASSERT_TRUE(model);
-  Tensor images[2] = {random_image(*model, 200, 128, 5), random_image(*model, 96, 256, 6)};
+  Tensor images[2] = {random_input(*model, 200, 128, 5), random_input(*model, 96, 256, 6)};
   Tensor alone[2], together[2];
   for (int i = 0; i < 2; ++i) {
     Result<std::unique_ptr<Session>> s = Session::create(model, onednn(1));

@@ -1,5 +1,5 @@
-// Exact tiling: for every tileable test model, stitched tiles equal the full-image output bit for
-// bit, across random image sizes, tile sizes and thread counts; the derived halo is tight; models
+// Exact tiling: for every tileable test model on every backend, stitched tiles equal the full-image
+// output bit for bit, across random image sizes, tile sizes and thread counts; the derived halo is tight; models
 // that mix all pixels are refused with the node and the reason.
 #include <cstring>
 #include <random>
@@ -15,25 +15,8 @@ namespace {
 using tiling::TilePlan;
 using tiling::TilePlanOptions;
 
-// The reference backend: the ground truth. tests/e2e/test_<backend>_backend.cpp repeat these for the others.
+// The ground truth, for the tests below that are about the tiler rather than a backend.
 const SessionOptions kReference{"reference", 1};
-
-// The test model compiled for the given height and width range (same range for both).
-std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag) {
-  CompileOptions options;
-  for (const char* name : {"height", "width"}) {
-    ir::DynamicDim d = range;
-    d.name = name;
-    options.dims.push_back(d);
-  }
-  std::string path = testdata(m.name + "." + tag + ".tsr");
-  Result<CompiledModel> compiled = compile_file(testdata(m.onnx), path, options);
-  EXPECT_TRUE(compiled.ok()) << m.name << ": " << compiled.status().message();
-  if (!compiled.ok()) return nullptr;
-  Result<std::shared_ptr<const Model>> model = Model::load(path);
-  EXPECT_TRUE(model.ok()) << model.status().message();
-  return model.ok() ? *model : nullptr;
-}
 
 ir::DynamicDim model_range(const TestModel& m) {
   Result<ir::DynamicDim> d = parse_dim(m.dims[0]);
@@ -41,17 +24,8 @@ ir::DynamicDim model_range(const TestModel& m) {
   return *d;
 }
 
-Tensor random_image(const Model& model, int64_t h, int64_t w, uint32_t seed) {
-  const ModelData& d = model.data();
-  Tensor t(Shape{1, d.upper_shapes[d.graph.inputs[0]][1], h, w});
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
-  return t;
-}
-
-Tensor run_full(std::shared_ptr<const Model> model, const Tensor& image) {
-  Result<std::unique_ptr<Session>> session = Session::create(model, kReference);
+Tensor run_full(std::shared_ptr<const Model> model, const Tensor& image, const SessionOptions& options = kReference) {
+  Result<std::unique_ptr<Session>> session = Session::create(model, options);
   EXPECT_TRUE(session.ok());
   ConstTensorView view = image.view();
   Result<std::span<const TensorView>> out = (*session)->run({&view, 1});
@@ -62,24 +36,12 @@ Tensor run_full(std::shared_ptr<const Model> model, const Tensor& image) {
   return t;
 }
 
-int64_t bit_differences(const Tensor& a, const Tensor& b) {
-  if (!(a.shape() == b.shape())) return -1;
-  int64_t n = 0;
-  for (int64_t i = 0; i < a.element_count(); ++i) n += std::memcmp(a.data() + i, b.data() + i, sizeof(float)) != 0;
-  return n;
-}
+class TiledEqualsFull : public ::testing::TestWithParam<BackendCase> {};
 
-std::vector<TestModel> tileable_models() {
-  std::vector<TestModel> out;
-  for (const TestModel& m : test_models())
-    if (m.tileable && m.name != "tiny") out.push_back(m);  // tiny: its own, larger scenarios below
-  return out;
-}
-
-class TiledEqualsFull : public ::testing::TestWithParam<TestModel> {};
-
+// Full runs use 1-4 threads inside one session; tiled runs 1-4 workers of one thread each.
 TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
-  const TestModel& m = GetParam();
+  const TestModel& m = GetParam().model;
+  const std::string& backend = GetParam().backend;
   ir::DynamicDim range = model_range(m);
   std::shared_ptr<const Model> model = compile_and_load(m);
   ir::DynamicDim wide = range;
@@ -100,8 +62,8 @@ TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
   for (int i = 0; i < 3; ++i) sizes.push_back({round(uniform(range.min, 3 * range.max)), round(uniform(range.min, 3 * range.max))});
 
   for (auto [h, w] : sizes) {
-    Tensor image = random_image(*model, h, w, static_cast<uint32_t>(h * 7919 + w));
-    Tensor full = run_full(reference, image);
+    Tensor image = random_input(*model, h, w, static_cast<uint32_t>(h * 7919 + w));
+    Tensor full = run_full(reference, image, SessionOptions{backend, static_cast<int>(uniform(1, 4))});
     // A random tile size on the model's alignment grid, small enough for its max.
     const AxisTiling& ax = model->info().tiling.axes[0];
     int64_t grid = std::lcm(ax.alignment, mult);
@@ -109,20 +71,26 @@ TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
     ASSERT_TRUE(largest.ok()) << m.name << " " << h << "x" << w << ": " << largest.status().message();
     int64_t max_tile = std::min(largest->core_height, largest->core_width);
     TilePlanOptions options;
-    options.tile = grid * uniform(1, std::max<int64_t>(1, max_tile / grid));
+    // At least half the model's minimum: smaller cores only repeat work, as their windows widen to it.
+    int64_t fewest = std::max<int64_t>(1, range.min / 2 / grid), most = std::max<int64_t>(fewest, max_tile / grid);
+    options.tile = grid * uniform(fewest, most);
     int threads = static_cast<int>(uniform(1, 4));
     TilePlan plan;
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, threads, &plan, kReference);
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, threads, &plan, SessionOptions{backend, 1});
     ASSERT_TRUE(tiled.ok()) << m.name << " " << h << "x" << w << " tile " << options.tile << ": "
                             << tiled.status().message();
     EXPECT_EQ(bit_differences(*tiled, full), 0)
-        << m.name << " image " << h << "x" << w << ", tile " << options.tile << ", " << plan.tiles.size()
-        << " tiles, threads " << threads;
+        << m.name << " on " << backend << ", image " << h << "x" << w << ", tile " << options.tile << ", "
+        << plan.tiles.size() << " tiles, " << threads << " workers";
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, TiledEqualsFull, ::testing::ValuesIn(tileable_models()),
-                         [](const ::testing::TestParamInfo<TestModel>& p) { return p.param.name; });
+// Every tileable model on every backend (tiny: its own, larger scenarios below).
+INSTANTIATE_TEST_SUITE_P(Models, TiledEqualsFull,
+                         ::testing::ValuesIn(backend_cases([](const TestModel& m) {
+                           return m.tileable && m.name != "tiny";
+                         })),
+                         backend_case_name);
 
 // The seed's scenario: tiny model, dims 256..1024, a 1024x1024 image, --tile 256 --halo 16.
 TEST(Tiling, SeedScenarioSixteenTilesOfFourShapes) {
@@ -146,7 +114,7 @@ TEST(Tiling, TinyModelBeyondItsMaximum) {
   std::shared_ptr<const Model> reference = compile_with_range(m, {"", 256, 1400, 1}, "wide");
   ASSERT_TRUE(model && reference);
   for (auto [h, w, threads] : {std::tuple{1301, 257, 3}, std::tuple{263, 1399, 1}}) {
-    Tensor image = random_image(*model, h, w, 7);
+    Tensor image = random_input(*model, h, w, 7);
     Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {}, threads, nullptr, kReference);
     ASSERT_TRUE(tiled.ok()) << tiled.status().message();
     EXPECT_EQ(bit_differences(*tiled, run_full(reference, image)), 0) << h << "x" << w;
@@ -163,7 +131,7 @@ TEST_P(HaloIsTight, OnePixelLessDiffers) {
   const ModelData& d = model->data();
   const ir::DynamicDim& dim = d.graph.dims[0];
   int64_t size = std::min<int64_t>(dim.upper(), 3 * dim.min);
-  Tensor image = random_image(*model, size, size, 11);
+  Tensor image = random_input(*model, size, size, 11);
   Tensor full = run_full(model, image);
   const TilingInfo& derived = model->info().tiling;
   ASSERT_EQ(derived.axes[0].alignment, 1);

@@ -20,6 +20,8 @@ TEST_P(PlanOfEveryModel, LoadedPlanVerifiesAndMatchesAFreshPlan) {
   EXPECT_EQ(fresh->offsets, d.plan.offsets);
   EXPECT_EQ(fresh->arena_bytes, d.plan.arena_bytes);
   EXPECT_LE(d.plan.lower_bound_bytes, d.plan.arena_bytes);
+  // The greedy plan stays within 10% of the lower bound (the largest sum of live activations).
+  EXPECT_LE(d.plan.arena_bytes, d.plan.lower_bound_bytes * 11 / 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, PlanOfEveryModel, ::testing::ValuesIn(test_models()),
