@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", session.status().message().c_str());
     return 1;
   }
-  fmt::print("model file {:.1f} KiB, arena {:.1f} MiB planned once at the upper bound\n", info.file_bytes / 1024.0,
-             info.arena_bytes / 1048576.0);
+  fmt::print("model file {:.1f} KiB, arena {:.1f} MiB planned once at the upper bound, backend {}\n",
+             info.file_bytes / 1024.0, info.arena_bytes / 1048576.0, (*session)->backend());
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
   for (int i = 2; i < argc; ++i) {

@@ -13,7 +13,9 @@ echo "== compile it once for every size in 256..1024"
 "$build/tessera" info "$out/tiny.tsr"
 echo "== run 1024x1024, 512x512 and 288x288 from the one loaded model"
 "$build/tessera_dynamic_shapes" "$out/tiny.tsr" 1024x1024 512x512 288x288
-echo "== the same through the CLI, checked against PyTorch"
+echo "== tiles of varying size stitched to exactly the full image (--tile 256 --halo 16)"
+"$build/tessera" verify "$out/tiny.tsr" "$out/tiny/in_1024x1024.npy" --tile 256 --halo 16 --threads 2
+echo "== the same model through the CLI, checked against PyTorch"
 "$build/tessera" run "$out/tiny.tsr" "$out/tiny/in_288x288.npy" "$out/tiny_288x288.npy"
 /usr/bin/python3 - "$out" <<'PY'
 import sys, numpy as np

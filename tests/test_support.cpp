@@ -135,6 +135,9 @@ bool backend_built(const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+void PrintTo(const TestModel& model, std::ostream* os) { *os << model.name; }
+void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.model.name << " on " << c.backend; }
+
 std::vector<BackendCase> backend_cases(bool (*keep)(const TestModel&)) {
   std::vector<BackendCase> out;
   for (const std::string& b : backends_under_test())

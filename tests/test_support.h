@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,10 @@ struct BackendCase {
   TestModel model;
   std::string backend;
 };
+// How gtest prints parameters: by name, not as bytes.
+void PrintTo(const TestModel& model, std::ostream* os);
+void PrintTo(const BackendCase& c, std::ostream* os);
+
 // Every test model that `keep` accepts, on every backend; and the gtest name of one ("unet_xnnpack").
 std::vector<BackendCase> backend_cases(bool (*keep)(const TestModel&));
 std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info);

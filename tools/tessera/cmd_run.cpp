@@ -59,7 +59,7 @@ Status run_run(const RunArgs& args) {
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   TESSERA_RETURN_IF_ERROR(write_npy(args.output, result.view()));
   fmt::print("{} {} -> {} {} in {:.1f} ms ({}, backend {})\n", args.input, input.shape().to_string(), args.output,
-             result.shape().to_string(), ms, how, args.backend);
+             result.shape().to_string(), ms, how, args.backend == "auto" ? auto_backend() : args.backend);
   return {};
 }
 
