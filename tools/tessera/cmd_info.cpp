@@ -47,7 +47,8 @@ struct BackendFit {
 std::vector<BackendFit> backend_fits(std::shared_ptr<const Model> model) {
   std::vector<BackendFit> fits;
   for (const std::string& name : available_backends()) {
-    BackendFit fit{name};
+    BackendFit fit;
+    fit.name = name;
     Result<std::unique_ptr<Session>> session = Session::create(model, SessionOptions{name, 1});
     if (session.ok()) {
       fit.extra_bytes = (*session)->backend_bytes();
