@@ -183,23 +183,22 @@ Result<ConstantTensor> fold_cast(const onnx::NodeProto& node, ConstantTensor x) 
   return x;
 }
 
-// Unsqueeze inserts axes of size 1, Squeeze removes them; axes come from an attribute before opset 13.
+// Unsqueeze inserts axes of size 1, Squeeze removes them (all of size 1 when no axes are given);
+// the axes come from an attribute before opset 13, from an input since.
 Result<ConstantTensor> fold_squeeze(const Context& ctx, const onnx::NodeProto& node, ConstantTensor x,
                                     const std::optional<ConstantTensor>& axes_input) {
   bool unsqueeze = node.op_type() == "Unsqueeze";
   std::vector<int64_t> axes = ctx.opset >= 13 ? (axes_input ? axes_input->ints : std::vector<int64_t>())
                                               : attr_ints(node, "axes");
-  int out_rank = x.shape.rank() + (unsqueeze ? static_cast<int>(axes.size()) : -static_cast<int>(axes.size()));
-  if (axes.empty() && !unsqueeze) out_rank = 0;
+  // Negative axes count from the end of the output (Unsqueeze) or of the input (Squeeze).
+  int rank = x.shape.rank() + (unsqueeze ? static_cast<int>(axes.size()) : 0);
+  if (rank > kMaxRank) return fold_error(node, "rank too large");
   std::set<int64_t> picked;
-  for (int64_t a : axes) picked.insert(a < 0 ? a + (unsqueeze ? out_rank : x.shape.rank()) : a);
+  for (int64_t a : axes) picked.insert(a < 0 ? a + rank : a);
   Shape shape;
-  if (unsqueeze) {
-    if (out_rank > kMaxRank) return fold_error(node, "rank too large");
-    for (int a = 0, src = 0; a < out_rank; ++a) shape.push_back(picked.count(a) ? 1 : x.shape[src++]);
-  } else {
-    for (int a = 0; a < x.shape.rank(); ++a)
-      if (!(picked.count(a) || (axes.empty() && x.shape[a] == 1))) shape.push_back(x.shape[a]);
+  for (int a = 0, src = 0; a < rank; ++a) {
+    if (unsqueeze) shape.push_back(picked.count(a) ? 1 : x.shape[src++]);
+    else if (!(picked.count(a) || (axes.empty() && x.shape[a] == 1))) shape.push_back(x.shape[a]);
   }
   if (shape.element_count() != x.shape.element_count()) return fold_error(node, "bad axes");
   x.shape = shape;

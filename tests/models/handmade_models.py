@@ -58,9 +58,32 @@ def identity_relu():
     return _graph_model(nodes, 5, 5, "identity_relu"), lambda x: np.maximum(x, 0.0)
 
 
+def _constant(name, dtype, dims, values):
+    return helper.make_node("Constant", [], [name], value=helper.make_tensor(name, dtype, dims, values))
+
+
+def pad_from_folded_constants():
+    """Pads that reach Pad through Unsqueeze and Squeeze of constants (opset 13: axes as inputs),
+    which the importer folds."""
+    nodes = [
+        _constant("pads", TensorProto.INT64, [8], [0, 0, 1, 2, 0, 0, 3, 1]),
+        _constant("axes", TensorProto.INT64, [1], [0]),
+        helper.make_node("Unsqueeze", ["pads", "axes"], ["pads_2d"]),
+        helper.make_node("Squeeze", ["pads_2d", "axes"], ["pads_1d"]),
+        _constant("value", TensorProto.FLOAT, [], [0.5]),
+        helper.make_node("Pad", ["x", "pads_1d", "value"], ["y"], mode="constant"),
+    ]
+
+    def expected(x):
+        return np.pad(x, ((0, 0), (0, 0), (1, 3), (2, 1)), constant_values=0.5)
+
+    return _graph_model(nodes, 3, 3, "pad_from_folded_constants"), expected
+
+
 def specs():
     d = Dims(5, 64)
     return [
         Spec("op_depthtospace_dcr", "op", d, 12, depth_to_space_dcr, handmade=True, opset=OPSET),
         Spec("op_identity", "op", d, 5, identity_relu, handmade=True, opset=OPSET),
+        Spec("op_pad_folded_constants", "op", d, 3, pad_from_folded_constants, handmade=True, opset=OPSET),
     ]
