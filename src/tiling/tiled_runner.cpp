@@ -40,10 +40,12 @@ Status TensorSink::write(const Tile& tile, ConstTensorView window_output) {
 }
 
 Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
-                                TileSource& source, TileSink& sink, int workers, const SessionOptions& session) {
+                                TileSource& source, TileSink& sink, int threads, const SessionOptions& session) {
   const size_t count = plan.tiles.size();
-  TESSERA_CHECK(workers >= 1, Error::InvalidArgument, "--threads must be at least 1, got {}", workers);
-  workers = static_cast<int>(std::min<size_t>(workers, std::max<size_t>(count, 1)));
+  TESSERA_CHECK(threads >= 1, Error::InvalidArgument, "--threads must be at least 1, got {}", threads);
+  const int workers = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(count, 1)));
+  SessionOptions per_worker = session;
+  per_worker.threads = std::max(session.threads, threads / workers);
 
   // Same-shape tiles back to back, so that a worker rarely sees a new shape.
   std::vector<size_t> order(count);
@@ -59,7 +61,7 @@ Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePl
   std::vector<std::unique_ptr<Session>> sessions;
   std::vector<Tensor> buffers;
   for (int w = 0; w < workers; ++w) {
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::create(model, session));
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::create(model, per_worker));
     sessions.push_back(std::move(s));
     buffers.emplace_back(Shape{input_shape[0], input_shape[1], max_h, max_w});
   }
@@ -101,7 +103,7 @@ Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePl
 }
 
 Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& options,
-                         int workers, TilePlan* plan_out, const SessionOptions& session) {
+                         int threads, TilePlan* plan_out, const SessionOptions& session) {
   TESSERA_CHECK(image.shape.rank() == 4, Error::RankMismatch, "tiling takes a 4-D [N, C, H, W] image, got {}",
                 image.shape.to_string());
   TESSERA_ASSIGN_OR_RETURN(TilePlan plan, plan_tiles(*model, image.shape[2], image.shape[3], options));
@@ -109,7 +111,7 @@ Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView ima
   Tensor output(Shape{image.shape[0], d.upper_shapes[d.graph.outputs[0]][1], plan.out_height, plan.out_width});
   TensorSource source(image);
   TensorSink sink(output.view());
-  TESSERA_RETURN_IF_ERROR(run_tiles(model, plan, image.shape, source, sink, workers, session).status());
+  TESSERA_RETURN_IF_ERROR(run_tiles(model, plan, image.shape, source, sink, threads, session).status());
   if (plan_out) *plan_out = std::move(plan);
   return output;
 }

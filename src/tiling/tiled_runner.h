@@ -51,13 +51,14 @@ struct TiledRunStats {
   int64_t window_buffer_bytes = 0;  // per worker
 };
 
-// Runs every tile of `plan` on `workers` threads, each with a Session made with `session`.
-// `input_shape` is the whole image's [N, C, H, W].
+// Runs every tile of `plan` with `threads` threads in all: one worker per thread, each with its own
+// Session made with `session`; when there are fewer tiles than threads, each worker's session gets
+// the spare threads. `input_shape` is the whole image's [N, C, H, W].
 Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
-                                TileSource& source, TileSink& sink, int workers, const SessionOptions& session = {});
+                                TileSource& source, TileSink& sink, int threads, const SessionOptions& session = {});
 
 // Convenience: tiles an in-memory image and returns the stitched output.
 Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& options,
-                         int workers, TilePlan* plan_out = nullptr, const SessionOptions& session = {});
+                         int threads, TilePlan* plan_out = nullptr, const SessionOptions& session = {});
 
 }  // namespace tessera::tiling

@@ -41,7 +41,7 @@ Status run_run(const RunArgs& args) {
   Tensor result;
   if (wants_tiles(args, *model, input.shape())) {
     tiling::TilePlan plan;
-    // Tiles: one worker per thread, each single-threaded inside.
+    // Tiles: one worker per thread (the runner gives spare threads to the sessions when tiles are few).
     TESSERA_ASSIGN_OR_RETURN(result, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan,
                                                        SessionOptions{args.backend, 1}));
     how = fmt::format("{} tiles of {}x{}, {} thread(s)", plan.tiles.size(), plan.core_height, plan.core_width, args.threads);
