@@ -14,6 +14,7 @@
 
 #include "allocation_counter.h"
 #include "compile/dims.h"
+#include "onnx_builder.h"
 #include "runtime/model_data.h"
 #include "test_support.h"
 #include "tiling/tiled_runner.h"
@@ -143,17 +144,8 @@ std::string write_residual_onnx(const TempDir& dir) {
   model.add_opset_import()->set_version(13);
   onnx::GraphProto* g = model.mutable_graph();
   g->set_name("residual");
-  auto image = [](onnx::ValueInfoProto* v, const char* name) {
-    v->set_name(name);
-    onnx::TypeProto::Tensor* t = v->mutable_type()->mutable_tensor_type();
-    t->set_elem_type(onnx::TensorProto::FLOAT);
-    t->mutable_shape()->add_dim()->set_dim_value(1);
-    t->mutable_shape()->add_dim()->set_dim_value(4);
-    t->mutable_shape()->add_dim()->set_dim_param("height");
-    t->mutable_shape()->add_dim()->set_dim_param("width");
-  };
-  image(g->add_input(), "x");
-  image(g->add_output(), "y");
+  set_image_value(g->add_input(), "x", 4);
+  set_image_value(g->add_output(), "y", 4);
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-0.3f, 0.3f);
   auto node = [&](const char* op, std::vector<std::string> inputs, const std::string& output) {

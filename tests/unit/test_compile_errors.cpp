@@ -5,6 +5,7 @@
 #include <random>
 
 #include "compile/dims.h"
+#include "onnx_builder.h"
 #include "test_support.h"
 
 namespace tessera::testing {
@@ -116,17 +117,8 @@ std::string write_onnx(const TempDir& dir, const std::string& op, const std::str
   model.add_opset_import()->set_version(13);
   onnx::GraphProto* g = model.mutable_graph();
   g->set_name("handmade");
-  auto tensor_4d = [](onnx::ValueInfoProto* v, const char* name) {
-    v->set_name(name);
-    onnx::TypeProto::Tensor* t = v->mutable_type()->mutable_tensor_type();
-    t->set_elem_type(onnx::TensorProto::FLOAT);
-    t->mutable_shape()->add_dim()->set_dim_value(1);
-    t->mutable_shape()->add_dim()->set_dim_value(1);
-    t->mutable_shape()->add_dim()->set_dim_param("height");
-    t->mutable_shape()->add_dim()->set_dim_param("width");
-  };
-  tensor_4d(g->add_input(), "x");
-  tensor_4d(g->add_output(), "y");
+  set_image_value(g->add_input(), "x", 1);
+  set_image_value(g->add_output(), "y", 1);
 
   onnx::TensorProto* w = g->add_initializer();
   w->set_name("w");
