@@ -22,6 +22,8 @@ enum class Error {
   InvalidModel,        // a model file or source model is malformed
   Unsupported,         // a valid source model uses something tessera does not support
   IoError,             // a file could not be read or written
+  InvalidImage,        // an image file is corrupt, truncated or holds pixels tessera cannot use
+  Cancelled,           // the caller stopped the run (e.g. Ctrl-C)
   Internal,            // a broken invariant inside tessera (a bug)
 };
 

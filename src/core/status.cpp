@@ -15,6 +15,8 @@ const char* error_name(Error code) {
     case Error::InvalidModel: return "invalid model";
     case Error::Unsupported: return "unsupported";
     case Error::IoError: return "I/O error";
+    case Error::InvalidImage: return "invalid image";
+    case Error::Cancelled: return "cancelled";
     case Error::Internal: return "internal error";
   }
   return "unknown error";

@@ -4,8 +4,6 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
-#include <numeric>
-#include <thread>
 
 #include "runtime/model_data.h"
 
@@ -39,67 +37,111 @@ Status TensorSink::write(const Tile& tile, ConstTensorView window_output) {
   return {};
 }
 
-Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
-                                TileSource& source, TileSink& sink, int threads, const SessionOptions& session) {
-  const size_t count = plan.tiles.size();
-  TESSERA_CHECK(threads >= 1, Error::InvalidArgument, "--threads must be at least 1, got {}", threads);
-  const int workers = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(count, 1)));
-  SessionOptions per_worker = session;
-  per_worker.threads = std::max(session.threads, threads / workers);
-
-  // Same-shape tiles back to back, so that a worker rarely sees a new shape.
-  std::vector<size_t> order(count);
-  std::iota(order.begin(), order.end(), 0);
-  auto shape_of = [&](size_t i) { return std::make_pair(plan.tiles[i].rows.window(), plan.tiles[i].cols.window()); };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return shape_of(a) < shape_of(b); });
+Result<std::unique_ptr<TiledRunner>> TiledRunner::create(std::shared_ptr<const Model> model, TilePlan plan,
+                                                          const Shape& input_shape, TiledRunOptions options) {
+  TESSERA_CHECK(options.threads >= 1, Error::InvalidArgument, "--threads must be at least 1, got {}", options.threads);
+  std::unique_ptr<TiledRunner> r(new TiledRunner());
+  // Bands: the plan is row-major, so a band is a run of tiles with the same rows.
+  for (size_t i = 0; i < plan.tiles.size(); ++i) {
+    if (i == 0 || plan.tiles[i].rows.out_begin != plan.tiles[i - 1].rows.out_begin) r->bands_.emplace_back();
+    r->bands_.back().push_back(i);
+  }
+  size_t widest_band = 0;
+  for (std::vector<size_t>& band : r->bands_) {
+    // Same-shape tiles back to back, so that a worker rarely sees a new shape.
+    std::stable_sort(band.begin(), band.end(),
+                     [&](size_t a, size_t b) { return plan.tiles[a].cols.window() < plan.tiles[b].cols.window(); });
+    widest_band = std::max(widest_band, band.size());
+  }
+  const int workers = static_cast<int>(std::min<size_t>(options.threads, std::max<size_t>(widest_band, 1)));
+  SessionOptions per_worker = options.session;
+  per_worker.threads = std::max(options.session.threads, options.threads / workers);
 
   int64_t max_h = 0, max_w = 0;
   for (const Tile& t : plan.tiles) {
     max_h = std::max(max_h, t.rows.window());
     max_w = std::max(max_w, t.cols.window());
   }
-  std::vector<std::unique_ptr<Session>> sessions;
-  std::vector<Tensor> buffers;
   for (int w = 0; w < workers; ++w) {
     TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::create(model, per_worker));
-    sessions.push_back(std::move(s));
-    buffers.emplace_back(Shape{input_shape[0], input_shape[1], max_h, max_w});
+    r->sessions_.push_back(std::move(s));
+    r->windows_.emplace_back(Shape{input_shape[0], input_shape[1], max_h, max_w});
   }
+  r->plan_ = std::move(plan);
+  r->input_shape_ = input_shape;
+  r->options_ = std::move(options);
+  return r;
+}
+
+std::pair<int64_t, int64_t> TiledRunner::band_output_rows(int64_t band) const {
+  const Span& rows = plan_.tiles[bands_[band].front()].rows;
+  return {rows.out_begin, rows.out_end};
+}
+
+Status TiledRunner::run_tile(int worker, const Tile& tile, TileSource& source, TileSink& sink) {
+  TensorView window{windows_[worker].data(),
+                    Shape{input_shape_[0], input_shape_[1], tile.rows.window(), tile.cols.window()}};
+  TESSERA_RETURN_IF_ERROR(source.read(tile.rows.window_begin, tile.cols.window_begin, window));
+  ConstTensorView in = window;
+  TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> out, sessions_[worker]->run({&in, 1}));
+  TESSERA_RETURN_IF_ERROR(sink.write(tile, out[0]));
+  int64_t done = ++done_;
+  if (options_.on_tile) options_.on_tile(done);
+  return {};
+}
+
+Status TiledRunner::run_band(int64_t band, TileSource& source, TileSink& sink) {
+  TESSERA_CHECK(band >= 0 && band < band_count(), Error::Internal, "band {} of {}", band, band_count());
+  const std::vector<size_t>& tiles = bands_[band];
+  const Span& rows = plan_.tiles[tiles.front()].rows;
+  TESSERA_RETURN_IF_ERROR(source.prepare_rows(rows.window_begin, rows.window_end));
+  TESSERA_RETURN_IF_ERROR(sink.prepare_rows(rows.out_begin, rows.out_end));
 
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   Status first_error;
   auto work = [&](int w) {
-    Status s;
-    for (size_t i = next++; i < count && !failed; i = next++) {
-      const Tile& tile = plan.tiles[order[i]];
-      TensorView window{buffers[w].data(), Shape{input_shape[0], input_shape[1], tile.rows.window(), tile.cols.window()}};
-      s = source.read(tile.rows.window_begin, tile.cols.window_begin, window);
-      if (s.ok()) {
-        ConstTensorView in = window;
-        Result<std::span<const TensorView>> out = sessions[w]->run({&in, 1});
-        s = out.ok() ? sink.write(tile, (*out)[0]) : out.status();
+    for (size_t i = next++; i < tiles.size() && !failed; i = next++) {
+      Status s = options_.cancel && options_.cancel->load() ? Status(Error::Cancelled, "interrupted")
+                                                            : run_tile(w, plan_.tiles[tiles[i]], source, sink);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (first_error.ok()) first_error = s;
+        failed = true;
       }
-      if (!s.ok()) break;
-    }
-    if (!s.ok()) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (first_error.ok()) first_error = s;
-      failed = true;
     }
   };
+  const int workers = static_cast<int>(std::min(sessions_.size(), tiles.size()));
   std::vector<std::thread> pool;
   for (int w = 1; w < workers; ++w) pool.emplace_back(work, w);
   work(0);
   for (std::thread& t : pool) t.join();
-  TESSERA_RETURN_IF_ERROR(first_error);
+  return first_error;
+}
 
+Status TiledRunner::run(TileSource& source, TileSink& sink) {
+  for (int64_t b = 0; b < band_count(); ++b) TESSERA_RETURN_IF_ERROR(run_band(b, source, sink));
+  return {};
+}
+
+TiledRunStats TiledRunner::stats() const {
   TiledRunStats stats;
-  stats.workers = workers;
-  stats.session_arena_bytes = sessions.empty() ? 0 : sessions[0]->arena_bytes();
-  stats.window_buffer_bytes = input_shape[0] * input_shape[1] * max_h * max_w * static_cast<int64_t>(sizeof(float));
+  stats.workers = static_cast<int>(sessions_.size());
+  stats.session_arena_bytes = sessions_.empty() ? 0 : sessions_[0]->arena_bytes();
+  stats.window_buffer_bytes = windows_.empty() ? 0 : windows_[0].shape().element_count() * int64_t{sizeof(float)};
   return stats;
+}
+
+Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
+                                TileSource& source, TileSink& sink, int threads, const SessionOptions& session) {
+  TiledRunOptions options;
+  options.threads = threads;
+  options.session = session;
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<TiledRunner> runner,
+                           TiledRunner::create(std::move(model), plan, input_shape, std::move(options)));
+  TESSERA_RETURN_IF_ERROR(runner->run(source, sink));
+  return runner->stats();
 }
 
 Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& options,

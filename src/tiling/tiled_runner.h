@@ -1,10 +1,15 @@
 // TiledRunner: runs the tiles of a TilePlan on T workers, each with its own Session (one arena each),
-// reading windows from a TileSource and handing cropped cores to a TileSink. Tiles of the same
-// window shape run back to back, so per-shape work is paid once per worker; the result does not
-// depend on the worker count or order.
+// reading windows from a TileSource and handing cropped cores to a TileSink. Tiles run band by band
+// (a band is one row of tiles, top to bottom), so a source can stream the image from top to bottom
+// and a sink can write the output as bands finish; within a band, tiles of the same window shape run
+// back to back. The result does not depend on the worker count or order.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "tessera/session.h"
 #include "tiling/tile_plan.h"
@@ -15,6 +20,8 @@ namespace tessera::tiling {
 class TileSource {
  public:
   virtual ~TileSource() = default;
+  // Called before each band with the input rows its windows cover; rows before `begin` are not read again.
+  virtual Status prepare_rows(int64_t begin, int64_t end) { return {}; }
   virtual Status read(int64_t y0, int64_t x0, TensorView window) = 0;
 };
 
@@ -23,6 +30,8 @@ class TileSource {
 class TileSink {
  public:
   virtual ~TileSink() = default;
+  // Called before each band with the output rows its cores cover.
+  virtual Status prepare_rows(int64_t begin, int64_t end) { return {}; }
   virtual Status write(const Tile& tile, ConstTensorView window_output) = 0;
 };
 
@@ -45,15 +54,50 @@ class TensorSink : public TileSink {
   TensorView output_;
 };
 
+struct TiledRunOptions {
+  int threads = 1;             // threads in all: one worker per thread, spare ones go into the sessions
+  SessionOptions session;      // for each worker's session (its threads: a minimum)
+  // Called after each finished tile with the number of tiles done so far, from the worker threads.
+  std::function<void(int64_t done)> on_tile;
+  const std::atomic<bool>* cancel = nullptr;  // when set and true, the run stops between tiles
+};
+
 struct TiledRunStats {
   int workers = 0;
   int64_t session_arena_bytes = 0;  // per worker
   int64_t window_buffer_bytes = 0;  // per worker
 };
 
-// Runs every tile of `plan` with `threads` threads in all: one worker per thread, each with its own
-// Session made with `session`; when there are fewer tiles than threads, each worker's session gets
-// the spare threads. `input_shape` is the whole image's [N, C, H, W].
+class TiledRunner {
+ public:
+  // `input_shape` is the whole image's [N, C, H, W].
+  static Result<std::unique_ptr<TiledRunner>> create(std::shared_ptr<const Model> model, TilePlan plan,
+                                                     const Shape& input_shape, TiledRunOptions options);
+
+  const TilePlan& plan() const { return plan_; }
+  int64_t band_count() const { return static_cast<int64_t>(bands_.size()); }
+  // The output rows [begin, end) of a band.
+  std::pair<int64_t, int64_t> band_output_rows(int64_t band) const;
+  // Runs one band: prepares the source and sink rows, then runs its tiles on the workers.
+  Status run_band(int64_t band, TileSource& source, TileSink& sink);
+  // Runs every band in order.
+  Status run(TileSource& source, TileSink& sink);
+  TiledRunStats stats() const;
+
+ private:
+  TiledRunner() = default;
+  Status run_tile(int worker, const Tile& tile, TileSource& source, TileSink& sink);
+
+  TilePlan plan_;
+  Shape input_shape_;
+  TiledRunOptions options_;
+  std::vector<std::vector<size_t>> bands_;  // tile indices per band, same-shape tiles together
+  std::vector<std::unique_ptr<Session>> sessions_;
+  std::vector<Tensor> windows_;
+  std::atomic<int64_t> done_{0};
+};
+
+// Convenience: runs every tile of `plan` with `threads` threads in all.
 Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
                                 TileSource& source, TileSink& sink, int threads, const SessionOptions& session = {});
 
