@@ -117,6 +117,15 @@ std::string npy_bytes(const std::string& descr, bool fortran_order, const std::s
   return out + header + payload;
 }
 
+bool temp_file_left(const std::string& path) {
+  std::filesystem::path p(path);
+  std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+  const std::string prefix = p.filename().string() + ".tmp";
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 CliResult run_cli(const TempDir& dir, const std::string& args) {
   std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
   std::string command = fmt::format("{} {} >{} 2>{}", sh(TESSERA_CLI_PATH), args, sh(out), sh(err));
@@ -150,8 +159,10 @@ std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info)
   return info.param.model.name + "_" + info.param.backend;
 }
 
-std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag) {
+std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag,
+                                                float pixel_max) {
   CompileOptions options;
+  options.pixel_max = pixel_max;
   for (const char* name : {"height", "width"}) {
     ir::DynamicDim d = range;
     d.name = name;

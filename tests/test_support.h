@@ -65,6 +65,8 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);
 bool file_exists(const std::string& path);
+// Whether a temporary file of a write to `path` (path.tmp-*) is left beside it.
+bool temp_file_left(const std::string& path);
 
 // The bytes of a .npy file (format 1.0) with the given header fields, e.g. npy_bytes("<f8", false, "(1, 1, 2, 2)",
 // payload): for tests of inputs that write_npy cannot produce.
@@ -99,7 +101,9 @@ std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info)
   if (!::tessera::testing::backend_built(name)) GTEST_SKIP() << "built without the " << (name) << " backend"
 
 // The test model compiled for `range` on both height and width, to <testdata>/<name>.<tag>.tsr.
-std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag);
+// `pixel_max` is the top of the pixel range stored in the .tsr (the bottom is 0).
+std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag,
+                                                float pixel_max = 1.0f);
 
 // A [1, channels, h, w] image of seeded values in [-1, 1).
 Tensor random_image(int64_t channels, int64_t h, int64_t w, uint32_t seed);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/temp_path.h"
 #include "format/attrs_codec.h"
 #include "format/header.h"
 #include "format/tessera_generated.h"
@@ -89,7 +90,7 @@ Status write_tsr(const CompiledModel& model, const std::string& path) {
   header.weights_bytes = weights_bytes;
   header.weights_crc32 = static_cast<uint32_t>(crc32_z(0, weights.data(), weights.size()));
 
-  std::string tmp = path + ".tmp";
+  std::string tmp = temp_path_for(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     TESSERA_CHECK(out.good(), Error::IoError, "cannot write '{}': check that its folder exists and is writable", path);

@@ -7,6 +7,8 @@
 
 #include <fmt/ranges.h>
 
+#include "core/temp_path.h"
+
 namespace tessera {
 
 namespace {
@@ -97,7 +99,7 @@ Status write_npy(const std::string& path, ConstTensorView tensor) {
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
 
-  std::string tmp = path + ".tmp";
+  std::string tmp = temp_path_for(path);
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
   TESSERA_CHECK(out.good(), Error::IoError, "cannot write '{}': check that its folder exists and is writable", path);
   uint16_t len = static_cast<uint16_t>(header.size());

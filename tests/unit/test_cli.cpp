@@ -39,7 +39,7 @@ TEST_F(Cli, CompileWithABadDimFailsAndWritesNothing) {
     SCOPED_TRACE(dims);
     expect_error(r);
     EXPECT_FALSE(file_exists(out));
-    EXPECT_FALSE(file_exists(out + ".tmp"));
+    EXPECT_FALSE(temp_file_left(out));
   }
   CliResult r = run_cli(dir, fmt::format("compile {} -o {} --dim height=10:5 --dim width=256:1024",
                                          sh(testdata("tiny.onnx")), sh(out)));
@@ -55,7 +55,7 @@ TEST_F(Cli, RunRefusesAFloat64Input) {
   EXPECT_CONTAINS(r.err, "'<f8'");
   EXPECT_CONTAINS(r.err, "float32");
   EXPECT_FALSE(file_exists(out));
-  EXPECT_FALSE(file_exists(out + ".tmp"));
+  EXPECT_FALSE(temp_file_left(out));
 }
 
 TEST_F(Cli, RunRefusesAnOutOfRangeInput) {
@@ -68,7 +68,7 @@ TEST_F(Cli, RunRefusesAnOutOfRangeInput) {
   EXPECT_CONTAINS(r.err, "(height) is 100");
   EXPECT_CONTAINS(r.err, "256..1024");
   EXPECT_FALSE(file_exists(out));
-  EXPECT_FALSE(file_exists(out + ".tmp"));
+  EXPECT_FALSE(temp_file_left(out));
 }
 
 TEST_F(Cli, RunRefusesToWriteOverItsInput) {
@@ -139,7 +139,7 @@ TEST_F(Cli, RunWritesTheOutput) {
                                          sh(out)));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "[1, 1, 256, 256]");
-  EXPECT_FALSE(file_exists(out + ".tmp"));
+  EXPECT_FALSE(temp_file_left(out));
   Result<Tensor> got = read_npy(out);
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_EQ(got->shape(), (Shape{1, 1, 256, 256}));

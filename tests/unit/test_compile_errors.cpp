@@ -24,7 +24,7 @@ Status compile_error(const std::string& source, const std::vector<std::string>& 
   Result<CompiledModel> compiled = compile_file(source, output, options);
   EXPECT_FALSE(compiled.ok()) << source << " compiled";
   EXPECT_FALSE(file_exists(output)) << "a failed compile wrote " << output;
-  EXPECT_FALSE(file_exists(output + ".tmp")) << "a failed compile left " << output << ".tmp";
+  EXPECT_FALSE(temp_file_left(output)) << "a failed compile left a temporary file beside " << output;
   return compiled.status();
 }
 

@@ -254,7 +254,7 @@ TEST_F(ModelFile, RoundTripsTheCompiledModel) {
   std::string path = dir.file("tiny.tsr");
   Result<CompiledModel> compiled = compile_file(testdata("tiny.onnx"), path, options);
   ASSERT_TRUE(compiled.ok()) << compiled.status().message();
-  EXPECT_FALSE(file_exists(path + ".tmp"));
+  EXPECT_FALSE(temp_file_left(path));
   Result<std::shared_ptr<const Model>> m = Model::load(path);
   ASSERT_TRUE(m.ok()) << m.status().message();
   const ModelInfo& info = (*m)->info();

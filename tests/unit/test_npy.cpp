@@ -23,7 +23,7 @@ TEST(Npy, RoundTripRanks1To4) {
     std::string path = dir.file("t.npy");
     Status w = write_npy(path, t.view());
     ASSERT_TRUE(w.ok()) << w.message();
-    EXPECT_FALSE(file_exists(path + ".tmp"));
+    EXPECT_FALSE(temp_file_left(path));
     int64_t data_bytes = t.element_count() * 4;
     EXPECT_EQ((static_cast<int64_t>(std::filesystem::file_size(path)) - data_bytes) % 64, 0)
         << "the data should start 64-byte aligned";
