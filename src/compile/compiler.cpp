@@ -6,6 +6,7 @@
 #include "compile/passes.h"
 #include "format/writer.h"
 #include "import/onnx_import.h"
+#include "import/tfjs_import.h"
 #include "ir/shape_inference.h"
 #include "tiling/analysis.h"
 
@@ -16,8 +17,11 @@ Result<ir::Graph> import_model(const std::string& path) {
     return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
   };
   if (ends_with(".onnx")) return import_onnx(path);
+  if (ends_with(".json")) return import_tfjs(path);
   return Status(Error::InvalidArgument,
-                fmt::format("'{}': unknown source model format; tessera compiles ONNX models (.onnx)", path));
+                fmt::format("'{}': unknown source model format; tessera compiles ONNX models (.onnx) and TF.js "
+                            "layers-models (model.json)",
+                            path));
 }
 
 Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options) {

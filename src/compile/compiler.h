@@ -25,7 +25,7 @@ struct CompiledModel {
   TilingInfo tiling;
 };
 
-// Imports a source model by its extension (.onnx).
+// Imports a source model by its extension (.onnx, or .json for a TF.js layers-model).
 Result<ir::Graph> import_model(const std::string& path);
 
 Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options);

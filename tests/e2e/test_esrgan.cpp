@@ -1,0 +1,175 @@
+// The UpscalerJS ESRGAN TF.js models (fetched from npm at build time, tests/esrgan/make_testdata.py):
+// tessera reproduces the results shipped in each package within one grey level, and their tiled
+// output equals the full-image output bit for bit on every backend.
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "test_support.h"
+#include "tiling/tiled_runner.h"
+
+namespace tessera::testing {
+namespace {
+
+std::string esrgan_data(const std::string& name) { return testdata("esrgan/" + name); }
+
+// Fails rather than skips when the models are missing, with the reason.
+::testing::AssertionResult esrgan_data_ready() {
+  if (file_exists(esrgan_data("fetch_error.txt")))
+    return ::testing::AssertionFailure() << "the ESRGAN models could not be fetched from npm by scripts/fetch-models.sh: "
+                                         << read_file(esrgan_data("fetch_error.txt"));
+  if (!file_exists(esrgan_data("manifest.json")))
+    return ::testing::AssertionFailure() << esrgan_data("manifest.json")
+                                         << " is missing; build the tessera_tests target, which fetches the models";
+  return ::testing::AssertionSuccess();
+}
+
+// The model.json of a variant and scale, from the manifest.
+std::string model_json(const std::string& variant, int scale) {
+  std::ifstream in(esrgan_data("manifest.json"));
+  nlohmann::json manifest = nlohmann::json::parse(in);
+  for (const auto& m : manifest["models"])
+    if (m["variant"] == variant && m["scale"] == scale) return m["model"];
+  return {};
+}
+
+// UpscalerJS feeds its RDN models (slim, medium) pixels in 0..255 and its RRDN model (thick) 0..1.
+float pixel_max(const std::string& variant) { return variant == "thick" ? 1.0f : 255.0f; }
+
+std::shared_ptr<const Model> compile_esrgan(const std::string& variant, int scale, int64_t min, int64_t max) {
+  CompileOptions options;
+  options.dims = {{"height", min, max, 1}, {"width", min, max, 1}};
+  options.pixel_max = pixel_max(variant);
+  std::string path = esrgan_data(fmt::format("{}_x{}_{}-{}.tsr", variant, scale, min, max));
+  Result<CompiledModel> compiled = compile_file(model_json(variant, scale), path, options);
+  EXPECT_TRUE(compiled.ok()) << compiled.status().message();
+  if (!compiled.ok()) return nullptr;
+  Result<std::shared_ptr<const Model>> model = Model::load(path);
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  return model.ok() ? *model : nullptr;
+}
+
+Tensor run_full(std::shared_ptr<const Model> model, const Tensor& image, const SessionOptions& options) {
+  Result<std::unique_ptr<Session>> session = Session::create(model, options);
+  EXPECT_TRUE(session.ok()) << session.status().message();
+  if (!session.ok()) return {};
+  ConstTensorView view = image.view();
+  Result<std::span<const TensorView>> out = (*session)->run({&view, 1});
+  EXPECT_TRUE(out.ok()) << out.status().message();
+  return out.ok() ? copy_of((*out)[0]) : Tensor();
+}
+
+struct EsrganCase {
+  std::string variant;
+  int scale = 2;
+  std::string backend;  // tiled == full only
+};
+void PrintTo(const EsrganCase& c, std::ostream* os) { *os << c.variant << " x" << c.scale << " " << c.backend; }
+std::string case_name(const ::testing::TestParamInfo<EsrganCase>& info) {
+  const EsrganCase& c = info.param;
+  return fmt::format("{}_x{}{}", c.variant, c.scale, c.backend.empty() ? "" : "_" + c.backend);
+}
+
+// --- The shipped results ----------------------------------------------------------------------
+
+class EsrganGolden : public ::testing::TestWithParam<EsrganCase> {};
+
+// fixture.png (RGB) in the model's pixel range → output clamped to it, scaled to 0..255 and rounded,
+// against assets/samples/<s>x/result.png.
+TEST_P(EsrganGolden, MatchesTheShippedResultWithinOneGreyLevel) {
+  const EsrganCase& c = GetParam();
+  ASSERT_TRUE(esrgan_data_ready());
+  std::shared_ptr<const Model> model = compile_esrgan(c.variant, c.scale, 16, 128);
+  ASSERT_TRUE(model);
+  Result<Tensor> fixture = read_npy(esrgan_data(c.variant + "/fixture.npy"));
+  Result<Tensor> expected = read_npy(esrgan_data(fmt::format("{}/result_{}x.npy", c.variant, c.scale)));
+  ASSERT_TRUE(fixture.ok() && expected.ok());
+  const float lo = model->info().pixel_min, hi = model->info().pixel_max;
+  for (int64_t i = 0; i < fixture->element_count(); ++i) fixture->data()[i] = lo + fixture->data()[i] / 255.0f * (hi - lo);
+
+  Tensor y = run_full(model, *fixture, {});
+  ASSERT_EQ(y.shape(), expected->shape()) << y.shape().to_string() << " vs " << expected->shape().to_string();
+  float max_difference = 0;
+  int64_t differing = 0;
+  for (int64_t i = 0; i < y.element_count(); ++i) {
+    float pixel = std::round((std::clamp(y.data()[i], lo, hi) - lo) / (hi - lo) * 255.0f);
+    float d = std::fabs(pixel - expected->data()[i]);
+    max_difference = std::max(max_difference, d);
+    differing += d > 0;
+  }
+  RecordProperty("max_grey_level_difference", static_cast<int>(max_difference));
+  RecordProperty("values_differing", static_cast<int>(differing));
+  fmt::print("esrgan {} x{}: max difference {} grey level(s); {} of {} values differ\n", c.variant, c.scale,
+             max_difference, differing, y.element_count());
+  EXPECT_LE(max_difference, 1.0f) << differing << " of " << y.element_count() << " values differ";
+}
+
+INSTANTIATE_TEST_SUITE_P(Packages, EsrganGolden,
+                         ::testing::Values(EsrganCase{"slim", 2, ""}, EsrganCase{"slim", 4, ""}, EsrganCase{"medium", 2, ""},
+                                           EsrganCase{"medium", 4, ""}, EsrganCase{"thick", 2, ""}, EsrganCase{"thick", 4, ""}),
+                         case_name);
+
+// --- Tiled == full ----------------------------------------------------------------------------
+
+class EsrganTiled : public ::testing::TestWithParam<EsrganCase> {};
+
+// Sizes that keep the run time modest: the reference backend is scalar (slim x2 takes 30 s at
+// 300x220), and thick is large with a halo of 154 pixels, so that its windows on a small image are
+// the whole image and its tiled model needs a maximum above twice the halo.
+struct TiledSetup {
+  int64_t height, width, window_max;
+};
+TiledSetup tiled_setup(const EsrganCase& c) {
+  if (c.variant == "thick") return {40, 32, 320};
+  if (c.backend == "reference") return {64, 48, 128};
+  return {300, 220, 128};
+}
+
+// Random pixels, a random tile size and worker count; the full run uses a model compiled for the
+// whole image.
+TEST_P(EsrganTiled, EqualsFullBitForBit) {
+  const EsrganCase& c = GetParam();
+  TESSERA_SKIP_WITHOUT_BACKEND(c.backend);
+  ASSERT_TRUE(esrgan_data_ready());
+  const auto [h, w, window_max] = tiled_setup(c);
+  std::shared_ptr<const Model> tiled_model = compile_esrgan(c.variant, c.scale, 16, window_max);
+  std::shared_ptr<const Model> full_model = compile_esrgan(c.variant, c.scale, 16, std::max(h, w));
+  ASSERT_TRUE(tiled_model && full_model);
+  ASSERT_TRUE(tiled_model->info().tiling.tileable) << tiled_model->info().tiling.reason;
+
+  Tensor image = random_image(3, h, w, static_cast<uint32_t>(c.scale * 7919 + h));
+  for (int64_t i = 0; i < image.element_count(); ++i)
+    image.data()[i] = (image.data()[i] + 1.0f) / 2.0f * pixel_max(c.variant);
+  std::mt19937 rng(static_cast<uint32_t>(std::hash<std::string>{}(c.variant + c.backend) + c.scale));
+  auto uniform = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  Tensor full = run_full(full_model, image, {c.backend, static_cast<int>(uniform(1, 2))});
+
+  Result<tiling::TilePlan> largest = tiling::plan_tiles(*tiled_model, h, w, {});
+  ASSERT_TRUE(largest.ok()) << largest.status().message();
+  // At least 2 x 2 tiles, none smaller than the model's minimum.
+  int64_t most = std::min({largest->core_height, largest->core_width, std::min(h, w) / 2});
+  tiling::TilePlanOptions options;
+  options.tile = uniform(16, std::max<int64_t>(16, most));
+  int threads = static_cast<int>(uniform(1, 2));
+  tiling::TilePlan plan;
+  Result<Tensor> tiled = tiling::run_tiled(tiled_model, image.view(), options, threads, &plan, {c.backend, 1});
+  ASSERT_TRUE(tiled.ok()) << tiled.status().message();
+  EXPECT_GE(plan.tiles.size(), 4u);
+  EXPECT_EQ(bit_differences(*tiled, full), 0) << c.variant << " x" << c.scale << " on " << c.backend << ", image " << h
+                                              << "x" << w << ", tile " << options.tile << ", " << plan.tiles.size()
+                                              << " tiles, " << threads << " workers";
+}
+
+// Every backend on slim x2; the optimized ones on every variant at x2 and slim at x4 too.
+std::vector<EsrganCase> tiled_cases() {
+  std::vector<EsrganCase> out = {{"slim", 2, "reference"}};
+  for (const char* backend : {"xnnpack", "onednn"})
+    for (auto [variant, scale] : {std::pair{"slim", 2}, {"slim", 4}, {"medium", 2}, {"thick", 2}})
+      out.push_back({variant, scale, backend});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Packages, EsrganTiled, ::testing::ValuesIn(tiled_cases()), case_name);
+
+}  // namespace
+}  // namespace tessera::testing
