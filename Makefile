@@ -1,7 +1,7 @@
 # tessera: the two commands a new machine needs are `make demo` and `make test`.
 BUILD ?= build
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test test-large demo bench clean
 
 all: build
 
@@ -16,11 +16,18 @@ test: build
 	@ninja -C $(BUILD) tessera_tests
 	@cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
 
+# Gigapixel images streamed through the CLI (several minutes; see docs/images.md).
+test-large: build
+	@ninja -C $(BUILD) tessera_large_tests
+	@$(BUILD)/tessera_large_tests
+
+# MODEL=esrgan-medium-x2 (scripts/models.sh list) and PHOTO=path change the demo's model and photograph.
 demo: build
-	@scripts/demo.sh $(BUILD)
+	@MODEL=$(MODEL) PHOTO=$(PHOTO) scripts/demo.sh $(BUILD)
 
 bench: build
 	@bench/tiled_vs_full.sh $(BUILD)
+	@bench/image_sizes.sh $(BUILD)
 	@bench/peers/run.sh $(BUILD)
 
 clean:

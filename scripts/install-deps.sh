@@ -8,8 +8,8 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libdnnl-dev
-  libgtest-dev time
-  python3-torch python3-onnx python3-numpy python3-pil
+  libvips-dev libgtest-dev time
+  python3-torch python3-onnx python3-numpy python3-pil python3-skimage
 )
 
 missing=()

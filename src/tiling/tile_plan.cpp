@@ -113,4 +113,40 @@ Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, c
   return plan_tiles(tiling, g.dims[axes[2].dynamic], g.dims[axes[3].dynamic], height, width, out[2], out[3], options);
 }
 
+Result<TilePlan> whole_image_plan(const Model& model, int64_t height, int64_t width) {
+  const ir::Graph& g = model.data().graph;
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  TESSERA_CHECK(axes.size() == 4, Error::RankMismatch, "the model takes a rank-{} input, not a [N, C, H, W] image",
+                axes.size());
+  std::vector<int64_t> dim_values = g.upper_dim_values();
+  const int64_t sizes[2] = {height, width};
+  const char* names[2] = {"height", "width"};
+  for (int i = 0; i < 2; ++i) {
+    const ir::InputDim& axis = axes[2 + i];
+    if (axis.dynamic < 0) {
+      TESSERA_CHECK(sizes[i] == axis.fixed, Error::StaticDimMismatch, "the image {} is {}; the model takes only {}",
+                    names[i], sizes[i], axis.fixed);
+      continue;
+    }
+    const ir::DynamicDim& dim = g.dims[axis.dynamic];
+    TESSERA_RETURN_IF_ERROR(check_image_axis(dim, names[i], sizes[i]));
+    TESSERA_CHECK(sizes[i] <= dim.max, Error::DimOutOfRange,
+                  "the image {} {} is above the model's maximum {} (dim '{}'); tile it (--tile) or compile the model "
+                  "for a larger --dim {}",
+                  names[i], sizes[i], dim.max, dim.name, dim.name);
+    dim_values[axis.dynamic] = sizes[i];
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));
+  const Shape& out = shapes[g.outputs[0]];
+  TESSERA_CHECK(out.rank() == 4, Error::Unsupported, "the model's output {} is not a [N, C, H, W] image",
+                out.to_string());
+  TilePlan plan;
+  plan.out_height = out[2];
+  plan.out_width = out[3];
+  plan.core_height = height;
+  plan.core_width = width;
+  plan.tiles.push_back({Span{0, height, 0, out[2], 0}, Span{0, width, 0, out[3], 0}});
+  return plan;
+}
+
 }  // namespace tessera::tiling

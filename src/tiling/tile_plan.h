@@ -54,4 +54,7 @@ Result<TilePlan> plan_tiles(const TilingInfo& tiling, const ir::DynamicDim& heig
 // The same for a loaded model: checks that it is tileable and computes the output size.
 Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options);
 
+// One tile covering the whole image, for any model whose dims accept `height` x `width`.
+Result<TilePlan> whole_image_plan(const Model& model, int64_t height, int64_t width);
+
 }  // namespace tessera::tiling

@@ -1,10 +1,18 @@
-// tessera run MODEL.tsr IN.npy OUT.npy [--tile N] [--halo N] [--threads T] [--no-tile]
+// tessera run MODEL.tsr IN OUT [--tile N] [--halo N] [--threads T] [--no-tile] [--quiet]
+// IN and OUT are both image files (streamed through the tiles) or both .npy tensors.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
 
 #include "commands.h"
+#include "interrupt.h"
+#include "io/image_run.h"
 #include "io/npy.h"
+#include "io/vips_util.h"
+#include "progress.h"
 #include "runtime/backend.h"
 #include "tessera/session.h"
 #include "tiling/tiled_runner.h"
@@ -21,6 +29,7 @@ struct RunArgs {
   tiling::TilePlanOptions tiles;
   int threads = 1;
   bool no_tile = false;
+  bool quiet = false;
 };
 
 // Tiles when asked to, or when the image is larger than the model's maximum.
@@ -29,12 +38,50 @@ bool wants_tiles(const RunArgs& args, const Model& model, const Shape& shape) {
   return args.tiles.tile > 0 || above_max(model, shape);
 }
 
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return int64_t{usage.ru_maxrss} * 1024;
+}
+
+Status run_image(const RunArgs& args, std::shared_ptr<const Model> model) {
+  ImageRunOptions options;
+  options.tiles = args.tiles;
+  options.no_tile = args.no_tile;
+  options.run.threads = args.threads;
+  options.run.session = SessionOptions{args.backend, 1};  // the runner gives spare threads to the sessions
+  options.run.cancel = install_interrupt_handler();
+  std::unique_ptr<Progress> progress;
+  options.run.on_tile = [&progress](int64_t done) { progress->tile_done(done); };
+  auto start = std::chrono::steady_clock::now();
+  Result<ImageRunInfo> info = run_image_file(model, args.input, args.output, options, [&](const ImageRunInfo& i) {
+    progress = std::make_unique<Progress>(i.tiles, static_cast<double>(i.in_width * i.in_height) / 1e6,
+                                          !args.quiet && isatty(STDERR_FILENO));
+    remove_on_hard_interrupt(i.temp_path);
+  });
+  if (progress) progress->finish();
+  if (!info.ok() && info.status().code() == Error::Cancelled)
+    return Status(Error::Cancelled, "interrupted; nothing was written");
+  TESSERA_RETURN_IF_ERROR(info.status());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!args.quiet)
+    fmt::print("{} {}x{} {} -> {} {}x{}: {} tile{} of {}x{}, {} thread(s), backend {}, {:.2f} s, peak memory {}{}\n",
+               args.input, info->in_width, info->in_height, info->in_description, args.output, info->out_width,
+               info->out_height, info->tiles, info->tiles == 1 ? "" : "s", info->core_width, info->core_height,
+               args.threads, args.backend == "auto" ? auto_backend() : args.backend, seconds,
+               human_bytes(peak_rss_bytes()), info->bigtiff ? " (BigTIFF)" : "");
+  return {};
+}
+
 Status run_run(const RunArgs& args) {
   TESSERA_CHECK(!(args.no_tile && args.tiles.tile > 0), Error::InvalidArgument, "--no-tile and --tile exclude each other");
+  TESSERA_CHECK(is_image_path(args.input) == is_image_path(args.output), Error::InvalidArgument,
+                "'{}' -> '{}': give two image files or two .npy tensors", args.input, args.output);
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  if (is_image_path(args.input)) return run_image(args, model);
   std::error_code ec;
   TESSERA_CHECK(!std::filesystem::equivalent(args.input, args.output, ec), Error::InvalidArgument,
                 "the output '{}' is the input file; choose another output path", args.output);
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
   auto start = std::chrono::steady_clock::now();
   std::string how;
@@ -58,7 +105,7 @@ Status run_run(const RunArgs& args) {
   }
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   TESSERA_RETURN_IF_ERROR(write_npy(args.output, result.view()));
-  fmt::print("{} {} -> {} {} in {:.1f} ms ({}, backend {})\n", args.input, input.shape().to_string(), args.output,
+  if (!args.quiet) fmt::print("{} {} -> {} {} in {:.1f} ms ({}, backend {})\n", args.input, input.shape().to_string(), args.output,
              result.shape().to_string(), ms, how, args.backend == "auto" ? auto_backend() : args.backend);
   return {};
 }
@@ -80,13 +127,18 @@ void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& thre
 
 Command add_run(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
-  CLI::App* sub = app.add_subcommand("run", "run a compiled model on a float32 .npy tensor in the model's layout");
+  CLI::App* sub = app.add_subcommand(
+      "run", "run a compiled model on an image file (streamed through tiles) or a float32 .npy tensor");
   sub->add_option("model", args->model, "the .tsr file")->required();
-  sub->add_option("input", args->input, "input .npy (float32, e.g. [1, C, H, W])")->required();
-  sub->add_option("output", args->output, "output .npy")->required();
+  sub->add_option("input", args->input, "input image (PNG, JPEG, TIFF, WebP, ...) or .npy (float32 [1, C, H, W])")
+      ->required();
+  sub->add_option("output", args->output,
+                  "output image (its extension picks the format; libvips options as in out.jpg[Q=95]) or .npy")
+      ->required();
   add_backend_option(sub, args->backend);
   add_tiling_options(sub, args->tiles, args->threads);
   sub->add_flag("--no-tile", args->no_tile, "one full-image call, even for a large image");
+  sub->add_flag("-q,--quiet", args->quiet, "no progress bar and no summary line");
   return [args] { return run_run(*args); };
 }
 

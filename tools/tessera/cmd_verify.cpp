@@ -1,5 +1,6 @@
-// tessera verify MODEL.tsr IN.npy [--tile N] [--halo N] [--threads T] [--reference MODEL2.tsr]
-// Runs the tiled path and the full image, and exits 0 only when they are bit-identical.
+// tessera verify MODEL.tsr IN [--tile N] [--halo N] [--threads T] [--reference MODEL2.tsr]
+// Runs the tiled path and the full image, and exits 0 only when they are bit-identical. IN is a .npy
+// tensor or an image file (held whole in memory here, converted as `tessera run` converts it).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -9,7 +10,9 @@
 #include <fmt/ranges.h>
 
 #include "commands.h"
+#include "io/image_tensor.h"
 #include "io/npy.h"
+#include "io/vips_util.h"
 #include "tessera/session.h"
 #include "tiling/tiled_runner.h"
 
@@ -38,7 +41,8 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 
 Status run_verify(const VerifyArgs& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
-  TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
+  TESSERA_ASSIGN_OR_RETURN(Tensor input,
+                           is_image_path(args.input) ? read_image_tensor(args.input, *model) : read_npy(args.input));
 
   // The tiled path first, so that its peak memory is not hidden by the full run's.
   auto start = std::chrono::steady_clock::now();
@@ -76,6 +80,11 @@ Status run_verify(const VerifyArgs& args) {
   }
   std::vector<std::string> shapes;
   for (auto [h, w] : plan.window_shapes()) shapes.push_back(fmt::format("({}, {})", h, w));
+  std::vector<std::string> dims;
+  for (const DimInfo& d : model->info().dims)
+    dims.push_back(d.multiple_of > 1 ? fmt::format("{} {}..{} (x{})", d.name, d.min, d.max, d.multiple_of)
+                                     : fmt::format("{} {}..{}", d.name, d.min, d.max));
+  fmt::print("model        {} ({}), dims {}\n", args.model, human_bytes(model->info().file_bytes), fmt::join(dims, ", "));
   fmt::print("image        {} -> {}, backend {}\n", input.shape().to_string(), full.shape.to_string(),
              session->backend());
   fmt::print("tiles        {} of core {}x{}, {} thread(s)\n", plan.tiles.size(), plan.core_height, plan.core_width,
@@ -98,7 +107,7 @@ Command add_verify(CLI::App& app) {
   auto args = std::make_shared<VerifyArgs>();
   CLI::App* sub = app.add_subcommand("verify", "run tiled and whole, and check that the outputs are bit-identical");
   sub->add_option("model", args->model, "the .tsr file")->required();
-  sub->add_option("input", args->input, "input .npy (float32 [1, C, H, W])")->required();
+  sub->add_option("input", args->input, "input image file, or .npy (float32 [1, C, H, W])")->required();
   add_backend_option(sub, args->backend);
   add_tiling_options(sub, args->tiles, args->threads);
   sub->add_option("--reference", args->reference,

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     tessera::Status status = run();
     if (!status.ok()) {
       std::fprintf(stderr, "tessera: error: %s\n", status.message().c_str());
-      return 1;
+      return status.code() == tessera::Error::Cancelled ? 130 : 1;
     }
   }
   return 0;

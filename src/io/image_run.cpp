@@ -1,0 +1,234 @@
+#include "io/image_run.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <filesystem>
+#include <mutex>
+
+#include "io/image_input.h"
+#include "io/image_tiles.h"
+#include "io/vips_util.h"
+#include "runtime/model_data.h"
+
+namespace tessera {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kFourGiB = int64_t{1} << 32;
+
+// Where the output goes: the file, libvips' save options given as "out.jpg[Q=95]", the temporary
+// file beside it (same extension, so libvips picks the same writer) and that writer's name.
+struct OutputTarget {
+  std::string path;
+  std::string options;
+  std::string temp;
+  std::string saver;
+};
+
+Result<OutputTarget> plan_output(const std::string& output, const std::string& input) {
+  OutputTarget t;
+  char* file = vips_filename_get_filename(output.c_str());
+  char* options = vips_filename_get_options(output.c_str());
+  t.path = file;
+  t.options = options;
+  g_free(file);
+  g_free(options);
+  fs::path p(t.path);
+  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  TESSERA_CHECK(fs::is_directory(dir, ec), Error::IoError, "cannot write '{}': the directory '{}' does not exist",
+                t.path, dir.string());
+  TESSERA_CHECK(!fs::equivalent(input, t.path, ec) && fs::absolute(input, ec) != fs::absolute(t.path, ec),
+                Error::InvalidArgument, "the output '{}' is the input file; choose another output path", t.path);
+  const char* saver = vips_foreign_find_save(t.path.c_str());
+  vips_error_clear();
+  TESSERA_CHECK(saver != nullptr, Error::InvalidArgument,
+                "cannot write '{}': libvips has no writer for '{}' files; use .png, .tif, .jpg or .webp (or .npy for "
+                "tensors)",
+                t.path, p.extension().string());
+  t.saver = saver;  // e.g. "VipsForeignSaveJpegFile": compared in lower case
+  for (char& ch : t.saver) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  t.temp = (dir / fmt::format("{}.part-{}{}", p.stem().string(), getpid(), p.extension().string())).string();
+  return t;
+}
+
+bool saver_is(const OutputTarget& t, const char* name) { return t.saver.find(name) != std::string::npos; }
+
+// Runs bands as libvips asks for output rows (top to bottom, one request at a time).
+struct Producer {
+  Producer(tiling::TiledRunner& r, ImageSource& in, ImageSink& out) : runner(r), source(in), sink(out) {}
+
+  tiling::TiledRunner& runner;
+  ImageSource& source;
+  ImageSink& sink;
+  int64_t next_band = 0;
+  std::mutex mutex;
+  Status error;
+
+  Status produce(int64_t top, int64_t bottom) {
+    RowBuffer& rows = sink.rows();
+    TESSERA_CHECK(top >= rows.begin(), Error::Internal, "output row {} was asked for after it was written", top);
+    rows.drop_before(top);
+    while (rows.end() < bottom) {
+      TESSERA_CHECK(next_band < runner.band_count(), Error::Internal, "output row {} is past the last band", bottom);
+      TESSERA_RETURN_IF_ERROR(runner.run_band(next_band++, source, sink));
+    }
+    return {};
+  }
+};
+
+int generate_rows(VipsRegion* region, void*, void* producer_ptr, void*, gboolean*) {
+  auto* producer = static_cast<Producer*>(producer_ptr);
+  std::lock_guard<std::mutex> lock(producer->mutex);
+  const VipsRect& r = region->valid;
+  Status s = producer->produce(r.top, r.top + r.height);
+  if (!s.ok()) {
+    if (producer->error.ok()) producer->error = s;
+    vips_error("tessera", "%s", s.message().c_str());
+    return -1;
+  }
+  const size_t pel = VIPS_IMAGE_SIZEOF_PEL(region->im);
+  for (int y = r.top; y < r.top + r.height; ++y)
+    std::memcpy(VIPS_REGION_ADDR(region, r.left, y), producer->sink.rows().row(y) + r.left * pel, r.width * pel);
+  return 0;
+}
+
+// The model's output as a libvips image whose pixels are computed on demand.
+vips::VImage output_image(Producer& producer, int64_t width, int64_t height, int bands, int bits) {
+  VipsInterpretation interpretation =
+      bands == 3 ? (bits == 16 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB)
+      : bands == 1 ? (bits == 16 ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W)
+                   : VIPS_INTERPRETATION_MULTIBAND;
+  VipsImage* image = vips_image_new();
+  vips_image_init_fields(image, static_cast<int>(width), static_cast<int>(height), bands,
+                         bits == 16 ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, VIPS_CODING_NONE, interpretation, 1.0,
+                         1.0);
+  vips_image_pipelinev(image, VIPS_DEMAND_STYLE_THINSTRIP, nullptr);
+  // One libvips thread asks for rows, in order; tessera's own workers compute each band.
+  vips_image_set_int(image, VIPS_META_CONCURRENCY, 1);
+  vips_image_generate(image, nullptr, generate_rows, nullptr, &producer, nullptr);
+  return vips::VImage(image);
+}
+
+int64_t physical_memory() { return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE); }
+
+bool exceeds_model_max(const ir::Graph& g, int64_t height, int64_t width) {
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  return (axes[2].dynamic >= 0 && height > g.dims[axes[2].dynamic].max) ||
+         (axes[3].dynamic >= 0 && width > g.dims[axes[3].dynamic].max);
+}
+
+}  // namespace
+
+Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const std::string& input,
+                                    const std::string& output, const ImageRunOptions& options,
+                                    const std::function<void(const ImageRunInfo&)>& on_start) {
+  TESSERA_RETURN_IF_ERROR(ensure_vips());
+  const ModelData& d = model->data();
+  const ir::Graph& g = d.graph;
+  TESSERA_CHECK(g.inputs.size() == 1 && g.outputs.size() == 1, Error::Unsupported,
+                "the model has {} inputs and {} outputs; images go through models with one of each", g.inputs.size(),
+                g.outputs.size());
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  TESSERA_CHECK(axes.size() == 4 && axes[1].dynamic < 0 && (axes[0].dynamic >= 0 || axes[0].fixed == 1),
+                Error::Unsupported, "the model's input is not a [1, C, H, W] image; give it a .npy tensor");
+  const int channels = static_cast<int>(axes[1].fixed);
+  const int out_channels = static_cast<int>(d.upper_shapes[g.outputs[0]][1]);
+
+  TESSERA_ASSIGN_OR_RETURN(OutputTarget target, plan_output(output, input));
+  TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(input, channels));
+  const int64_t height = in.pixels.height(), width = in.pixels.width();
+  const bool tiled = !options.no_tile && (options.tiles.tile > 0 || exceeds_model_max(g, height, width));
+  Result<tiling::TilePlan> planned =
+      tiled ? tiling::plan_tiles(*model, height, width, options.tiles) : tiling::whole_image_plan(*model, height, width);
+  if (!planned.ok())
+    return Status(planned.status().code(),
+                  fmt::format("'{}' ({}x{}): {}", input, width, height, planned.status().message()));
+  tiling::TilePlan plan = std::move(*planned);
+
+  ImageRunInfo info;
+  info.in_width = width;
+  info.in_height = height;
+  info.out_width = plan.out_width;
+  info.out_height = plan.out_height;
+  info.in_description = in.description;
+  info.out_bands = out_channels + (in.has_alpha ? 1 : 0);
+  info.tiles = static_cast<int64_t>(plan.tiles.size());
+  info.core_height = plan.core_height;
+  info.core_width = plan.core_width;
+  info.tiled = tiled;
+  info.temp_path = target.temp;
+
+  // The rows held at once: a band's input windows and two bands of output, in the image's depth.
+  const int bytes = in.bits / 8;
+  int64_t window_rows = 0, out_rows = 0;
+  for (const tiling::Tile& t : plan.tiles) {
+    window_rows = std::max(window_rows, t.rows.window());
+    out_rows = std::max(out_rows, t.rows.out_end - t.rows.out_begin);
+  }
+  const int64_t band_bytes = window_rows * width * channels * bytes + 2 * out_rows * plan.out_width * out_channels * bytes;
+  TESSERA_CHECK(band_bytes <= physical_memory() / 2, Error::InvalidImage,
+                "'{}' is {}x{}: a band of tiles needs {} MiB, more than half of this machine's memory; use a smaller "
+                "--tile",
+                input, width, height, band_bytes >> 20);
+  const int64_t out_bytes = plan.out_width * plan.out_height * info.out_bands * bytes;
+  TESSERA_CHECK(!saver_is(target, "jpeg") || std::max(plan.out_width, plan.out_height) <= 65500, Error::InvalidArgument,
+                "the output is {}x{}, above JPEG's limit of 65500 pixels a side; write a .tif or .png", plan.out_width,
+                plan.out_height);
+  TESSERA_CHECK(!saver_is(target, "webp") || std::max(plan.out_width, plan.out_height) <= 16383, Error::InvalidArgument,
+                "the output is {}x{}, above WebP's limit of 16383 pixels a side; write a .tif or .png", plan.out_width,
+                plan.out_height);
+  info.bigtiff = saver_is(target, "tiff") && out_bytes >= kFourGiB - (int64_t{1} << 26);
+
+  PixelScale scale(in.bits, model->info().pixel_min, model->info().pixel_max);
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<tiling::TiledRunner> runner,
+                           tiling::TiledRunner::create(model, plan, Shape{1, channels, height, width}, options.run));
+  info.workers = runner->stats().workers;
+  ImageSource source(in.pixels, in.bits, scale, input);
+  ImageSink sink(plan.out_width, out_channels, in.bits, scale);
+  Producer producer(*runner, source, sink);
+  if (on_start) on_start(info);
+
+  Status failure;
+  try {
+    vips::VImage out = output_image(producer, plan.out_width, plan.out_height, out_channels, in.bits);
+    if (in.has_alpha) {
+      TESSERA_ASSIGN_OR_RETURN(vips::VImage alpha, open_alpha(input));
+      if (alpha.width() != plan.out_width || alpha.height() != plan.out_height)  // the model's scale, by libvips
+        alpha = alpha
+                    .resize(static_cast<double>(plan.out_width) / width,
+                            vips::VImage::option()->set("vscale", static_cast<double>(plan.out_height) / height))
+                    .embed(0, 0, static_cast<int>(plan.out_width), static_cast<int>(plan.out_height),
+                           vips::VImage::option()->set("extend", VIPS_EXTEND_COPY));
+      out = out.bandjoin(alpha.cast(out.format()));
+    }
+    vips::VOption* save = vips::VImage::option();
+    if (info.bigtiff) save->set("bigtiff", true)->set("tile", true)->set("tile_width", 512)->set("tile_height", 512);
+    std::string name = target.options.empty() ? target.temp : target.temp + "[" + target.options + "]";
+    out.write_to_file(name.c_str(), save);
+    if (producer.next_band != runner->band_count())
+      failure = Status(Error::Internal, fmt::format("libvips stopped after {} of {} bands", producer.next_band,
+                                                    runner->band_count()));
+  } catch (const vips::VError& e) {
+    std::string why = one_line(e.what());
+    failure = producer.error.ok() ? Status(Error::IoError, fmt::format("cannot write '{}': {}", target.path, why))
+                                  : producer.error;
+  }
+  std::error_code ec;
+  if (failure.ok()) {
+    fs::rename(target.temp, target.path, ec);
+    if (ec) failure = Status(Error::IoError, fmt::format("cannot rename '{}' to '{}': {}", target.temp, target.path,
+                                                         ec.message()));
+  }
+  if (!failure.ok()) {
+    fs::remove(target.temp, ec);
+    return failure;
+  }
+  return info;
+}
+
+}  // namespace tessera

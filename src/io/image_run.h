@@ -1,0 +1,40 @@
+// Runs a model over an image file and writes an image file, streaming: the input is decoded from top
+// to bottom a band of tiles at a time, and the output is encoded as bands finish, so memory depends on
+// the tile size, the image width and the threads, never on the image height. The output is written to
+// a temporary file beside the target and renamed at the end; on any error nothing is left behind.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "tessera/model.h"
+#include "tiling/tiled_runner.h"
+
+namespace tessera {
+
+struct ImageRunOptions {
+  tiling::TilePlanOptions tiles;  // tiles.tile > 0 asks for tiles even when the image fits the model
+  bool no_tile = false;           // one call on the whole image
+  tiling::TiledRunOptions run;    // threads, backend, progress and cancel
+};
+
+struct ImageRunInfo {
+  int64_t in_width = 0, in_height = 0;
+  int64_t out_width = 0, out_height = 0;
+  std::string in_description;  // e.g. "RGB 8-bit with alpha"
+  int out_bands = 0;           // alpha included
+  int64_t tiles = 0;
+  int64_t core_height = 0, core_width = 0;
+  int workers = 0;
+  bool tiled = false;
+  bool bigtiff = false;   // the output needed BigTIFF
+  std::string temp_path;  // the file being written, renamed to the output at the end
+};
+
+// `on_start` is called once the tiles are planned, before any pixel is computed.
+Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const std::string& input,
+                                    const std::string& output, const ImageRunOptions& options,
+                                    const std::function<void(const ImageRunInfo&)>& on_start = {});
+
+}  // namespace tessera

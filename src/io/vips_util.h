@@ -1,0 +1,23 @@
+// The libvips glue shared by the image reader and writer: start-up, and libvips errors as Status.
+#pragma once
+
+#include <string>
+
+#include "tessera/status.h"
+
+namespace tessera {
+
+// Starts libvips once per process; an error when it cannot start.
+Status ensure_vips();
+
+// A libvips error message with the warnings libvips logged before it, on one line (distinct lines
+// joined by "; ").
+std::string one_line(const std::string& vips_message);
+
+// libvips' pending error message, on one line, and clears it.
+std::string take_vips_error();
+
+// Whether `path` names an image file rather than a .npy tensor.
+bool is_image_path(const std::string& path);
+
+}  // namespace tessera
