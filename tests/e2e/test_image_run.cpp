@@ -5,6 +5,8 @@
 #include <map>
 #include <random>
 
+#include <vips/vips8>
+
 #include "compile/dims.h"
 #include "image_support.h"
 #include "io/image_run.h"
@@ -152,6 +154,33 @@ TEST(ImageRun, CarriesAlphaThroughResizedToTheModelsScale) {
     for (int x = 0; x < o.width; ++x)
       for (int c = 0; c < 3; ++c) differing += o.at(y, x, c) != expected.at(y, x, c);
   EXPECT_EQ(differing, 0);
+}
+
+TEST(ImageRun, ReadsTiledAndPyramidalTiffs) {
+  TempDir dir;
+  std::string strips = dir.file("strips.tif"), tiled = dir.file("tiled.tif");
+  write_random_image(strips, 150, 130, 3, 8, 12);
+  vips::VImage::new_from_file(strips.c_str())
+      .write_to_file((tiled + "[tile,pyramid,tile-width=32,tile-height=32]").c_str());
+  std::shared_ptr<const Model> model = image_model("sr_pixelshuffle", 1);
+  ASSERT_TRUE(run_image_file(model, strips, dir.file("a.png"), options_for("reference", 48, 2)).ok());
+  Result<ImageRunInfo> info = run_image_file(model, tiled, dir.file("b.png"), options_for("reference", 48, 2));
+  ASSERT_TRUE(info.ok()) << info.status().message();
+  EXPECT_EQ(info->in_width, 150);  // the full-resolution page
+  EXPECT_EQ(pixel_difference(read_pixels(dir.file("a.png")), read_pixels(dir.file("b.png"))).count, 0);
+}
+
+TEST(ImageRun, RefusesChannelsItCannotConvert) {
+  TempDir dir;
+  std::string rgb = dir.file("rgb.png");
+  write_random_image(rgb, 40, 40, 3, 8, 13);
+  // op_conv_groups2 takes 4 channels.
+  Result<ImageRunInfo> r = run_image_file(image_model("op_conv_groups2", 1), rgb, dir.file("out.tif"),
+                                          options_for("reference", 0, 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Error::InvalidImage);
+  EXPECT_CONTAINS(r.status().message(), "the model takes 4 channels and '" + rgb + "' has 3 (RGB 8-bit)");
+  EXPECT_FALSE(file_exists(dir.file("out.tif")));
 }
 
 class ImageTiledEqualsWhole : public ::testing::TestWithParam<std::string> {};
