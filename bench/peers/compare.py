@@ -8,23 +8,26 @@ onnxruntime-node first.
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import onnx
 import torch
 
-from models import SPECS, build_module, conv_flops, export, make_input
+from models import SPECS, TFJS, build_module, conv_flops, export, make_input
+from tfjs_convert import to_onnx
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 WORK = ROOT / "out" / "peers"
+CHECK_SIZE = (40, 56)  # small, and not square so that swapped height and width would show
+TOLERANCE = 1e-4  # largest allowed difference between any two candidates' outputs, over the output's scale
 
 
 class Failed(Exception):
@@ -46,7 +49,10 @@ def run_tessera(args, backend, tsr, x_path):
     out = WORK / "out_tessera.npy"
     stdout, rss = timed([args.tessera, "bench", tsr, "--input", x_path, "--output", out, "--full-only",
                          "--json", "--backend", backend, "--threads", args.threads, "--repeats", args.repeats])
-    return json.loads(stdout)["sizes"][0]["full_runs_ms"], rss, np.load(out)
+    runs = json.loads(stdout)["sizes"][0]["full_runs_ms"]
+    if not runs:  # tessera bench skips a full run that the model's dims do not allow, and writes no output
+        raise Failed(f"tessera bench made no full run of {x_path.name}")
+    return runs, rss, np.load(out)
 
 
 def run_torch(args, name, x_path):
@@ -66,16 +72,50 @@ def run_ort(args, onnx_path, x_path):
 
 
 def prepare(args, name, module):
-    """Exports the model to ONNX with dynamic H/W and compiles it for the sizes; returns the paths."""
+    """Makes the peers' ONNX model (exported, or converted from TF.js) and compiles tessera's from the
+    same source (for TF.js, model.json itself) for the sizes and the check size; returns the paths."""
     spec = SPECS[name]
-    lo, hi = min(args.sizes), max(args.sizes)
-    model, _ = export(module, torch.from_numpy(make_input(spec, lo, lo)), spec.opset)
+    lo, hi = min(*args.sizes, *CHECK_SIZE), max(*args.sizes, *CHECK_SIZE)
     onnx_path, tsr = WORK / f"{name}.onnx", WORK / f"{name}.tsr"
-    onnx.save(model, str(onnx_path))
     dim = f"{lo}:{hi}" + (f":{spec.dims.mult}" if spec.dims.mult > 1 else "")
-    subprocess.run([args.tessera, "compile", onnx_path, "-o", tsr, "--dim", f"height={dim}",
-                    "--dim", f"width={dim}"], check=True, stdout=subprocess.DEVNULL)
+    compile_args = ["--dim", f"height={dim}", "--dim", f"width={dim}"]
+    if name in TFJS:
+        model, source = to_onnx(TFJS[name]), TFJS[name]
+        compile_args += ["--pixel-range", "%g:%g" % spec.in_range]
+    else:
+        model, _ = export(module, torch.from_numpy(make_input(spec, lo, lo)), spec.opset)
+        source = onnx_path
+    onnx.save(model, str(onnx_path))
+    subprocess.run([args.tessera, "compile", source, "-o", tsr, *compile_args], check=True, stdout=subprocess.DEVNULL)
     return onnx_path, tsr
+
+
+def check(name, runners, notes):
+    """Runs every candidate on a small input (timings unused); exits when any two outputs differ by more than
+    TOLERANCE times the largest |value| of PyTorch's output. Notes each one's distance from PyTorch."""
+    h, w = CHECK_SIZE
+    x_path = WORK / f"in_{name}_check.npy"
+    np.save(x_path, make_input(SPECS[name], h, w))
+    outputs = {}
+    for label, runner in runners.items():
+        try:
+            outputs[label] = runner(x_path)[2]
+        except Failed as e:
+            if "unknown backend" not in str(e):  # an unknown one is noted by measure()
+                sys.exit(f"{name} check at {h}x{w}: {label} failed: {e}")
+    shapes = {label: y.shape for label, y in outputs.items()}
+    if len(set(shapes.values())) > 1:
+        sys.exit(f"{name} check at {h}x{w}: output shapes differ: {shapes}")
+    scale = np.abs(outputs["PyTorch"]).max()
+    worst = max(np.abs(a - b).max() for a, b in combinations(outputs.values(), 2)) / scale
+    distances = ", ".join(f"{label} {np.abs(y - outputs['PyTorch']).max() / scale:.1e}"
+                          for label, y in outputs.items() if label != "PyTorch")
+    note = (f"{name} check at {h}x{w}: distance from PyTorch over its largest |value| ({scale:.3g}): {distances}; "
+            f"largest between any two candidates {worst:.1e} (limit {TOLERANCE:.0e})")
+    print(note, file=sys.stderr)
+    if not worst <= TOLERANCE:
+        sys.exit(f"outputs disagree: {note}")
+    notes.append(note)
 
 
 def measure(args, notes):
@@ -87,6 +127,7 @@ def measure(args, notes):
         runners = {f"tessera {b}": (lambda x, b=b: run_tessera(args, b, tsr, x)) for b in args.backends}
         runners["PyTorch"] = lambda x: run_torch(args, name, x)
         runners["ORT"] = lambda x: run_ort(args, onnx_path, x)
+        check(name, runners, notes)
         previous = {}  # candidate -> median ms per pixel at the last size
         for s in args.sizes:
             x_path = WORK / f"in_{name}_{s}.npy"
@@ -159,7 +200,9 @@ def main():
     for name in args.models:
         if name not in SPECS:
             sys.exit(f"unknown model {name!r}; known: {', '.join(SPECS)}")
-        if any(s % SPECS[name].dims.mult for s in args.sizes):
+        if name in TFJS and not TFJS[name].exists():
+            sys.exit(f"{TFJS[name]} not found: run scripts/fetch-models.sh {name.split('-')[1]}")
+        if any(s % SPECS[name].dims.mult for s in [*args.sizes, *CHECK_SIZE]):
             sys.exit(f"{name} takes sizes that are multiples of {SPECS[name].dims.mult}; got {args.sizes}")
     WORK.mkdir(parents=True, exist_ok=True)
     args.tessera = WORK / "tessera"  # a copy, so that a rebuild during the run cannot disturb it

@@ -1,4 +1,6 @@
-"""The benchmark models: tessera's whole test models (same weights) plus a larger SR-style conv net."""
+"""The benchmark models: tessera's whole test models (same weights), a larger SR-style conv net, and the
+real pretrained ESRGAN models of the UpscalerJS npm packages (TF.js layers-models, see tfjs_convert.py).
+"""
 
 import sys
 from pathlib import Path
@@ -6,12 +8,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "models"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "models"))
 
 import whole_models  # noqa: E402
 from common import Dims, Spec, randomize, seed_of  # noqa: E402
 from make_models import make_input  # noqa: E402,F401 -- re-exported: the test models' seeded inputs
 from onnx_export import export  # noqa: E402,F401 -- re-exported
+from tfjs_convert import TfjsModule  # noqa: E402
 
 
 def sr_conv32():
@@ -25,13 +29,23 @@ def sr_conv32():
 SPECS = {s.name: s for s in whole_models.specs()}
 SPECS["sr_conv32"] = Spec("sr_conv32", "model", Dims(16, 4096), 3, sr_conv32, in_range=(0.0, 1.0))
 
+# esrgan-<variant>-x<scale>: the model.json that scripts/fetch-models.sh unpacks. tessera compiles it
+# directly; the peers run its conversion. Pixel ranges as in docs/tfjs.md.
+TFJS = {f"esrgan-{variant}-x{scale}": ROOT / ".cache" / "models" / f"esrgan-{variant}" / "models" / f"x{scale}" /
+        "model.json" for variant in ("slim", "medium", "thick") for scale in (2, 3, 4, 8)}
+for _name, _path in TFJS.items():
+    SPECS[_name] = Spec(_name, "model", Dims(16, 4096), 3, lambda path=_path: TfjsModule(path),
+                        in_range=(0.0, 1.0) if "thick" in _name else (0.0, 255.0))
+
 
 def build_module(name):
-    """The torch module in eval mode, seeded exactly as tests/models/make_models.py seeds it."""
+    """The torch module in eval mode, seeded exactly as tests/models/make_models.py seeds it (a TF.js
+    model keeps its trained weights)."""
     spec = SPECS[name]
     torch.manual_seed(seed_of(name))
     module = spec.build()
-    randomize(module)
+    if name not in TFJS:
+        randomize(module)
     return module.eval()
 
 
