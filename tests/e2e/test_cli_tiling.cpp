@@ -106,5 +106,18 @@ TEST(BenchCli, JsonReportsFullAndTiledRuns) {
   EXPECT_GT(large["tiles"].get<int>(), 1);
 }
 
+TEST(BenchCli, RefusesFullOnlyAboveTheModelsMaximum) {
+  TempDir dir;
+  std::string model = compile_unet(dir, "unet.tsr", 256);
+  CliResult r = run_cli(dir, fmt::format("bench {} --sizes 300 --full-only --repeats 1 --backend reference", sh(model)));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "the image 300x300 is above the model's maximum, so it cannot run whole");
+  r = run_cli(dir, fmt::format("bench {} --sizes 300 --output {} --repeats 1 --backend reference", sh(model),
+                               sh(dir.file("o.npy"))));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "--output writes the full-image output");
+  EXPECT_FALSE(file_exists(dir.file("o.npy")));
+}
+
 }  // namespace
 }  // namespace tessera::testing

@@ -101,6 +101,15 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(d.graph, dims));
   r.gflop = static_cast<double>(ir::conv_flops(d.graph, shapes)) / 1e9;
 
+  if (above_max(*model, shape)) {  // tiles only: say so rather than measure nothing
+    TESSERA_CHECK(!args.full_only, Error::InvalidArgument,
+                  "the image {}x{} is above the model's maximum, so it cannot run whole; drop --full-only to time "
+                  "tiles, or compile the model for larger dims",
+                  r.height, r.width);
+    TESSERA_CHECK(args.output.empty(), Error::InvalidArgument,
+                  "--output writes the full-image output, and the image {}x{} is above the model's maximum",
+                  r.height, r.width);
+  }
   Status status;
   Tensor full;
   if (!above_max(*model, shape)) {
