@@ -28,6 +28,7 @@ demo: build
 bench: build
 	@bench/tiled_vs_full.sh $(BUILD)
 	@bench/image_sizes.sh $(BUILD)
+	@bench/conv_layers.sh $(BUILD)
 	@bench/peers/run.sh $(BUILD)
 
 clean:
