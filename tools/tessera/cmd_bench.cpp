@@ -2,7 +2,6 @@
 //               [--repeats R] [--full-only] [--output OUT.npy] [--json]
 // The "Test Results" block: full-image and tiled time per size, their difference, tile shapes,
 // throughput against this CPU's measured FMA peak, and memory.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -79,12 +78,6 @@ Tensor random_image(const ModelData& d, int64_t height, int64_t width) {
   std::uniform_real_distribution<float> u(d.info.pixel_min, d.info.pixel_max);
   for (int64_t i = 0; i < input.element_count(); ++i) input.data()[i] = u(rng);
   return input;
-}
-
-int64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
 }
 
 Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model> model, Session& session,

@@ -1,6 +1,5 @@
 // tessera run MODEL.tsr IN OUT [--tile N] [--halo N] [--threads T] [--no-tile] [--quiet]
 // IN and OUT are both image files (streamed through the tiles) or both .npy tensors.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -36,12 +35,6 @@ struct RunArgs {
 bool wants_tiles(const RunArgs& args, const Model& model, const Shape& shape) {
   if (args.no_tile) return false;
   return args.tiles.tile > 0 || above_max(model, shape);
-}
-
-int64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return int64_t{usage.ru_maxrss} * 1024;
 }
 
 Status run_image(const RunArgs& args, std::shared_ptr<const Model> model) {

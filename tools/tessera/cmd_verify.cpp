@@ -1,7 +1,6 @@
 // tessera verify MODEL.tsr IN [--tile N] [--halo N] [--threads T] [--reference MODEL2.tsr]
 // Runs the tiled path and the full image, and exits 0 only when they are bit-identical. IN is a .npy
 // tensor or an image file (held whole in memory here, converted as `tessera run` converts it).
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstring>
@@ -28,12 +27,6 @@ struct VerifyArgs {
   tiling::TilePlanOptions tiles;
   int threads = 1;
 };
-
-int64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
-}
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

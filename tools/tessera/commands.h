@@ -32,4 +32,7 @@ bool above_max(const Model& model, const Shape& shape);
 // "1.5 MiB"
 std::string human_bytes(int64_t bytes);
 
+// The largest resident set size this process has had so far.
+int64_t peak_rss_bytes();
+
 }  // namespace tessera::cli
