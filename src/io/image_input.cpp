@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "io/image_tensor.h"
+#include "io/image_tiles.h"
 #include "io/pixel_scale.h"
 #include "io/vips_util.h"
 #include "runtime/model_data.h"
@@ -87,24 +88,12 @@ Result<Tensor> read_image_tensor(const std::string& path, const Model& model) {
   const int channels = static_cast<int>(axes[1].fixed);
   TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(path, channels));
   const int64_t h = in.pixels.height(), w = in.pixels.width();
+  // The streamed path's source, asked for every row at once.
   PixelScale scale(in.bits, model.info().pixel_min, model.info().pixel_max);
+  ImageSource source(in.pixels, in.bits, scale, path);
   Tensor t(Shape{1, channels, h, w});
-  try {
-    vips::VRegion region = vips::VRegion::new_from_image(in.pixels);
-    region.prepare(0, 0, static_cast<int>(w), static_cast<int>(h));
-    for (int64_t y = 0; y < h; ++y) {
-      const uint8_t* row = region.addr(0, static_cast<int>(y));
-      for (int64_t x = 0; x < w; ++x)
-        for (int c = 0; c < channels; ++c) {
-          const int64_t i = x * channels + c;
-          uint16_t v = in.bits == 16 ? reinterpret_cast<const uint16_t*>(row)[i] : row[i];
-          t.data()[(c * h + y) * w + x] = scale.to_model(v);
-        }
-    }
-  } catch (const vips::VError& e) {
-    return Status(Error::InvalidImage,
-                  fmt::format("cannot read '{}' (truncated or corrupt?): {}", path, one_line(e.what())));
-  }
+  TESSERA_RETURN_IF_ERROR(source.prepare_rows(0, h));
+  TESSERA_RETURN_IF_ERROR(source.read(0, 0, t.view()));
   return t;
 }
 

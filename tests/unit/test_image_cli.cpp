@@ -150,6 +150,20 @@ TEST_F(ImageCli, PrintsOneSummaryLineOrNothingWhenQuiet) {
   EXPECT_EQ(pixel_difference(read_pixels(dir.file("o.png")), read_pixels(dir.file("q.png"))).count, 0);
 }
 
+TEST_F(ImageCli, VerifyTakesImages) {
+  TempDir dir;
+  std::string in = dir.file("in.png");
+  write_random_image(in, 250, 90, 3, 8, 4);
+  CliResult r = run_cli(dir, fmt::format("verify {} {} --tile 64 --threads 2", sh(model_), sh(in)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "image        [1, 1, 90, 250]");  // RGB converted to the gray tiny takes
+  EXPECT_CONTAINS(r.out, "result       bit-identical");
+  write_file(dir.file("cut.png"), read_file(in).substr(0, 900));
+  CliResult cut = run_cli(dir, fmt::format("verify {} {} --tile 64", sh(model_), sh(dir.file("cut.png"))));
+  EXPECT_EQ(cut.exit_code, 1);
+  EXPECT_CONTAINS(cut.err, "cannot read '" + dir.file("cut.png"));
+}
+
 TEST_F(ImageCli, DrawsAProgressBarOnATerminal) {
   TempDir dir;
   std::string in = dir.file("in.png");
