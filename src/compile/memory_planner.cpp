@@ -33,17 +33,31 @@ std::vector<Lifetime> lifetimes(const ir::Graph& graph) {
   return life;
 }
 
-// The node (step) whose output is written in place over its first input, or -1.
+// The inputs node `step` may write its output over: activations that die at this step with the
+// output's shape; the first input of an element-wise op, either input of a commutative one.
+std::vector<int> in_place_candidates(const ir::Graph& graph, std::span<const Shape> shapes,
+                                     const std::vector<Lifetime>& life, size_t step) {
+  const ir::Node& node = graph.nodes[step];
+  const bool commutative = node.op == ir::Op::Add || node.op == ir::Op::Mul;
+  std::vector<int> candidates;
+  for (size_t i = 0; i < node.inputs.size() && (i == 0 || commutative); ++i) {
+    int in = node.inputs[i];
+    bool activation = graph.values[in].kind == ir::ValueKind::Activation;
+    bool dies_here = life[in].last == static_cast<int>(step);
+    if (activation && dies_here && ir::can_run_in_place(node, shapes[in], shapes[node.output])) candidates.push_back(in);
+  }
+  return candidates;
+}
+
+// The input each node (step) writes its output over, or -1: of the candidates, the one made
+// earliest. For `conv + skip` that is the skip, so that a backend can accumulate the convolution
+// into it instead of running the Add on its own.
 std::vector<int> in_place_steps(const ir::Graph& graph, std::span<const Shape> shapes,
                                 const std::vector<Lifetime>& life) {
   std::vector<int> in_place(graph.nodes.size(), -1);
-  for (size_t step = 0; step < graph.nodes.size(); ++step) {
-    const ir::Node& node = graph.nodes[step];
-    int in = node.inputs[0];
-    bool activation = graph.values[in].kind == ir::ValueKind::Activation;
-    bool dies_here = life[in].last == static_cast<int>(step);
-    if (activation && dies_here && ir::can_run_in_place(node, shapes[in], shapes[node.output])) in_place[step] = in;
-  }
+  for (size_t step = 0; step < graph.nodes.size(); ++step)
+    for (int in : in_place_candidates(graph, shapes, life, step))
+      if (in_place[step] < 0 || life[in].first < life[in_place[step]].first) in_place[step] = in;
   return in_place;
 }
 
@@ -119,10 +133,13 @@ Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<con
   TESSERA_CHECK(plan.offsets.size() == graph.values.size(), Error::InvalidModel, "the memory plan has {} entries for {} values",
                 plan.offsets.size(), graph.values.size());
   std::vector<Lifetime> life = lifetimes(graph);
-  std::vector<int> in_place = in_place_steps(graph, upper_shapes, life);
-  std::vector<int> written_over(graph.values.size(), -1);  // output -> the input it overwrites
+  // output -> the inputs it may overwrite (any candidate: files planned with another choice verify too)
+  std::vector<std::vector<int>> written_over(graph.values.size());
   for (size_t step = 0; step < graph.nodes.size(); ++step)
-    if (in_place[step] >= 0) written_over[graph.nodes[step].output] = in_place[step];
+    written_over[graph.nodes[step].output] = in_place_candidates(graph, upper_shapes, life, step);
+  auto overwrites = [&](int out, int in) {
+    return std::find(written_over[out].begin(), written_over[out].end(), in) != written_over[out].end();
+  };
 
   std::vector<int> activations;
   for (const ir::Node& node : graph.nodes) {
@@ -139,7 +156,7 @@ Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<con
       bool live_together = life[a].first <= life[b].last && life[b].first <= life[a].last;
       if (!live_together) continue;
       // A value written over its input shares the input's bytes by design, at the one step where both meet.
-      if ((written_over[b] == a && life[a].last == life[b].first) || (written_over[a] == b && life[b].last == life[a].first))
+      if ((overwrites(b, a) && life[a].last == life[b].first) || (overwrites(a, b) && life[b].last == life[a].first))
         continue;
       int64_t a0 = plan.offsets[a], a1 = a0 + aligned_bytes(upper_shapes[a]);
       int64_t b0 = plan.offsets[b], b1 = b0 + aligned_bytes(upper_shapes[b]);

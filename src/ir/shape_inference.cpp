@@ -228,7 +228,7 @@ Result<std::vector<Shape>> shapes_at(const Graph& graph, std::span<const int64_t
   return shapes;
 }
 
-bool can_run_in_place(const Node& node, const Shape& first_input, const Shape& output) {
+bool can_run_in_place(const Node& node, const Shape& input, const Shape& output) {
   switch (node.op) {
     case Op::Relu:
     case Op::LeakyRelu:
@@ -240,7 +240,7 @@ bool can_run_in_place(const Node& node, const Shape& first_input, const Shape& o
     case Op::Add:
     case Op::Sub:
     case Op::Mul:
-    case Op::Div: return first_input == output;
+    case Op::Div: return input == output;
     default: return false;
   }
 }

@@ -19,7 +19,8 @@ Status infer_shapes(const Graph& graph, std::span<const Shape> input_shapes, std
 // Convenience for callers that allocate anyway (compiler, tools): shapes at the given dim values.
 Result<std::vector<Shape>> shapes_at(const Graph& graph, std::span<const int64_t> dim_values);
 
-// Whether `node` may write its output over its first input (element-wise, same shape).
-bool can_run_in_place(const Node& node, const Shape& first_input, const Shape& output);
+// Whether `node` may write its output over `input`, one of its inputs (element-wise, same shape; the
+// planner decides which inputs qualify).
+bool can_run_in_place(const Node& node, const Shape& input, const Shape& output);
 
 }  // namespace tessera::ir

@@ -147,7 +147,7 @@ Status OnednnSession::init() {
   impls_.resize(g.nodes.size());
   convs_.resize(g.nodes.size());
   weights_.resize(g.nodes.size());
-  OpContext ctx{engine_, g, model_.upper_shapes, plan_};
+  OpContext ctx{engine_, g, model_.upper_shapes, plan_, model_.plan.offsets};
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const ir::Op op = g.nodes[n].op;
     const bool conv = op == ir::Op::Conv || op == ir::Op::ConvTranspose;
@@ -198,7 +198,7 @@ Status OnednnSession::init() {
 // Picks the implementation at the upper bound. Post-ops that oneDNN cannot fold, or that would
 // make it pick a slower implementation than the bare convolution, are unfolded again.
 void OnednnSession::choose_convolution(int n) {
-  OpContext ctx{engine_, model_.graph, model_.upper_shapes, plan_};
+  OpContext ctx{engine_, model_.graph, model_.upper_shapes, plan_, model_.plan.offsets};
   NodePlan& np = plan_.nodes[n];
   std::vector<PostOp> folded = std::move(np.post_ops);
   np.post_ops.clear();
@@ -301,7 +301,7 @@ Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
         case Role::Fused: break;
         case Role::Reference: add_reference(sp, static_cast<int>(n), shapes); break;
         case Role::Primitive:
-          OpContext ctx{engine_, g, shapes, plan_, impls_[n]};
+          OpContext ctx{engine_, g, shapes, plan_, model_.plan.offsets, impls_[n]};
           for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), &convs_[n], &weights_[n]))
             add_spec(sp, spec, static_cast<int>(n));
           break;

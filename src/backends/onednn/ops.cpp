@@ -194,7 +194,12 @@ std::vector<PrimitiveSpec> binary_primitive(const OpContext& ctx, int n) {
   const int out = node.output;
   const Shape& y = ctx.shapes[out];
   int a = node.inputs[0], b = node.inputs[1];
-  if (!(ctx.shapes[a] == y)) std::swap(a, b);  // oneDNN broadcasts only its second operand (Add, Mul)
+  const bool commutative = node.op == ir::Op::Add || node.op == ir::Op::Mul;
+  const bool over_b = ctx.plan.homes[out] == Home::Arena && ctx.plan.homes[b] == Home::Arena &&
+                      ctx.offsets[out] == ctx.offsets[b];
+  // oneDNN broadcasts only its second operand and computes in place only over its first: an Add or
+  // Mul planned over its second input takes it as the first.
+  if (!(ctx.shapes[a] == y) || (commutative && over_b && ctx.shapes[b] == y)) std::swap(a, b);
   algorithm alg = algorithm::binary_add;
   if (node.op == ir::Op::Sub) alg = algorithm::binary_sub;
   if (node.op == ir::Op::Mul) alg = algorithm::binary_mul;

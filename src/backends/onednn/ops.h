@@ -53,6 +53,7 @@ struct OpContext {
   const ir::Graph& graph;
   std::span<const Shape> shapes;  // every value's shape for this run
   const ExecutionPlan& plan;
+  std::span<const int64_t> offsets;  // the memory plan's arena offset of each value
   // The implementation of each of the node's primitives chosen at the upper bound, which every
   // shape must use (oneDNN lists several for most problems; their results may differ in the last
   // bits). Empty: take oneDNN's first choice.
