@@ -19,7 +19,7 @@ struct MemoryPlan {
 };
 
 // Greedy by size with best-fit offsets (as TFLite's arena planner); element-wise ops write over
-// their first input when that input dies there.
+// their first input when that input dies there (Add and Mul over the earliest-made dying input).
 Result<MemoryPlan> plan_memory(const ir::Graph& graph, std::span<const Shape> upper_shapes);
 
 // Proves that no two activations that are alive at the same step overlap, and that all fit.
