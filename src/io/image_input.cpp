@@ -40,6 +40,20 @@ const char* colour_name(int bands) { return bands == 1 ? "gray" : bands == 3 ? "
 
 }  // namespace
 
+Result<int> image_channels(const Model& model) {
+  const ir::Graph& g = model.data().graph;
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  TESSERA_CHECK(axes.size() == 4 && axes[1].dynamic < 0 && (axes[0].dynamic >= 0 || axes[0].fixed == 1),
+                Error::Unsupported, "the model's input is not a [1, C, H, W] image; give it a .npy tensor");
+  return static_cast<int>(axes[1].fixed);
+}
+
+VipsInterpretation interpretation_of(int bands, int bits) {
+  if (bands == 3) return bits == 16 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB;
+  if (bands == 1) return bits == 16 ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W;
+  return VIPS_INTERPRETATION_MULTIBAND;
+}
+
 Result<InputImage> open_input_image(const std::string& path, int channels) {
   TESSERA_RETURN_IF_ERROR(ensure_vips());
   TESSERA_RETURN_IF_ERROR(check_readable(path));
@@ -60,9 +74,7 @@ Result<InputImage> open_input_image(const std::string& path, int channels) {
                     "the model takes {} channels and '{}' has {} ({}); tessera converts only between gray (1) and "
                     "RGB (3) images; give the pixels as a .npy tensor",
                     channels, path, colour.bands(), in.description);
-      VipsInterpretation target = channels == 3 ? (in.bits == 16 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB)
-                                                : (in.bits == 16 ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W);
-      colour = colour.colourspace(target).cast(format);
+      colour = colour.colourspace(interpretation_of(channels, in.bits)).cast(format);
     }
     in.pixels = colour;
     return in;
@@ -81,11 +93,7 @@ Result<vips::VImage> open_alpha(const std::string& path) {
 }
 
 Result<Tensor> read_image_tensor(const std::string& path, const Model& model) {
-  const ir::Graph& g = model.data().graph;
-  const auto& axes = g.values[g.inputs[0]].input_dims;
-  TESSERA_CHECK(axes.size() == 4 && axes[1].dynamic < 0, Error::Unsupported,
-                "the model's input is not a [1, C, H, W] image; give it a .npy tensor");
-  const int channels = static_cast<int>(axes[1].fixed);
+  TESSERA_ASSIGN_OR_RETURN(const int channels, image_channels(model));
   TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(path, channels));
   const int64_t h = in.pixels.height(), w = in.pixels.width();
   // The streamed path's source, asked for every row at once.

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "tessera/model.h"
 #include "tessera/status.h"
 
 namespace tessera {
@@ -17,6 +18,12 @@ struct InputImage {
   int file_bands = 0;  // as stored, alpha included
   std::string description;  // e.g. "RGB 8-bit with alpha"
 };
+
+// How many channels the model's image input takes: an error unless that input is [1, C, H, W].
+Result<int> image_channels(const Model& model);
+
+// libvips' colour interpretation of `bands` bands of `bits`-bit samples (gray, RGB, or neither).
+VipsInterpretation interpretation_of(int bands, int bits);
 
 // `channels`: how many the model takes. Every failure names the file.
 Result<InputImage> open_input_image(const std::string& path, int channels);

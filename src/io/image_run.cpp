@@ -99,14 +99,10 @@ int generate_rows(VipsRegion* region, void*, void* producer_ptr, void*, gboolean
 
 // The model's output as a libvips image whose pixels are computed on demand.
 vips::VImage output_image(Producer& producer, int64_t width, int64_t height, int bands, int bits) {
-  VipsInterpretation interpretation =
-      bands == 3 ? (bits == 16 ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB)
-      : bands == 1 ? (bits == 16 ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W)
-                   : VIPS_INTERPRETATION_MULTIBAND;
   VipsImage* image = vips_image_new();
   vips_image_init_fields(image, static_cast<int>(width), static_cast<int>(height), bands,
-                         bits == 16 ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, VIPS_CODING_NONE, interpretation, 1.0,
-                         1.0);
+                         bits == 16 ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
+                         interpretation_of(bands, bits), 1.0, 1.0);
   vips_image_pipelinev(image, VIPS_DEMAND_STYLE_THINSTRIP, nullptr);
   // One libvips thread asks for rows, in order; tessera's own workers compute each band.
   vips_image_set_int(image, VIPS_META_CONCURRENCY, 1);
@@ -133,10 +129,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   TESSERA_CHECK(g.inputs.size() == 1 && g.outputs.size() == 1, Error::Unsupported,
                 "the model has {} inputs and {} outputs; images go through models with one of each", g.inputs.size(),
                 g.outputs.size());
-  const auto& axes = g.values[g.inputs[0]].input_dims;
-  TESSERA_CHECK(axes.size() == 4 && axes[1].dynamic < 0 && (axes[0].dynamic >= 0 || axes[0].fixed == 1),
-                Error::Unsupported, "the model's input is not a [1, C, H, W] image; give it a .npy tensor");
-  const int channels = static_cast<int>(axes[1].fixed);
+  TESSERA_ASSIGN_OR_RETURN(const int channels, image_channels(*model));
   const int out_channels = static_cast<int>(d.upper_shapes[g.outputs[0]][1]);
 
   TESSERA_ASSIGN_OR_RETURN(OutputTarget target, plan_output(output, input));
