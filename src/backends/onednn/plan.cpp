@@ -42,9 +42,9 @@ void place_values(const ModelData& m, const Uses& uses, ExecutionPlan& p) {
 // writes `cur`, possibly through earlier post-ops); empty when it cannot be folded. The fused
 // primitive writes r's output at r's home while `lead` runs, so that home must be free then: it
 // is when r's output is a graph output (a session buffer) or shares cur's planned slot (written in
-// place). A residual Add over its other operand's slot folds as a sum post-op, which accumulates
-// into the destination: valid when that operand is complete before `lead` and nothing reads it
-// between `lead` and r.
+// place). A residual Add folds only when its other operand is complete before `lead`: as a
+// binary post-op, or, written over that operand's slot, as a sum post-op, which accumulates into
+// the destination (valid when nothing reads the operand between `lead` and r).
 std::vector<PostOp> fold(const ModelData& m, const Uses& uses, const ExecutionPlan& p, int lead, int r, int cur) {
   const ir::Graph& g = m.graph;
   const std::vector<int64_t>& offsets = m.plan.offsets;
@@ -57,6 +57,7 @@ std::vector<PostOp> fold(const ModelData& m, const Uses& uses, const ExecutionPl
   }
   const int other = node.inputs[0] == cur ? node.inputs[1] : node.inputs[0];
   if (other == cur || !(m.upper_shapes[out] == m.upper_shapes[cur])) return {};
+  if (uses.producer[other] > lead) return {};  // not computed yet when `lead` runs
   PostOp op;
   op.node = r;
   if (dst_free) {
@@ -66,9 +67,12 @@ std::vector<PostOp> fold(const ModelData& m, const Uses& uses, const ExecutionPl
     return {op};
   }
   bool over_other = p.homes[out] == Home::Arena && p.homes[other] == Home::Arena && offsets[out] == offsets[other] &&
-                    m.upper_shapes[other] == m.upper_shapes[cur] && uses.producer[other] < lead;
+                    m.upper_shapes[other] == m.upper_shapes[cur];
   for (int reader : uses.readers[other]) over_other = over_other && (reader == r || reader < lead);
-  if (!over_other) return {};
+  // The destination holds one operand to accumulate into: a second sum would need another.
+  const std::vector<PostOp>& folded = p.nodes[lead].post_ops;
+  if (!over_other || std::any_of(folded.begin(), folded.end(), [](const PostOp& f) { return f.kind == PostOp::Kind::Sum; }))
+    return {};
   op.kind = PostOp::Kind::Sum;
   return {op};
 }
