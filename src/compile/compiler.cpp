@@ -28,7 +28,10 @@ Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options) {
   TESSERA_CHECK(options.pixel_min < options.pixel_max, Error::InvalidArgument,
                 "bad --pixel-range {}:{}: MIN must be below MAX", options.pixel_min, options.pixel_max);
   TESSERA_RETURN_IF_ERROR(bind_dims(graph, options.dims));
+  flatten_channel_concats(graph);
   fold_channel_affine_into_conv(graph);
+  fold_skip_into_conv(graph);
+  split_conv_over_concat(graph);
   remove_unused_values(graph);
   TESSERA_RETURN_IF_ERROR(check_dims(graph));
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at(graph, graph.upper_dim_values()));

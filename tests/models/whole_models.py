@@ -91,6 +91,31 @@ class SEBlock(nn.Module):
         return self.head(h * s)
 
 
+class DenseResidual(nn.Module):
+    """ESRGAN's blocks in small: a dense block (nested concats into 3x3 convs, a skip scaled by
+    0.2), a concat into a 1x1 conv plus a skip, and a concat of the blocks into a 1x1 conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv(3, 8)
+        self.grow1 = conv(8, 4)
+        self.grow2 = conv(12, 4)
+        self.fuse = conv(16, 8)
+        self.narrow = conv(8, 2)
+        self.mix = conv(10, 8, k=1)
+        self.gather = conv(16, 8, k=1)
+        self.head = conv(8, 3)
+
+    def forward(self, x):
+        s = self.stem(x)
+        c1 = torch.cat([s, F.relu(self.grow1(s))], dim=1)
+        c2 = torch.cat([c1, F.relu(self.grow2(c1))], dim=1)
+        b1 = self.fuse(c2) * 0.2 + s
+        b2 = self.mix(torch.cat([b1, F.relu(self.narrow(b1))], dim=1)) + b1
+        g = self.gather(torch.cat([b1, b2], dim=1))
+        return self.head(g + s)
+
+
 def specs():
     image = (0.0, 1.0)
     d = Dims(16, 200)
@@ -102,5 +127,6 @@ def specs():
         Spec("unet", "model", Dims(32, 256, 4), 3, UNet, in_range=image),
         Spec("valid_convs", "model", d, 3, valid_convs, in_range=image),
         Spec("dw_dilated_grouped", "model", d, 3, DwDilatedGrouped, in_range=image),
+        Spec("dense_residual", "model", d, 3, DenseResidual, in_range=image),
         Spec("se_block", "model", d, 3, SEBlock, in_range=image, tileable=False),
     ]
