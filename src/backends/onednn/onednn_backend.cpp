@@ -1,7 +1,8 @@
 // The oneDNN backend session. Once per session: the execution plan (plan.h), each convolution's
-// implementation and its weights packed into that implementation's layout. Once per input shape
-// (cached): the primitives and their argument lists over memory objects at fixed addresses. run()
-// binds those addresses to the arena the first time a shape runs, then only executes.
+// implementation and its weights packed into that implementation's layout (or into NarrowConv's).
+// Once per input shape (cached): the primitives and their argument lists over memory objects at
+// fixed addresses. run() binds those addresses to the arena the first time a shape runs, then only
+// executes.
 #include "backends/onednn/onednn_backend.h"
 
 #include <omp.h>
@@ -11,6 +12,7 @@
 #include <list>
 
 #include "backends/onednn/layout.h"
+#include "backends/onednn/narrow_conv.h"
 #include "backends/onednn/ops.h"
 #include "backends/onednn/plan.h"
 #include "backends/reference/kernels.h"
@@ -70,10 +72,12 @@ struct Arg {
 };
 
 struct Step {
-  dnnl_primitive_t primitive = nullptr;  // null: node runs on the reference kernels
+  enum class Kind { Primitive, Reference, Narrow };
+  Kind kind = Kind::Primitive;
+  dnnl_primitive_t primitive = nullptr;  // Primitive
   int node = -1;                         // -1: a graph input or output reorder
   size_t first = 0;                      // its arguments in ShapePlan::args, or its views in ShapePlan::views
-  size_t count = 0;                      // (a reference step's output view follows its inputs)
+  size_t count = 0;                      // (a reference or narrow step's output view follows its input views)
 };
 
 struct ViewSource {
@@ -116,6 +120,7 @@ class OnednnSession final : public BackendSession {
   void add_spec(ShapePlan& sp, const PrimitiveSpec& spec, int node);
   void add_reorder(ShapePlan& sp, const Arg& src, const Arg& dst, int node);
   void add_reference(ShapePlan& sp, int node, std::span<const Shape> shapes);
+  void add_narrow(ShapePlan& sp, int node, std::span<const Shape> shapes);
   void bind(ShapePlan& sp, uint8_t* arena);
   Location home_of(int value) const;
   int add_buffer(int64_t bytes);
@@ -130,6 +135,7 @@ class OnednnSession final : public BackendSession {
   std::vector<std::vector<std::string>> impls_;  // per node: its primitives' implementations (OpContext::impls)
   std::vector<ConvChoice> convs_;   // per node (convolutions)
   std::vector<memory> weights_;     // per node (convolutions): packed weights
+  std::vector<std::unique_ptr<NarrowConv>> narrow_;  // per node (Role::Narrow)
   std::vector<Buffer> buffers_;
   std::vector<int> value_buffer_;   // per value: the buffer of a graph input or output, or -1
   int scratchpad_ = -1;             // one scratchpad for every primitive, sized for the largest
@@ -147,10 +153,13 @@ Status OnednnSession::init() {
   impls_.resize(g.nodes.size());
   convs_.resize(g.nodes.size());
   weights_.resize(g.nodes.size());
+  narrow_.resize(g.nodes.size());
   OpContext ctx{engine_, g, model_.upper_shapes, plan_, model_.plan.offsets};
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const ir::Op op = g.nodes[n].op;
     const bool conv = op == ir::Op::Conv || op == ir::Op::ConvTranspose;
+    if (plan_.nodes[n].role == Role::Narrow)
+      narrow_[n] = std::make_unique<NarrowConv>(g, static_cast<int>(n), plan_.nodes[n].post_ops);
     if (plan_.nodes[n].role != Role::Primitive) continue;
     try {
       if (conv) {
@@ -300,6 +309,7 @@ Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
       switch (plan_.nodes[n].role) {
         case Role::Fused: break;
         case Role::Reference: add_reference(sp, static_cast<int>(n), shapes); break;
+        case Role::Narrow: add_narrow(sp, static_cast<int>(n), shapes); break;
         case Role::Primitive:
           OpContext ctx{engine_, g, shapes, plan_, model_.plan.offsets, impls_[n]};
           for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), &convs_[n], &weights_[n]))
@@ -338,7 +348,7 @@ void OnednnSession::add_primitive(ShapePlan& sp, const dnnl::primitive_desc_base
     reserve_scratchpad(static_cast<int64_t>(scratchpad.get_size()));
     sp.args.push_back({DNNL_ARG_SCRATCHPAD, bound(scratchpad, {Location::Kind::Buffer, 0, scratchpad_})});
   }
-  sp.steps.push_back({sp.primitives.back().get(), node, first, sp.args.size() - first});
+  sp.steps.push_back({Step::Kind::Primitive, sp.primitives.back().get(), node, first, sp.args.size() - first});
 }
 
 void OnednnSession::add_spec(ShapePlan& sp, const PrimitiveSpec& spec, int node) {
@@ -378,10 +388,19 @@ void OnednnSession::add_reference(ShapePlan& sp, int n, std::span<const Shape> s
   const bool direct = plan_.homes[node.output] == Home::ArenaNchw || ys.rank() != 4;
   Location target = direct ? home_of(node.output) : scratch;
   if (!direct) target.offset = offset;
-  sp.steps.push_back({nullptr, n, sp.view_sources.size(), inputs.size()});
+  sp.steps.push_back({Step::Kind::Reference, nullptr, n, sp.view_sources.size(), inputs.size()});
   sp.view_sources.insert(sp.view_sources.end(), inputs.begin(), inputs.end());
   sp.view_sources.push_back({target, ys});
   if (!direct) add_reorder(sp, {DNNL_ARG_SRC, plain_md(ys), target}, {DNNL_ARG_DST, activation_md(ys), home_of(node.output)}, n);
+}
+
+// A narrow convolution reads its input at its home and writes its (last post-op's) output at that
+// one's, both NHWC.
+void OnednnSession::add_narrow(ShapePlan& sp, int n, std::span<const Shape> shapes) {
+  const int x = model_.graph.nodes[n].inputs[0], y = plan_.nodes[n].output;
+  sp.steps.push_back({Step::Kind::Narrow, nullptr, n, sp.view_sources.size(), 1});
+  sp.view_sources.push_back({home_of(x), shapes[x]});
+  sp.view_sources.push_back({home_of(y), shapes[y]});
 }
 
 void OnednnSession::bind(ShapePlan& sp, uint8_t* arena) {
@@ -414,10 +433,15 @@ Status OnednnSession::run(std::span<const ConstTensorView> inputs, uint8_t* aren
   }
   const ir::Graph& g = model_.graph;
   for (const Step& step : sp.steps) {
-    if (step.primitive == nullptr) {
+    if (step.kind == Step::Kind::Reference) {
       const ConstTensorView& out = sp.views[step.first + step.count];
       TESSERA_RETURN_IF_ERROR(reference::run_node(g.nodes[step.node], {sp.views.data() + step.first, step.count},
                                                   TensorView{const_cast<float*>(out.data), out.shape}));
+      continue;
+    }
+    if (step.kind == Step::Kind::Narrow) {
+      const ConstTensorView &x = sp.views[step.first], &y = sp.views[step.first + step.count];
+      narrow_[step.node]->run(x.data, x.shape, const_cast<float*>(y.data), y.shape);
       continue;
     }
     dnnl_status_t status = dnnl_primitive_execute(step.primitive, stream_.get(), static_cast<int>(step.count),
@@ -436,6 +460,8 @@ int64_t OnednnSession::extra_bytes() const {
   for (const Buffer& b : buffers_) bytes += b.bytes;
   for (const memory& w : weights_)
     if (w) bytes += static_cast<int64_t>(w.get_desc().get_size());
+  for (const std::unique_ptr<NarrowConv>& c : narrow_)
+    if (c) bytes += c->bytes();
   return bytes;
 }
 

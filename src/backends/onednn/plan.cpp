@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "backends/onednn/narrow_conv.h"
 #include "backends/onednn/ops.h"
 
 namespace tessera::onednn {
@@ -106,6 +107,7 @@ ExecutionPlan plan_execution(const ModelData& m) {
       cur = g.nodes[r].output;
     }
     p.nodes[lead].output = cur;
+    if (NarrowConv::applies(g, static_cast<int>(lead), p.nodes[lead].post_ops)) p.nodes[lead].role = Role::Narrow;
   }
   return p;
 }

@@ -1,6 +1,7 @@
 // The execution plan of a oneDNN session, decided once from the graph and its memory plan: which
 // nodes run as oneDNN primitives, which are folded into the convolution before them as post-ops,
-// which go to the reference kernels, and where each value's data lives during a run.
+// which convolutions run on the backend's own narrow kernel, which go to the reference kernels,
+// and where each value's data lives during a run.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -15,6 +16,7 @@ namespace tessera::onednn {
 enum class Role {
   Primitive,  // runs as one or more oneDNN primitives
   Fused,      // folded into an earlier convolution as post-ops
+  Narrow,     // a convolution with few output channels, on NarrowConv (narrow_conv.h), with its post-ops
   Reference,  // runs on the reference kernels, on NCHW copies
 };
 
@@ -31,7 +33,7 @@ struct PostOp {
 
 struct NodePlan {
   Role role = Role::Primitive;
-  std::vector<PostOp> post_ops;  // Conv and ConvTranspose only
+  std::vector<PostOp> post_ops;  // Conv and ConvTranspose only (Primitive or Narrow)
   int output = -1;               // the value the node's primitives write: its own output, or the last folded node's
   std::string reason;            // Reference: why oneDNN does not run it
 };
