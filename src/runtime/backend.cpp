@@ -12,7 +12,7 @@ namespace tessera {
 
 namespace {
 
-using Factory = Result<std::unique_ptr<BackendSession>> (*)(const ModelData&, const SessionOptions&);
+using Factory = Result<std::unique_ptr<BackendSession>> (*)(const ModelData&, const SessionOptions&, uint8_t* arena);
 
 struct Entry {
   const char* name;
@@ -58,10 +58,10 @@ std::string auto_backend() {
 }
 
 Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
-                                                       const SessionOptions& options) {
+                                                       const SessionOptions& options, uint8_t* arena) {
   std::string wanted = name == "auto" ? auto_backend() : name;
   for (const Entry& e : backends())
-    if (wanted == e.name) return e.create(model, options);
+    if (wanted == e.name) return e.create(model, options, arena);
   std::string names = "auto";
   for (const Entry& e : backends()) names += std::string(", ") + e.name;
   return Status(Error::InvalidArgument, fmt::format("unknown backend '{}'; available: {}", name, names));

@@ -1,6 +1,8 @@
 // The interface between a Session and the code that runs a model's nodes. A backend follows
-// XNNPACK's lifecycle: create (once per session: pack weights, make operator objects), reshape
-// (only when the input shapes change; per-shape work may be cached), run (no heap allocation).
+// XNNPACK's lifecycle: create (once per session: pack weights, make operator objects; the
+// session's arena is known from here on and never moves), reshape (only when the input shapes
+// change: set the operators up over the arena; per-shape work may be cached), run (no heap
+// allocation, nothing but the nodes' work).
 #pragma once
 
 #include <cstdint>
@@ -22,9 +24,9 @@ class BackendSession {
   // (and unchanged) until the next reshape.
   virtual Status reshape(std::span<const Shape> shapes) = 0;
 
-  // Runs every node. `inputs` are the graph inputs in the model's layout (NCHW), in caller memory;
-  // `arena` is the planned arena. The graph outputs must end up in NCHW at their planned offsets.
-  virtual Status run(std::span<const ConstTensorView> inputs, uint8_t* arena) = 0;
+  // Runs every node. `inputs` are the graph inputs in the model's layout (NCHW), in caller memory
+  // that may move between runs. The graph outputs must end up in NCHW at their planned offsets.
+  virtual Status run(std::span<const ConstTensorView> inputs) = 0;
 
   // Memory the backend holds beyond the arena and the mapped weights (packed weights, indirection
   // buffers, layout scratch), for the memory figures that tools print.
@@ -34,9 +36,10 @@ class BackendSession {
   virtual std::vector<std::string> fallbacks() const = 0;
 };
 
-// Makes the backend `name` ("reference", "xnnpack", "onednn") for one session.
+// Makes the backend `name` ("reference", "xnnpack", "onednn") for one session, whose planned arena
+// is `arena` (model.plan.arena_bytes, for the session's life).
 Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
-                                                       const SessionOptions& options);
+                                                       const SessionOptions& options, uint8_t* arena);
 
 // The backends built into this tessera, and the one "auto" picks on this machine.
 std::vector<std::string> available_backends();

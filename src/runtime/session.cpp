@@ -98,7 +98,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   state->input_shapes.resize(g.inputs.size());
   state->outputs.resize(g.outputs.size());
   state->backend_name = options.backend == "auto" ? auto_backend() : options.backend;
-  TESSERA_ASSIGN_OR_RETURN(state->backend, create_backend(options.backend, d, options));
+  TESSERA_ASSIGN_OR_RETURN(state->backend, create_backend(options.backend, d, options, state->arena.get()));
   return std::unique_ptr<Session>(new Session(std::move(model), std::move(state)));
 }
 
@@ -134,7 +134,7 @@ Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView
     TESSERA_RETURN_IF_ERROR(st.backend->reshape(st.shapes));
     st.shapes_valid = true;
   }
-  TESSERA_RETURN_IF_ERROR(st.backend->run(inputs, st.arena.get()));
+  TESSERA_RETURN_IF_ERROR(st.backend->run(inputs));
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     int v = g.outputs[i];
     st.outputs[i] = TensorView{reinterpret_cast<float*>(st.arena.get() + d.plan.offsets[v]), st.shapes[v]};

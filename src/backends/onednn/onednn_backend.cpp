@@ -1,8 +1,8 @@
 // The oneDNN backend session. Once per session: the execution plan (plan.h), each convolution's
 // implementation and its weights packed into that implementation's layout (or into NarrowConv's).
-// Once per input shape (cached): the primitives and their argument lists over memory objects at
-// fixed addresses. run() binds those addresses to the arena the first time a shape runs, then only
-// executes.
+// Once per input shape (cached): the primitives and their argument lists over memory objects bound
+// to the arena and the session's buffers. run() points the graph inputs' memory objects at the
+// caller's data and executes.
 #include "backends/onednn/onednn_backend.h"
 
 #include <omp.h>
@@ -95,8 +95,7 @@ struct ShapePlan {
   std::vector<Step> steps;
   std::vector<ViewSource> view_sources;
   std::vector<ConstTensorView> views;  // view_sources resolved by bind()
-  const uint8_t* bound_arena = nullptr;
-  uint64_t bound_generation = 0;
+  uint64_t bound_generation = 0;       // the buffers' generation it is bound to; 0: not bound
 };
 
 // Distinct input shapes kept: a tiled run has at most 9 window shapes per worker.
@@ -104,12 +103,12 @@ constexpr size_t kCachedShapes = 16;
 
 class OnednnSession final : public BackendSession {
  public:
-  OnednnSession(const ModelData& model, const SessionOptions& options)
-      : model_(model), threads_(options.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+  OnednnSession(const ModelData& model, const SessionOptions& options, uint8_t* arena)
+      : model_(model), threads_(options.threads), arena_(arena), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
 
   Status init();
   Status reshape(std::span<const Shape> shapes) override;
-  Status run(std::span<const ConstTensorView> inputs, uint8_t* arena) override;
+  Status run(std::span<const ConstTensorView> inputs) override;
   int64_t extra_bytes() const override;
   std::vector<std::string> fallbacks() const override;
 
@@ -121,7 +120,7 @@ class OnednnSession final : public BackendSession {
   void add_reorder(ShapePlan& sp, const Arg& src, const Arg& dst, int node);
   void add_reference(ShapePlan& sp, int node, std::span<const Shape> shapes);
   void add_narrow(ShapePlan& sp, int node, std::span<const Shape> shapes);
-  void bind(ShapePlan& sp, uint8_t* arena);
+  Status bind(ShapePlan& sp);
   Location home_of(int value) const;
   int add_buffer(int64_t bytes);
   void reserve_scratchpad(int64_t bytes);
@@ -129,6 +128,7 @@ class OnednnSession final : public BackendSession {
 
   const ModelData& model_;
   const int threads_;
+  uint8_t* const arena_;
   dnnl::engine engine_;
   dnnl::stream stream_;
   ExecutionPlan plan_;
@@ -140,7 +140,7 @@ class OnednnSession final : public BackendSession {
   std::vector<int> value_buffer_;   // per value: the buffer of a graph input or output, or -1
   int scratchpad_ = -1;             // one scratchpad for every primitive, sized for the largest
   int reference_scratch_ = -1;      // NCHW copies of a reference node's inputs and output
-  uint64_t generation_ = 0;         // bumped when a buffer moves: bound plans bind again
+  uint64_t generation_ = 1;         // bumped when a buffer moves: bound plans bind again
   std::list<ShapePlan> cache_;      // most recently used first
   ShapePlan* current_ = nullptr;
   std::span<const Shape> shapes_;  // every value's shape, from the last reshape
@@ -277,7 +277,8 @@ Status OnednnSession::reshape(std::span<const Shape> shapes) {
     if (!same_inputs(*it)) continue;
     cache_.splice(cache_.begin(), cache_, it);
     current_ = &cache_.front();
-    return {};
+    // A shape built since may have grown the scratchpad.
+    return current_->bound_generation == generation_ ? Status() : bind(*current_);
   }
   current_ = nullptr;
   ThreadScope scope(threads_);
@@ -290,7 +291,7 @@ Status OnednnSession::reshape(std::span<const Shape> shapes) {
   }
   if (cache_.size() > kCachedShapes) cache_.pop_back();
   current_ = &cache_.front();
-  return {};
+  return bind(*current_);
 }
 
 Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
@@ -403,30 +404,33 @@ void OnednnSession::add_narrow(ShapePlan& sp, int n, std::span<const Shape> shap
   sp.view_sources.push_back({home_of(y), shapes[y]});
 }
 
-void OnednnSession::bind(ShapePlan& sp, uint8_t* arena) {
+Status OnednnSession::bind(ShapePlan& sp) {
   auto address = [&](const Location& where) -> void* {
     switch (where.kind) {
-      case Location::Kind::Arena: return arena + where.offset;
+      case Location::Kind::Arena: return arena_ + where.offset;
       case Location::Kind::Buffer: return buffers_[where.index].data.get() + where.offset;
       case Location::Kind::Constant: return const_cast<float*>(where.constant);
       case Location::Kind::Caller: break;
     }
     return nullptr;
   };
-  for (auto& [m, where] : sp.memories)
-    if (where.kind != Location::Kind::Caller) m.set_data_handle(address(where));
+  try {
+    for (auto& [m, where] : sp.memories)
+      if (where.kind != Location::Kind::Caller) m.set_data_handle(address(where));
+  } catch (const std::exception& e) {
+    return failure(-1, {}, e.what());
+  }
   for (size_t i = 0; i < sp.view_sources.size(); ++i)
     sp.views[i] = ConstTensorView(static_cast<const float*>(address(sp.view_sources[i].where)), sp.view_sources[i].shape);
-  sp.bound_arena = arena;
   sp.bound_generation = generation_;
+  return {};
 }
 
-Status OnednnSession::run(std::span<const ConstTensorView> inputs, uint8_t* arena) {
+Status OnednnSession::run(std::span<const ConstTensorView> inputs) {
   TESSERA_CHECK(current_ != nullptr, Error::Internal, "oneDNN backend: run() before a successful reshape()");
   ShapePlan& sp = *current_;
   ThreadScope scope(threads_);
   try {
-    if (sp.bound_arena != arena || sp.bound_generation != generation_) bind(sp, arena);
     for (auto& [m, i] : sp.caller_inputs) m.set_data_handle(const_cast<float*>(inputs[i].data));
   } catch (const std::exception& e) {
     return failure(-1, {}, e.what());
@@ -475,9 +479,10 @@ std::vector<std::string> OnednnSession::fallbacks() const {
 
 }  // namespace
 
-Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options) {
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options,
+                                                       uint8_t* arena) {
   try {
-    auto session = std::make_unique<OnednnSession>(model, options);
+    auto session = std::make_unique<OnednnSession>(model, options, arena);
     TESSERA_RETURN_IF_ERROR(session->init());
     return std::unique_ptr<BackendSession>(std::move(session));
   } catch (const std::exception& e) {

@@ -10,9 +10,13 @@ namespace {
 
 class ReferenceSession : public BackendSession {
  public:
-  explicit ReferenceSession(const ModelData& model) : model_(model) {
+  ReferenceSession(const ModelData& model, const uint8_t* arena) : model_(model) {
     const ir::Graph& g = model.graph;
     data_.resize(g.values.size(), nullptr);
+    for (size_t v = 0; v < g.values.size(); ++v) {
+      if (g.values[v].kind == ir::ValueKind::Constant) data_[v] = g.values[v].constant_data;
+      else if (model.plan.offsets[v] >= 0) data_[v] = reinterpret_cast<const float*>(arena + model.plan.offsets[v]);
+    }
     size_t widest = 1;
     for (const ir::Node& n : g.nodes) widest = std::max(widest, n.inputs.size());
     node_inputs_.resize(widest);
@@ -23,12 +27,8 @@ class ReferenceSession : public BackendSession {
     return {};
   }
 
-  Status run(std::span<const ConstTensorView> inputs, uint8_t* arena) override {
+  Status run(std::span<const ConstTensorView> inputs) override {
     const ir::Graph& g = model_.graph;
-    for (size_t v = 0; v < g.values.size(); ++v) {
-      if (g.values[v].kind == ir::ValueKind::Constant) data_[v] = g.values[v].constant_data;
-      else if (model_.plan.offsets[v] >= 0) data_[v] = reinterpret_cast<const float*>(arena + model_.plan.offsets[v]);
-    }
     for (size_t i = 0; i < inputs.size(); ++i) data_[g.inputs[i]] = inputs[i].data;
     for (const ir::Node& n : g.nodes) {
       size_t count = n.inputs.size();
@@ -51,8 +51,8 @@ class ReferenceSession : public BackendSession {
 
 }  // namespace
 
-Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions&) {
-  return std::unique_ptr<BackendSession>(new ReferenceSession(model));
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions&, uint8_t* arena) {
+  return std::unique_ptr<BackendSession>(new ReferenceSession(model, arena));
 }
 
 }  // namespace tessera::reference

@@ -5,6 +5,7 @@
 
 namespace tessera::reference {
 
-Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options);
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options,
+                                                       uint8_t* arena);
 
 }  // namespace tessera::reference

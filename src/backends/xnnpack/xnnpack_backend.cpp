@@ -1,7 +1,8 @@
 // The XNNPACK backend session: runs the model in NHWC, one step per node (see lowering.h), with
 // activations in the planned arena slots. Graph inputs are transposed into buffers of the backend's own
 // and graph outputs out of them, so every pointer XNNPACK is set up with stays fixed between runs of
-// one shape: the caller's input memory may move, the arena and the backend's buffers do not.
+// one shape: the caller's input memory may move, the arena and the backend's buffers do not. A
+// reshape sets every step up; a run only runs them.
 #include "backends/xnnpack/xnnpack_backend.h"
 
 #include <algorithm>
@@ -29,26 +30,17 @@ struct OwnOutput {
 
 class XnnpackSession : public BackendSession {
  public:
-  explicit XnnpackSession(const ModelData& model) : model_(model), data_(model.graph.values.size(), nullptr) {}
+  XnnpackSession(const ModelData& model, uint8_t* arena) : model_(model), arena_(arena) {}
 
   Status create(const SessionOptions& options);
-
-  // XNNPACK's setup needs the data pointers, and the arena's address is only known in run(): the
-  // steps are set up there, on the first run after a reshape.
-  Status reshape(std::span<const Shape> shapes) override {
-    shapes_ = shapes;
-    set_up_ = false;
-    return {};
-  }
-
-  Status run(std::span<const ConstTensorView> inputs, uint8_t* arena) override;
+  Status reshape(std::span<const Shape> shapes) override;
+  Status run(std::span<const ConstTensorView> inputs) override;
   int64_t extra_bytes() const override;
   std::vector<std::string> fallbacks() const override { return fallbacks_; }
 
  private:
-  Status set_up(uint8_t* arena);
-
   const ModelData& model_;
+  uint8_t* const arena_;
   std::unique_ptr<pthreadpool, PoolDeleter> pool_;  // nullptr: run on the calling thread
   std::vector<std::unique_ptr<Step>> steps_;
   std::vector<Buffer> inputs_;  // per graph input: its NHWC copy, sized for the upper bound
@@ -57,9 +49,7 @@ class XnnpackSession : public BackendSession {
   std::vector<std::string> fallbacks_;
 
   std::span<const Shape> shapes_;
-  std::vector<float*> data_;  // per value: where it lives in the current arena (see StepContext)
-  uint8_t* arena_ = nullptr;  // the arena the steps were set up for
-  bool set_up_ = false;
+  std::vector<float*> data_;  // per value: where it lives (see StepContext)
 };
 
 Status XnnpackSession::create(const SessionOptions& options) {
@@ -71,6 +61,9 @@ Status XnnpackSession::create(const SessionOptions& options) {
     TESSERA_CHECK(pool_ != nullptr, Error::Internal, "cannot create a pool of {} threads", options.threads);
   }
   const ir::Graph& g = model_.graph;
+  data_.assign(g.values.size(), nullptr);
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (model_.plan.offsets[v] >= 0) data_[v] = reinterpret_cast<float*>(arena_ + model_.plan.offsets[v]);
   for (int v : g.inputs) {
     TESSERA_ASSIGN_OR_RETURN(Buffer b, Buffer::allocate(model_.upper_shapes[v].element_count()));
     inputs_.push_back(std::move(b));
@@ -80,6 +73,8 @@ Status XnnpackSession::create(const SessionOptions& options) {
     TESSERA_ASSIGN_OR_RETURN(Buffer b, Buffer::allocate(model_.upper_shapes[v].element_count()));
     outputs_.push_back({v, std::move(b)});
   }
+  for (size_t i = 0; i < g.inputs.size(); ++i) data_[g.inputs[i]] = inputs_[i].data();
+  for (const OwnOutput& o : outputs_) data_[o.value] = o.nhwc.data();
 
   std::vector<NodePlan> plans = lower(model_);
   int64_t scratch_floats = 0;
@@ -115,21 +110,14 @@ Status XnnpackSession::create(const SessionOptions& options) {
   return {};
 }
 
-Status XnnpackSession::set_up(uint8_t* arena) {
-  const ir::Graph& g = model_.graph;
-  for (size_t v = 0; v < g.values.size(); ++v)
-    if (model_.plan.offsets[v] >= 0) data_[v] = reinterpret_cast<float*>(arena + model_.plan.offsets[v]);
-  for (size_t i = 0; i < g.inputs.size(); ++i) data_[g.inputs[i]] = inputs_[i].data();
-  for (const OwnOutput& o : outputs_) data_[o.value] = o.nhwc.data();
+Status XnnpackSession::reshape(std::span<const Shape> shapes) {
+  shapes_ = shapes;
   const StepContext ctx{shapes_, data_, pool_.get()};
   for (const std::unique_ptr<Step>& step : steps_) TESSERA_RETURN_IF_ERROR(step->setup(ctx));
-  arena_ = arena;
-  set_up_ = true;
   return {};
 }
 
-Status XnnpackSession::run(std::span<const ConstTensorView> inputs, uint8_t* arena) {
-  if (!set_up_ || arena != arena_) TESSERA_RETURN_IF_ERROR(set_up(arena));
+Status XnnpackSession::run(std::span<const ConstTensorView> inputs) {
   pthreadpool_t pool = pool_.get();
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ConstTensorView& x = inputs[i];
@@ -141,7 +129,7 @@ Status XnnpackSession::run(std::span<const ConstTensorView> inputs, uint8_t* are
   const StepContext ctx{shapes_, data_, pool};
   for (const std::unique_ptr<Step>& step : steps_) TESSERA_RETURN_IF_ERROR(step->run(ctx));
   for (const OwnOutput& o : outputs_)
-    nhwc_to_nchw(o.nhwc.data(), reinterpret_cast<float*>(arena + model_.plan.offsets[o.value]), shapes_[o.value], pool);
+    nhwc_to_nchw(o.nhwc.data(), reinterpret_cast<float*>(arena_ + model_.plan.offsets[o.value]), shapes_[o.value], pool);
   return {};
 }
 
@@ -155,8 +143,9 @@ int64_t XnnpackSession::extra_bytes() const {
 
 }  // namespace
 
-Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options) {
-  auto session = std::make_unique<XnnpackSession>(model);
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options,
+                                                       uint8_t* arena) {
+  auto session = std::make_unique<XnnpackSession>(model, arena);
   TESSERA_RETURN_IF_ERROR(session->create(options));
   return std::unique_ptr<BackendSession>(std::move(session));
 }
