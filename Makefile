@@ -29,6 +29,7 @@ bench: build
 	@bench/tiled_vs_full.sh $(BUILD)
 	@bench/image_sizes.sh $(BUILD)
 	@bench/conv_layers.sh $(BUILD)
+	@bench/thread_split.sh $(BUILD)
 	@bench/peers/run.sh $(BUILD)
 
 clean:

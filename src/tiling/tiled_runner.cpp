@@ -53,9 +53,14 @@ Result<std::unique_ptr<TiledRunner>> TiledRunner::create(std::shared_ptr<const M
                      [&](size_t a, size_t b) { return plan.tiles[a].cols.window() < plan.tiles[b].cols.window(); });
     widest_band = std::max(widest_band, band.size());
   }
-  const int workers = static_cast<int>(std::min<size_t>(options.threads, std::max<size_t>(widest_band, 1)));
-  SessionOptions per_worker = options.session;
-  per_worker.threads = std::max(options.session.threads, options.threads / workers);
+  TESSERA_CHECK(options.workers >= 0 && options.workers <= options.threads &&
+                    (options.workers == 0 || options.threads % options.workers == 0),
+                Error::InvalidArgument, "{} tile workers cannot share {} threads evenly", options.workers,
+                options.threads);
+  const int split = options.workers > 0 ? options.workers : tile_workers(options.threads, widest_band);
+  const int workers = static_cast<int>(std::min<size_t>(split, std::max<size_t>(widest_band, 1)));
+  // A band narrower than the workers gives its spare threads to the sessions too.
+  const SessionOptions per_worker{options.backend, options.threads / workers};
 
   int64_t max_h = 0, max_w = 0;
   for (const Tile& t : plan.tiles) {
@@ -133,27 +138,33 @@ TiledRunStats TiledRunner::stats() const {
   return stats;
 }
 
+int tile_workers(int threads, int64_t band_tiles) {
+  for (int workers = threads; workers > 1; --workers) {
+    if (threads % workers != 0) continue;
+    const int64_t slots = (band_tiles + workers - 1) / workers * workers;  // worker turns in the band
+    if (8 * (slots - band_tiles) <= slots) return workers;
+  }
+  return 1;
+}
+
 Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
-                                TileSource& source, TileSink& sink, int threads, const SessionOptions& session) {
-  TiledRunOptions options;
-  options.threads = threads;
-  options.session = session;
+                                TileSource& source, TileSink& sink, const TiledRunOptions& options) {
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<TiledRunner> runner,
-                           TiledRunner::create(std::move(model), plan, input_shape, std::move(options)));
+                           TiledRunner::create(std::move(model), plan, input_shape, options));
   TESSERA_RETURN_IF_ERROR(runner->run(source, sink));
   return runner->stats();
 }
 
-Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& options,
-                         int threads, TilePlan* plan_out, const SessionOptions& session) {
+Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& tiles,
+                         const TiledRunOptions& options, TilePlan* plan_out) {
   TESSERA_CHECK(image.shape.rank() == 4, Error::RankMismatch, "tiling takes a 4-D [N, C, H, W] image, got {}",
                 image.shape.to_string());
-  TESSERA_ASSIGN_OR_RETURN(TilePlan plan, plan_tiles(*model, image.shape[2], image.shape[3], options));
+  TESSERA_ASSIGN_OR_RETURN(TilePlan plan, plan_tiles(*model, image.shape[2], image.shape[3], tiles));
   const ModelData& d = model->data();
   Tensor output(Shape{image.shape[0], d.upper_shapes[d.graph.outputs[0]][1], plan.out_height, plan.out_width});
   TensorSource source(image);
   TensorSink sink(output.view());
-  TESSERA_RETURN_IF_ERROR(run_tiles(model, plan, image.shape, source, sink, threads, session).status());
+  TESSERA_RETURN_IF_ERROR(run_tiles(model, plan, image.shape, source, sink, options).status());
   if (plan_out) *plan_out = std::move(plan);
   return output;
 }

@@ -55,8 +55,9 @@ class TensorSink : public TileSink {
 };
 
 struct TiledRunOptions {
-  int threads = 1;             // threads in all: one worker per thread, spare ones go into the sessions
-  SessionOptions session;      // for each worker's session (its threads: a minimum)
+  int threads = 1;               // threads in all, split between tile workers and their sessions
+  int workers = 0;               // tile workers, each with threads / workers threads; 0: tile_workers()
+  std::string backend = "auto";  // each worker's session's
   // Called after each finished tile with the number of tiles done so far, from the worker threads.
   std::function<void(int64_t done)> on_tile;
   const std::atomic<bool>* cancel = nullptr;  // when set and true, the run stops between tiles
@@ -97,12 +98,18 @@ class TiledRunner {
   std::atomic<int64_t> done_{0};
 };
 
-// Convenience: runs every tile of `plan` with `threads` threads in all.
+// How many tile workers share `threads` threads when a band has `band_tiles` tiles: one per thread,
+// unless the band's last round of tiles would leave more than 1/8 of the workers' time idle (3
+// tiles on 2 workers): then the most workers that do not, each session working with threads /
+// workers threads inside its ops. Measured: bench/thread_split.sh, docs/benchmarks.md.
+int tile_workers(int threads, int64_t band_tiles);
+
+// Convenience: runs every tile of `plan`.
 Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
-                                TileSource& source, TileSink& sink, int threads, const SessionOptions& session = {});
+                                TileSource& source, TileSink& sink, const TiledRunOptions& options);
 
 // Convenience: tiles an in-memory image and returns the stitched output.
-Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& options,
-                         int threads, TilePlan* plan_out = nullptr, const SessionOptions& session = {});
+Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& tiles,
+                         const TiledRunOptions& options, TilePlan* plan_out = nullptr);
 
 }  // namespace tessera::tiling

@@ -119,5 +119,19 @@ TEST(BenchCli, RefusesFullOnlyAboveTheModelsMaximum) {
   EXPECT_FALSE(file_exists(dir.file("o.npy")));
 }
 
+TEST(BenchCli, WorkersSplitTheThreads) {
+  TempDir dir;
+  std::string model = compile_unet(dir, "unet.tsr", 256);
+  CliResult r = run_cli(dir, fmt::format("bench {} --sizes 128 --tile 32 --threads 2 --workers 1 --repeats 1 "
+                                         "--backend reference",
+                                         sh(model)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "16 tiles, 1 worker(s) x 2 thread(s)");
+  EXPECT_CONTAINS(r.out, "max difference 0 (0 differing elements)");
+  r = run_cli(dir, fmt::format("bench {} --sizes 128 --threads 2 --workers 3 --backend reference", sh(model)));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "--workers 3 must divide --threads 2");
+}
+
 }  // namespace
 }  // namespace tessera::testing

@@ -156,7 +156,7 @@ TEST_P(EsrganTiled, EqualsFullBitForBit) {
   options.tile = fixed_tile > 0 ? fixed_tile : uniform(16, std::max<int64_t>(16, most));
   int threads = static_cast<int>(uniform(1, 2));
   tiling::TilePlan plan;
-  Result<Tensor> tiled = tiling::run_tiled(tiled_model, image.view(), options, threads, &plan, {c.backend, 1});
+  Result<Tensor> tiled = tiling::run_tiled(tiled_model, image.view(), options, {.threads = threads, .backend = c.backend}, &plan);
   ASSERT_TRUE(tiled.ok()) << tiled.status().message();
   EXPECT_GE(plan.tiles.size(), 4u);
   EXPECT_EQ(bit_differences(*tiled, full), 0) << c.variant << " x" << c.scale << " on " << c.backend << ", image " << h

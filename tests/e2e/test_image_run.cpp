@@ -37,7 +37,7 @@ ImageRunOptions options_for(const std::string& backend, int64_t tile, int thread
   o.tiles.tile = tile;
   o.no_tile = tile == 0;
   o.run.threads = threads;
-  o.run.session = SessionOptions{backend, 1};
+  o.run.backend = backend;
   return o;
 }
 

@@ -68,7 +68,7 @@ TEST(OnednnBackend, TinySeedScenarioTiledEqualsFull) {
   Result<Tensor> full = run_copy(**session, *image);
   ASSERT_TRUE(full.ok()) << full.status().message();
   tiling::TilePlan plan;
-  Result<Tensor> tiled = tiling::run_tiled(model, image->view(), {256, 16}, 2, &plan, onednn(1));
+  Result<Tensor> tiled = tiling::run_tiled(model, image->view(), {256, 16}, {.threads = 2, .backend = "onednn"}, &plan);
   ASSERT_TRUE(tiled.ok()) << tiled.status().message();
   EXPECT_EQ(plan.tiles.size(), 16u);
   EXPECT_EQ(bit_differences(*tiled, *full), 0);
@@ -207,7 +207,7 @@ TEST(OnednnBackend, ResidualAddsFoldedIntoConvolutions) {
     EXPECT_LE(d.max_abs, 1e-5 * std::max(d.scale, 1e-2)) << h << "x" << w;
   }
   Tensor image = random_input(**model, 150, 170, 9);
-  Result<Tensor> tiled = tiling::run_tiled(*model, image.view(), {24, 0}, 3, nullptr, onednn(1));
+  Result<Tensor> tiled = tiling::run_tiled(*model, image.view(), {24, 0}, {.threads = 3, .backend = "onednn"});
   ASSERT_TRUE(tiled.ok()) << tiled.status().message();
   CompileOptions wide;
   for (const char* name : {"height", "width"}) wide.dims.push_back({name, 8, 200, 1});

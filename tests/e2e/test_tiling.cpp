@@ -76,7 +76,7 @@ TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
     options.tile = grid * uniform(fewest, most);
     int threads = static_cast<int>(uniform(1, 4));
     TilePlan plan;
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, threads, &plan, SessionOptions{backend, 1});
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, {.threads = threads, .workers = threads, .backend = backend}, &plan);
     ASSERT_TRUE(tiled.ok()) << m.name << " " << h << "x" << w << " tile " << options.tile << ": "
                             << tiled.status().message();
     EXPECT_EQ(bit_differences(*tiled, full), 0)
@@ -99,7 +99,7 @@ TEST(Tiling, SeedScenarioSixteenTilesOfFourShapes) {
   Result<Tensor> image = read_npy(testdata("tiny/in_1024x1024.npy"));
   ASSERT_TRUE(image.ok());
   TilePlan plan;
-  Result<Tensor> tiled = tiling::run_tiled(model, image->view(), {256, 16}, 2, &plan, kReference);
+  Result<Tensor> tiled = tiling::run_tiled(model, image->view(), {256, 16}, {.threads = 2, .backend = "reference"}, &plan);
   ASSERT_TRUE(tiled.ok()) << tiled.status().message();
   EXPECT_EQ(plan.tiles.size(), 16u);
   std::vector<std::pair<int64_t, int64_t>> expected = {{272, 272}, {272, 288}, {288, 272}, {288, 288}};
@@ -115,7 +115,7 @@ TEST(Tiling, TinyModelBeyondItsMaximum) {
   ASSERT_TRUE(model && reference);
   for (auto [h, w, threads] : {std::tuple{1301, 257, 3}, std::tuple{263, 1399, 1}}) {
     Tensor image = random_input(*model, h, w, 7);
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {}, threads, nullptr, kReference);
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {}, {.threads = threads, .backend = "reference"});
     ASSERT_TRUE(tiled.ok()) << tiled.status().message();
     EXPECT_EQ(bit_differences(*tiled, run_full(reference, image)), 0) << h << "x" << w;
   }
@@ -142,7 +142,7 @@ TEST_P(HaloIsTight, OnePixelLessDiffers) {
     Tensor out(full.shape());
     tiling::TensorSource source(image.view());
     tiling::TensorSink sink(out.view());
-    EXPECT_TRUE(tiling::run_tiles(model, *plan, image.shape(), source, sink, 2, kReference).ok());
+    EXPECT_TRUE(tiling::run_tiles(model, *plan, image.shape(), source, sink, {.threads = 2, .backend = "reference"}).ok());
     return out;
   };
   EXPECT_EQ(bit_differences(stitched(derived), full), 0);
@@ -200,6 +200,17 @@ TEST(TilePlan, ClearErrors) {
   EXPECT_CONTAINS(unaligned.status().message(), "multiple of 4");
   Result<TilePlan> huge = tiling::plan_tiles(*model, 2048, 2048, {1024, 0});
   EXPECT_CONTAINS(huge.status().message(), "above the model's maximum 256");
+}
+
+// One worker per thread unless the band's last round of tiles would idle more than 1/8 of the turns.
+TEST(TileWorkers, OnePerThreadUnlessTheLastRoundIdlesWorkers) {
+  EXPECT_EQ(tiling::tile_workers(1, 5), 1);
+  EXPECT_EQ(tiling::tile_workers(2, 12), 2);
+  EXPECT_EQ(tiling::tile_workers(2, 9), 2);  // 1 idle turn of 10
+  EXPECT_EQ(tiling::tile_workers(2, 3), 1);  // 1 idle turn of 4: one session of 2 threads
+  EXPECT_EQ(tiling::tile_workers(4, 6), 2);  // 4 workers: 2 idle of 8; 2 workers: none
+  EXPECT_EQ(tiling::tile_workers(4, 16), 4);
+  EXPECT_EQ(tiling::tile_workers(3, 7), 1);  // 3 workers: 2 idle of 9; 1 is the only other divisor
 }
 
 }  // namespace

@@ -365,7 +365,7 @@ TEST(NarrowConvModel, OnednnRunsNarrowConvsMatchesReferenceAndTilesStitch) {
   Result<Tensor> full = run_copy(**session, image);
   ASSERT_TRUE(full.ok());
   for (int64_t tile : {24, 41}) {
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {tile, 0}, 3, nullptr, {"onednn", 1});
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {tile, 0}, {.threads = 3, .backend = "onednn"});
     ASSERT_TRUE(tiled.ok()) << tiled.status().message();
     EXPECT_EQ(bit_differences(*tiled, *full), 0) << "tile " << tile;
   }

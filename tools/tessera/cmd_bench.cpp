@@ -1,5 +1,5 @@
 // tessera bench MODEL.tsr [--sizes 256,512,1024 | --input IN.npy] [--tile N] [--backend B] [--threads T]
-//               [--repeats R] [--full-only] [--output OUT.npy] [--json]
+//               [--workers W] [--repeats R] [--full-only] [--output OUT.npy] [--json]
 // The "Test Results" block: full-image and tiled time per size, their difference, tile shapes,
 // throughput against this CPU's measured FMA peak, and memory.
 
@@ -31,6 +31,7 @@ struct BenchArgs {
   std::string backend = "auto";
   tiling::TilePlanOptions tiles;
   int threads = 1;
+  int workers = 0;  // tile workers of the tiled run; 0: one per thread
   int repeats = 5;
   bool json = false;
   std::string input;   // a .npy image instead of random square ones
@@ -45,6 +46,7 @@ struct SizeResult {
   double full_ms = -1;  // median; -1: above the model's maximum
   double tiled_ms = -1;
   size_t tiles = 0;
+  int64_t widest_band = 0;  // tiles in a row of tiles: the most workers a tiled run uses
   std::vector<std::pair<int64_t, int64_t>> tile_shapes;
   double max_diff = 0;
   int64_t differing = 0;
@@ -121,9 +123,9 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
   } else {
     Tensor tiled;
     tiling::TilePlan plan;
-    SessionOptions one{args.backend, 1};
+    const tiling::TiledRunOptions run{.threads = args.threads, .workers = args.workers, .backend = args.backend};
     r.tiled_ms = median_ms(args.repeats, [&]() {
-      Result<Tensor> t = tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan, one);
+      Result<Tensor> t = tiling::run_tiled(model, input.view(), args.tiles, run, &plan);
       if (t.ok()) tiled = std::move(t).value();
       return t.status();
     }, &status);
@@ -132,6 +134,9 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
       r.skipped = status.message();
     } else {
       r.tiles = plan.tiles.size();
+      r.widest_band = std::count_if(plan.tiles.begin(), plan.tiles.end(), [&](const tiling::Tile& t) {
+        return t.rows.out_begin == plan.tiles[0].rows.out_begin;  // a grid: every row of tiles is as wide
+      });
       r.tile_shapes = plan.window_shapes();
       for (int64_t i = 0; r.full_ms >= 0 && i < full.element_count(); ++i) {
         if (std::memcmp(full.data() + i, tiled.data() + i, sizeof(float)) == 0) continue;
@@ -147,6 +152,10 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
 std::string ms_text(double ms) { return ms < 0 ? "-" : fmt::format("{:.1f}", ms); }
 
 Status run_bench(const BenchArgs& args) {
+  TESSERA_CHECK(args.workers >= 0 && args.workers <= args.threads && (args.workers == 0 || args.threads % args.workers == 0),
+                Error::InvalidArgument,
+                "--workers {} must divide --threads {} (each worker gets --threads / --workers threads); e.g. --workers 1",
+                args.workers, args.threads);
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
                            Session::create(model, SessionOptions{args.backend, args.threads}));
@@ -201,7 +210,10 @@ Status run_bench(const BenchArgs& args) {
     if (r.tiled_ms >= 0) {
       std::vector<std::string> shapes;
       for (auto [h, w] : r.tile_shapes) shapes.push_back(fmt::format("({}, {})", h, w));
-      fmt::print("  tiled      {} ms, {} tiles, {} worker(s)\n", ms_text(r.tiled_ms), r.tiles, args.threads);
+      const int64_t workers =
+          std::min<int64_t>(args.workers > 0 ? args.workers : tiling::tile_workers(args.threads, r.widest_band), r.widest_band);
+      fmt::print("  tiled      {} ms, {} tiles, {} worker(s) x {} thread(s)\n", ms_text(r.tiled_ms), r.tiles, workers,
+                 args.threads / workers);
       fmt::print("  tile shapes {}\n", fmt::join(shapes, ", "));
       if (r.full_ms >= 0) fmt::print("  max difference {:g} ({} differing elements)\n", r.max_diff, r.differing);
     } else {
@@ -226,6 +238,9 @@ Command add_bench(CLI::App& app) {
   sub->add_flag("--json", args->json, "print machine-readable JSON");
   add_backend_option(sub, args->backend);
   add_tiling_options(sub, args->tiles, args->threads);
+  sub->add_option("--workers", args->workers,
+                  "tile workers of the tiled run, each with --threads / --workers threads (default: by the number of "
+                  "tiles in a row, docs/architecture.md)");
   return [args] { return run_bench(*args); };
 }
 

@@ -42,7 +42,7 @@ Status run_image(const RunArgs& args, std::shared_ptr<const Model> model) {
   options.tiles = args.tiles;
   options.no_tile = args.no_tile;
   options.run.threads = args.threads;
-  options.run.session = SessionOptions{args.backend, 1};  // the runner gives spare threads to the sessions
+  options.run.backend = args.backend;
   options.run.cancel = install_interrupt_handler();
   std::unique_ptr<Progress> progress;
   options.run.on_tile = [&progress](int64_t done) { progress->tile_done(done); };
@@ -81,9 +81,8 @@ Status run_run(const RunArgs& args) {
   Tensor result;
   if (wants_tiles(args, *model, input.shape())) {
     tiling::TilePlan plan;
-    // Tiles: one worker per thread (the runner gives spare threads to the sessions when tiles are few).
-    TESSERA_ASSIGN_OR_RETURN(result, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan,
-                                                       SessionOptions{args.backend, 1}));
+    TESSERA_ASSIGN_OR_RETURN(result, tiling::run_tiled(model, input.view(), args.tiles,
+                                                       {.threads = args.threads, .backend = args.backend}, &plan));
     how = fmt::format("{} tiles of {}x{}, {} thread(s)", plan.tiles.size(), plan.core_height, plan.core_width, args.threads);
   } else {
     TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,

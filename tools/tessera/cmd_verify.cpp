@@ -40,8 +40,8 @@ Status run_verify(const VerifyArgs& args) {
   // The tiled path first, so that its peak memory is not hidden by the full run's.
   auto start = std::chrono::steady_clock::now();
   tiling::TilePlan plan;
-  TESSERA_ASSIGN_OR_RETURN(Tensor tiled, tiling::run_tiled(model, input.view(), args.tiles, args.threads, &plan,
-                                                            SessionOptions{args.backend, 1}));
+  TESSERA_ASSIGN_OR_RETURN(Tensor tiled, tiling::run_tiled(model, input.view(), args.tiles,
+                                                            {.threads = args.threads, .backend = args.backend}, &plan));
   double tiled_ms = ms_since(start);
   int64_t tiled_rss = peak_rss_bytes();
 
