@@ -33,6 +33,23 @@ std::vector<Lifetime> lifetimes(const ir::Graph& graph) {
   return life;
 }
 
+// The pieces of a channel Concat that one node alone reads stay alive until that node, so that a
+// backend may read the pieces in place of the joined tensor (oneDNN convolves them one by one and
+// sums) without the node's output landing on a piece. Planning only: a plan made without this
+// still verifies.
+void keep_concat_pieces(const ir::Graph& graph, std::vector<Lifetime>& life) {
+  std::vector<int> readers(graph.values.size(), 0), reader(graph.values.size(), -1);
+  for (size_t step = 0; step < graph.nodes.size(); ++step)
+    for (int in : graph.nodes[step].inputs) ++readers[in], reader[in] = static_cast<int>(step);
+  for (const ir::Node& node : graph.nodes) {
+    if (node.op != ir::Op::Concat || std::get<ir::ConcatAttrs>(node.attrs).axis != 1 || readers[node.output] != 1)
+      continue;
+    for (int piece : node.inputs)
+      if (graph.values[piece].kind == ir::ValueKind::Activation)
+        life[piece].last = std::max(life[piece].last, reader[node.output]);
+  }
+}
+
 // The inputs node `step` may write its output over: activations that die at this step with the
 // output's shape; the first input of an element-wise op, either input of a commutative one.
 std::vector<int> in_place_candidates(const ir::Graph& graph, std::span<const Shape> shapes,
@@ -72,6 +89,7 @@ struct Block {
 
 Result<MemoryPlan> plan_memory(const ir::Graph& graph, std::span<const Shape> upper_shapes) {
   std::vector<Lifetime> life = lifetimes(graph);
+  keep_concat_pieces(graph, life);
   std::vector<int> in_place = in_place_steps(graph, upper_shapes, life);
 
   std::vector<int> block_of(graph.values.size(), -1);

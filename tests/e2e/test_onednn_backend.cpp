@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "allocation_counter.h"
+#include "backends/onednn/plan.h"
 #include "compile/dims.h"
 #include "onnx_builder.h"
 #include "runtime/model_data.h"
@@ -219,6 +220,30 @@ TEST(OnednnBackend, ResidualAddsFoldedIntoConvolutions) {
   Result<Tensor> full = run_copy(**session, image);
   ASSERT_TRUE(full.ok());
   EXPECT_EQ(bit_differences(*tiled, *full), 0);
+}
+
+// A Concat read by a oneDNN convolution alone is never stored: the convolution reads its pieces
+// (the planner keeps them alive until then); its results are checked by the model tests.
+TEST(OnednnBackend, ConvolutionsReadConcatPiecesInPlace) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
+  for (const char* name : {"unet", "dense_residual"}) {
+    std::shared_ptr<const Model> model = compile_and_load(test_model(name));
+    ASSERT_TRUE(model);
+    const ir::Graph& g = model->data().graph;
+    const onednn::ExecutionPlan plan = onednn::plan_execution(model->data());
+    int split = 0;
+    for (size_t c = 0; c < g.nodes.size(); ++c) {
+      if (g.nodes[c].op != ir::Op::Concat) continue;
+      for (size_t n = 0; n < g.nodes.size(); ++n) {
+        // dense_residual's narrow convolutions (4 outputs) run on NarrowConv, which reads one input.
+        if (g.nodes[n].inputs[0] != g.nodes[c].output || plan.nodes[n].role == onednn::Role::Narrow) continue;
+        EXPECT_EQ(plan.nodes[n].pieces, g.nodes[c].inputs) << name << " " << g.nodes[n].name;
+        EXPECT_EQ(plan.nodes[c].role, onednn::Role::Fused) << name << " " << g.nodes[c].name;
+        ++split;
+      }
+    }
+    EXPECT_GE(split, 1) << name;
+  }
 }
 
 // Two sessions on two threads with one thread each give what one session gives alone.

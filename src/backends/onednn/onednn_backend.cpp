@@ -133,8 +133,8 @@ class OnednnSession final : public BackendSession {
   dnnl::stream stream_;
   ExecutionPlan plan_;
   std::vector<std::vector<std::string>> impls_;  // per node: its primitives' implementations (OpContext::impls)
-  std::vector<ConvChoice> convs_;   // per node (convolutions)
-  std::vector<memory> weights_;     // per node (convolutions): packed weights
+  std::vector<std::vector<ConvChoice>> convs_;  // per node (convolutions): per part (ops.h conv_parts)
+  std::vector<std::vector<memory>> weights_;    // per node (convolutions): per part, packed weights
   std::vector<std::unique_ptr<NarrowConv>> narrow_;  // per node (Role::Narrow)
   std::vector<Buffer> buffers_;
   std::vector<int> value_buffer_;   // per value: the buffer of a graph input or output, or -1
@@ -164,12 +164,17 @@ Status OnednnSession::init() {
     try {
       if (conv) {
         choose_convolution(static_cast<int>(n));
-        impls_[n] = {convs_[n].impl};
+        for (const ConvChoice& c : convs_[n]) impls_[n].push_back(c.impl);
       } else {
-        for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), nullptr, nullptr))
+        for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n)))
           impls_[n].push_back(spec.pd.impl_info_str());
       }
     } catch (const std::exception& e) {
+      if (!plan_.nodes[n].pieces.empty()) {  // try again over the Concat, which then runs
+        unsplit(g, plan_, static_cast<int>(n));
+        --n;
+        continue;
+      }
       // No implementation at the upper bound: the node, and whatever was folded into it, run on their own.
       while (!plan_.nodes[n].post_ops.empty()) unfold_last(g, plan_, static_cast<int>(n));
       plan_.nodes[n].role = Role::Reference;
@@ -178,7 +183,8 @@ Status OnednnSession::init() {
     }
     if (!conv) continue;
     try {
-      weights_[n] = pack_weights(ctx, static_cast<int>(n), convs_[n].weights_md, stream_);
+      for (size_t part = 0; part < convs_[n].size(); ++part)
+        weights_[n].push_back(pack_weights(ctx, static_cast<int>(n), static_cast<int>(part), convs_[n][part].weights_md, stream_));
     } catch (const std::exception& e) {
       return failure(static_cast<int>(n), model_.upper_shapes, e.what());
     }
@@ -204,27 +210,35 @@ Status OnednnSession::init() {
   return {};
 }
 
-// Picks the implementation at the upper bound. Post-ops that oneDNN cannot fold, or that would
-// make it pick a slower implementation than the bare convolution, are unfolded again.
+// Picks the implementation of each part at the upper bound. Post-ops that oneDNN cannot fold into
+// the last part, or that would make it pick a slower implementation than without them, are
+// unfolded again; a split convolution whose output then lands on a piece reads its Concat again.
 void OnednnSession::choose_convolution(int n) {
   OpContext ctx{engine_, model_.graph, model_.upper_shapes, plan_, model_.plan.offsets};
   NodePlan& np = plan_.nodes[n];
+  const int last = conv_parts(np) - 1;
+  std::vector<ConvChoice>& choices = convs_[n];
+  choices.clear();
+  for (int part = 0; part < last; ++part) choices.push_back(choose_conv(ctx, n, part));
   std::vector<PostOp> folded = std::move(np.post_ops);
   np.post_ops.clear();
-  ConvChoice bare = choose_conv(ctx, n);
+  ConvChoice bare = choose_conv(ctx, n, last);
   np.post_ops = std::move(folded);
-  while (!np.post_ops.empty()) {
+  for (; !np.post_ops.empty(); unfold_last(model_.graph, plan_, n)) {
     try {
-      ConvChoice fused = choose_conv(ctx, n);
+      ConvChoice fused = choose_conv(ctx, n, last);
       if (fused.impl == bare.impl) {
-        convs_[n] = fused;
-        return;
+        bare = fused;
+        break;
       }
     } catch (const dnnl::error&) {
     }
-    unfold_last(model_.graph, plan_, n);
   }
-  convs_[n] = bare;
+  if (!output_clear_of(model_, plan_, n, np.pieces)) {
+    unsplit(model_.graph, plan_, n);
+    return choose_convolution(n);
+  }
+  choices.push_back(bare);
 }
 
 int OnednnSession::add_buffer(int64_t bytes) {
@@ -313,7 +327,7 @@ Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
         case Role::Narrow: add_narrow(sp, static_cast<int>(n), shapes); break;
         case Role::Primitive:
           OpContext ctx{engine_, g, shapes, plan_, model_.plan.offsets, impls_[n]};
-          for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), &convs_[n], &weights_[n]))
+          for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), convs_[n], weights_[n]))
             add_spec(sp, spec, static_cast<int>(n));
           break;
       }
@@ -462,8 +476,8 @@ Status OnednnSession::run(std::span<const ConstTensorView> inputs) {
 int64_t OnednnSession::extra_bytes() const {
   int64_t bytes = 0;
   for (const Buffer& b : buffers_) bytes += b.bytes;
-  for (const memory& w : weights_)
-    if (w) bytes += static_cast<int64_t>(w.get_desc().get_size());
+  for (const std::vector<memory>& parts : weights_)
+    for (const memory& w : parts) bytes += static_cast<int64_t>(w.get_desc().get_size());
   for (const std::unique_ptr<NarrowConv>& c : narrow_)
     if (c) bytes += c->bytes();
   return bytes;

@@ -108,10 +108,10 @@ PrimitiveDesc pinned(const OpContext& ctx, size_t k, PrimitiveDesc pd) {
   return pd;
 }
 
-dnnl::post_ops post_ops_of(const OpContext& ctx, const NodePlan& plan, std::vector<Operand>* operands) {
+dnnl::post_ops post_ops_of(const OpContext& ctx, std::span<const PostOp> list, std::vector<Operand>* operands) {
   dnnl::post_ops ops;
-  for (size_t i = 0; i < plan.post_ops.size(); ++i) {
-    const PostOp& op = plan.post_ops[i];
+  for (size_t i = 0; i < list.size(); ++i) {
+    const PostOp& op = list[i];
     const int arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(static_cast<int>(i));
     switch (op.kind) {
       case PostOp::Kind::Eltwise: ops.append_eltwise(1.0f, op.algorithm, op.alpha, op.beta); break;
@@ -132,14 +132,48 @@ dnnl::post_ops post_ops_of(const OpContext& ctx, const NodePlan& plan, std::vect
   return ops;
 }
 
-// Convolution or deconvolution `n` at ctx.shapes, always the direct algorithm: Winograd and
-// "auto" give results that depend on where a pixel falls in its tile.
-dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, const memory::desc& weights_md,
+// What part `part` of convolution `n` reads: its input, or one piece of it, from input channel
+// `first` on.
+struct PartInput {
+  int value;
+  int64_t first;
+};
+
+PartInput part_input(const OpContext& ctx, int n, int part) {
+  const std::vector<int>& pieces = ctx.plan.nodes[n].pieces;
+  if (pieces.empty()) return {ctx.graph.nodes[n].inputs[0], 0};
+  int64_t first = 0;
+  for (int i = 0; i < part; ++i) first += ctx.shapes[pieces[i]][1];
+  return {pieces[part], first};
+}
+
+// The post-ops of part `part`: every part after the first accumulates into the output (sum), and
+// the last applies the node's own post-ops.
+std::vector<PostOp> part_post_ops(const NodePlan& plan, int part) {
+  if (plan.pieces.empty()) return plan.post_ops;
+  std::vector<PostOp> ops;
+  if (part > 0) ops.push_back({PostOp::Kind::Sum});
+  if (part + 1 == conv_parts(plan)) ops.insert(ops.end(), plan.post_ops.begin(), plan.post_ops.end());
+  return ops;
+}
+
+// The weights of part `part` as stored: all of them, or the input channels of its piece.
+memory::desc part_weights_md(const OpContext& ctx, int n, int part) {
+  const ir::Node& node = ctx.graph.nodes[n];
+  const Shape& w = ctx.shapes[node.inputs[1]];
+  if (ctx.plan.nodes[n].pieces.empty()) return source_weights_md(node, w);
+  const int64_t channels = ctx.shapes[part_input(ctx, n, part).value][1];
+  return memory::desc({w[0], channels, w[2], w[3]}, memory::data_type::f32, {w[1] * w[2] * w[3], w[2] * w[3], w[3], 1});
+}
+
+// Part `part` of convolution or deconvolution `n` at ctx.shapes, always the direct algorithm:
+// Winograd and "auto" give results that depend on where a pixel falls in its tile.
+dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, int part, const memory::desc& weights_md,
                              std::vector<Operand>* operands) {
   const ir::Node& node = ctx.graph.nodes[n];
   const ir::ConvAttrs& a = attrs_of<ir::ConvAttrs>(node);
   const bool transposed = node.op == ir::Op::ConvTranspose;
-  const Shape& x = ctx.shapes[node.inputs[0]];
+  const Shape& x = ctx.shapes[part_input(ctx, n, part).value];
   const Shape& w = ctx.shapes[node.inputs[1]];
   const Shape& y = ctx.shapes[node.output];
   const Shape& wide = transposed ? y : x;  // the convolution's input side
@@ -149,9 +183,9 @@ dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, const memory::desc& we
   for (int k = 0; k < 2; ++k)
     pad_r[k] = far_padding(narrow[2 + k], wide[2 + k], w[2 + k], a.strides[k], a.dilations[k], a.pads[k]);
   memory::desc src = activation_md(x), dst = activation_md(y);
-  memory::desc bias = node.inputs.size() == 3 ? plain_md(ctx.shapes[node.inputs[2]]) : memory::desc();
+  memory::desc bias = node.inputs.size() == 3 && part == 0 ? plain_md(ctx.shapes[node.inputs[2]]) : memory::desc();
   dnnl::primitive_attr attr = user_scratchpad();
-  attr.set_post_ops(post_ops_of(ctx, ctx.plan.nodes[n], operands));
+  attr.set_post_ops(post_ops_of(ctx, part_post_ops(ctx.plan.nodes[n], part), operands));
   if (transposed) {
     dnnl::deconvolution_forward::desc d(prop_kind::forward_inference, algorithm::deconvolution_direct, src, weights_md,
                                         bias, dst, strides, dilates, pad_l, pad_r);
@@ -162,16 +196,22 @@ dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, const memory::desc& we
   return dnnl::convolution_forward::primitive_desc(d, attr, ctx.engine);
 }
 
-std::vector<PrimitiveSpec> conv_primitive(const OpContext& ctx, int n, const ConvChoice& choice,
-                                          const dnnl::memory& weights) {
+std::vector<PrimitiveSpec> conv_primitives(const OpContext& ctx, int n, std::span<const ConvChoice> choices,
+                                           std::span<const dnnl::memory> weights) {
   const ir::Node& node = ctx.graph.nodes[n];
   const int out = ctx.plan.nodes[n].output;
-  std::vector<Operand> operands = {{DNNL_ARG_SRC, activation_md(ctx.shapes[node.inputs[0]]), node.inputs[0]},
-                                   {DNNL_ARG_WEIGHTS, choice.weights_md, -1, weights.get()},
-                                   {DNNL_ARG_DST, activation_md(ctx.shapes[out]), out}};
-  if (node.inputs.size() == 3)
-    operands.push_back({DNNL_ARG_BIAS, plain_md(ctx.shapes[node.inputs[2]]), node.inputs[2]});
-  return {{pinned(ctx, 0, conv_pd(ctx, n, choice.weights_md, &operands)), std::move(operands)}};
+  std::vector<PrimitiveSpec> specs;
+  for (int part = 0; part < conv_parts(ctx.plan.nodes[n]); ++part) {
+    const int x = part_input(ctx, n, part).value;
+    std::vector<Operand> operands = {{DNNL_ARG_SRC, activation_md(ctx.shapes[x]), x},
+                                     {DNNL_ARG_WEIGHTS, choices[part].weights_md, -1, weights[part].get()},
+                                     {DNNL_ARG_DST, activation_md(ctx.shapes[out]), out}};
+    if (node.inputs.size() == 3 && part == 0)
+      operands.push_back({DNNL_ARG_BIAS, plain_md(ctx.shapes[node.inputs[2]]), node.inputs[2]});
+    dnnl::primitive_desc pd = pinned(ctx, part, conv_pd(ctx, n, part, choices[part].weights_md, &operands));
+    specs.push_back({std::move(pd), std::move(operands)});
+  }
+  return specs;
 }
 
 std::vector<PrimitiveSpec> eltwise_primitives(const OpContext& ctx, int n) {
@@ -360,30 +400,32 @@ std::vector<PostOp> unary_post_ops(const ir::Graph& g, int n) {
   }
 }
 
-ConvChoice choose_conv(const OpContext& ctx, int n) {
-  const ir::Node& node = ctx.graph.nodes[n];
-  memory::desc any = source_weights_md(node, ctx.shapes[node.inputs[1]]);
-  any = memory::desc(any.dims(), memory::data_type::f32, memory::format_tag::any);
+int conv_parts(const NodePlan& plan) { return plan.pieces.empty() ? 1 : static_cast<int>(plan.pieces.size()); }
+
+ConvChoice choose_conv(const OpContext& ctx, int n, int part) {
+  memory::desc any(part_weights_md(ctx, n, part).dims(), memory::data_type::f32, memory::format_tag::any);
   std::vector<Operand> unused;
-  dnnl::primitive_desc pd = conv_pd(ctx, n, any, &unused);
+  dnnl::primitive_desc pd = conv_pd(ctx, n, part, any, &unused);
   return {pd.weights_desc(), pd.impl_info_str()};
 }
 
-dnnl::memory pack_weights(const OpContext& ctx, int n, const memory::desc& md, dnnl::stream& stream) {
+dnnl::memory pack_weights(const OpContext& ctx, int n, int part, const memory::desc& md, dnnl::stream& stream) {
   const ir::Node& node = ctx.graph.nodes[n];
   const ir::Value& w = ctx.graph.values[node.inputs[1]];
-  memory source(source_weights_md(node, w.constant_shape), ctx.engine, const_cast<float*>(w.constant_data));
+  const int64_t taps = w.constant_shape[2] * w.constant_shape[3];
+  const float* first = w.constant_data + part_input(ctx, n, part).first * taps;  // the piece's first input channel
+  memory source(part_weights_md(ctx, n, part), ctx.engine, const_cast<float*>(first));
   memory packed(md, ctx.engine);
   dnnl::reorder(source, packed).execute(stream, source, packed);
   stream.wait();
   return packed;
 }
 
-std::vector<PrimitiveSpec> make_primitives(const OpContext& ctx, int n, const ConvChoice* conv,
-                                           const dnnl::memory* weights) {
+std::vector<PrimitiveSpec> make_primitives(const OpContext& ctx, int n, std::span<const ConvChoice> convs,
+                                           std::span<const dnnl::memory> weights) {
   switch (ctx.graph.nodes[n].op) {
     case ir::Op::Conv:
-    case ir::Op::ConvTranspose: return conv_primitive(ctx, n, *conv, *weights);
+    case ir::Op::ConvTranspose: return conv_primitives(ctx, n, convs, weights);
     case ir::Op::Relu:
     case ir::Op::LeakyRelu:
     case ir::Op::Clip:

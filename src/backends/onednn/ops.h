@@ -60,17 +60,22 @@ struct OpContext {
   std::span<const std::string> impls = {};
 };
 
-// The implementation oneDNN picks for convolution `node` (with its post-ops) at ctx.shapes.
-// Throws dnnl::error when it has none.
-ConvChoice choose_conv(const OpContext& ctx, int node);
+// The primitives of a convolution: one, or one per piece when it reads a Concat's pieces
+// (NodePlan::pieces), each over its slice of the weights and accumulating into the output.
+int conv_parts(const NodePlan& plan);
 
-// Reorders convolution `node`'s weights into `md`, into memory that oneDNN allocates.
-dnnl::memory pack_weights(const OpContext& ctx, int node, const dnnl::memory::desc& md, dnnl::stream& stream);
+// The implementation oneDNN picks for part `part` of convolution `node` (with its post-ops) at
+// ctx.shapes. Throws dnnl::error when it has none.
+ConvChoice choose_conv(const OpContext& ctx, int node, int part);
+
+// Reorders part `part` of convolution `node`'s weights into `md`, into memory that oneDNN allocates.
+dnnl::memory pack_weights(const OpContext& ctx, int node, int part, const dnnl::memory::desc& md,
+                          dnnl::stream& stream);
 
 // The primitives for node `node` (role Primitive) at ctx.shapes, in execution order, each held to
-// ctx.impls. `conv` and `weights` are a convolution's choice and packed weights. Throws dnnl::error
-// or OpError.
-std::vector<PrimitiveSpec> make_primitives(const OpContext& ctx, int node, const ConvChoice* conv,
-                                           const dnnl::memory* weights);
+// ctx.impls. `convs` and `weights` are a convolution's choices and packed weights, one per part.
+// Throws dnnl::error or OpError.
+std::vector<PrimitiveSpec> make_primitives(const OpContext& ctx, int node, std::span<const ConvChoice> convs = {},
+                                           std::span<const dnnl::memory> weights = {});
 
 }  // namespace tessera::onednn

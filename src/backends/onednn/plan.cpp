@@ -78,7 +78,41 @@ std::vector<PostOp> fold(const ModelData& m, const Uses& uses, const ExecutionPl
   return {op};
 }
 
+int64_t upper_bytes(const ModelData& m, int v) { return m.upper_shapes[v].element_count() * int64_t{sizeof(float)}; }
+
+// Whether convolution `n` may read its Concat input piece by piece instead (the Concat is then not
+// run): the Concat is read by `n` alone, its pieces are activations, and the convolution's
+// destination neither holds a skip to accumulate into (a sum post-op; the pieces accumulate there)
+// nor overlaps a piece, which the first partial convolution would overwrite before a later one
+// reads it.
+bool reads_pieces(const ModelData& m, const Uses& uses, const ExecutionPlan& p, int n) {
+  const ir::Graph& g = m.graph;
+  const ir::Node& node = g.nodes[n];
+  const int x = node.inputs[0], concat = uses.producer[x];
+  if (node.op != ir::Op::Conv || p.nodes[n].role != Role::Primitive || concat < 0 ||
+      p.nodes[concat].role != Role::Primitive || g.nodes[concat].op != ir::Op::Concat ||
+      std::get<ir::ConcatAttrs>(g.nodes[concat].attrs).axis != 1 || uses.readers[x].size() != 1 ||
+      is_graph_output(g, x) || std::get<ir::ConvAttrs>(node.attrs).group != 1)
+    return false;
+  const std::vector<PostOp>& ops = p.nodes[n].post_ops;
+  if (std::any_of(ops.begin(), ops.end(), [](const PostOp& op) { return op.kind == PostOp::Kind::Sum; })) return false;
+  for (int piece : g.nodes[concat].inputs)
+    if (p.homes[piece] != Home::Arena && p.homes[piece] != Home::Input) return false;
+  return output_clear_of(m, p, n, g.nodes[concat].inputs);
+}
+
 }  // namespace
+
+bool output_clear_of(const ModelData& m, const ExecutionPlan& p, int conv, std::span<const int> pieces) {
+  const int y = p.nodes[conv].output;
+  for (int piece : pieces) {
+    const int64_t a = m.plan.offsets[piece], b = m.plan.offsets[y];
+    if (p.homes[piece] == Home::Arena && p.homes[y] == Home::Arena && a < b + upper_bytes(m, y) &&
+        b < a + upper_bytes(m, piece))
+      return false;
+  }
+  return true;
+}
 
 ExecutionPlan plan_execution(const ModelData& m) {
   const ir::Graph& g = m.graph;
@@ -109,6 +143,14 @@ ExecutionPlan plan_execution(const ModelData& m) {
     p.nodes[lead].output = cur;
     if (NarrowConv::applies(g, static_cast<int>(lead), p.nodes[lead].post_ops)) p.nodes[lead].role = Role::Narrow;
   }
+  // A Concat that only feeds a convolution costs a copy of every piece; the convolution reads the
+  // pieces instead.
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    if (!reads_pieces(m, uses, p, static_cast<int>(n))) continue;
+    const int concat = uses.producer[g.nodes[n].inputs[0]];
+    p.nodes[n].pieces = g.nodes[concat].inputs;
+    p.nodes[concat].role = Role::Fused;
+  }
   return p;
 }
 
@@ -118,6 +160,13 @@ void unfold_last(const ir::Graph& g, ExecutionPlan& p, int lead) {
   std::erase_if(ops, [last](const PostOp& op) { return op.node == last; });
   p.nodes[last].role = Role::Primitive;
   p.nodes[lead].output = ops.empty() ? g.nodes[lead].output : g.nodes[ops.back().node].output;
+}
+
+void unsplit(const ir::Graph& g, ExecutionPlan& p, int conv) {
+  p.nodes[conv].pieces.clear();
+  const int x = g.nodes[conv].inputs[0];
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    if (g.nodes[n].output == x) p.nodes[n].role = Role::Primitive;
 }
 
 }  // namespace tessera::onednn

@@ -6,6 +6,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,7 @@ namespace tessera::onednn {
 
 enum class Role {
   Primitive,  // runs as one or more oneDNN primitives
-  Fused,      // folded into an earlier convolution as post-ops
+  Fused,      // folded into a convolution: post-ops of an earlier one, or a Concat it reads piece by piece
   Narrow,     // a convolution with few output channels, on NarrowConv (narrow_conv.h), with its post-ops
   Reference,  // runs on the reference kernels, on NCHW copies
 };
@@ -34,6 +35,10 @@ struct PostOp {
 struct NodePlan {
   Role role = Role::Primitive;
   std::vector<PostOp> post_ops;  // Conv and ConvTranspose only (Primitive or Narrow)
+  // A Conv over a Concat that is never stored: the Concat's inputs, each convolved with its slice
+  // of the weights, the partial results accumulated into the output (sum post-ops). Empty: the
+  // Conv reads its input.
+  std::vector<int> pieces;
   int output = -1;               // the value the node's primitives write: its own output, or the last folded node's
   std::string reason;            // Reference: why oneDNN does not run it
 };
@@ -56,5 +61,11 @@ ExecutionPlan plan_execution(const ModelData& model);
 
 // Removes the post-ops of the last node folded into convolution `lead`; that node runs on its own.
 void unfold_last(const ir::Graph& graph, ExecutionPlan& plan, int lead);
+
+// Whether convolution `conv`'s output (NodePlan::output) shares no memory with `pieces`.
+bool output_clear_of(const ModelData& model, const ExecutionPlan& plan, int conv, std::span<const int> pieces);
+
+// Makes convolution `conv` read its Concat input again, and the Concat run.
+void unsplit(const ir::Graph& graph, ExecutionPlan& plan, int conv);
 
 }  // namespace tessera::onednn
