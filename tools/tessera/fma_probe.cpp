@@ -22,8 +22,13 @@ __attribute__((target("avx512f"))) float chains_avx512(long blocks) {
   const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
   for (long i = 0; i < blocks * kBlock; ++i)
     for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], a, b);
+  // Summed through memory: GCC 12 warns falsely inside _mm512_reduce_add_ps.
+  alignas(64) float lanes[16];
   float sum = 0;
-  for (int c = 0; c < kChains; ++c) sum += _mm512_reduce_add_ps(acc[c]);
+  for (int c = 0; c < kChains; ++c) {
+    _mm512_store_ps(lanes, acc[c]);
+    for (float l : lanes) sum += l;
+  }
   return sum;
 }
 
