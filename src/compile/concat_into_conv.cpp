@@ -27,9 +27,7 @@ Uses uses_of(const ir::Graph& g) {
   return u;
 }
 
-bool is_channel_concat(const ir::Node& node) {
-  return node.op == ir::Op::Concat && std::get<ir::ConcatAttrs>(node.attrs).axis == 1;
-}
+using ir::is_channel_concat;
 
 // A Conv whose weights are a constant, over channels that are not split into groups.
 bool is_plain_conv(const ir::Graph& g, const ir::Node& node) {

@@ -42,8 +42,7 @@ void keep_concat_pieces(const ir::Graph& graph, std::vector<Lifetime>& life) {
   for (size_t step = 0; step < graph.nodes.size(); ++step)
     for (int in : graph.nodes[step].inputs) ++readers[in], reader[in] = static_cast<int>(step);
   for (const ir::Node& node : graph.nodes) {
-    if (node.op != ir::Op::Concat || std::get<ir::ConcatAttrs>(node.attrs).axis != 1 || readers[node.output] != 1)
-      continue;
+    if (!ir::is_channel_concat(node) || readers[node.output] != 1) continue;
     for (int piece : node.inputs)
       if (graph.values[piece].kind == ir::ValueKind::Activation)
         life[piece].last = std::max(life[piece].last, reader[node.output]);

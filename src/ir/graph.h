@@ -66,6 +66,11 @@ struct Node {
   Attrs attrs;
 };
 
+// A Concat along channels (NCHW axis 1): the one that dense blocks and U-Net skips use.
+inline bool is_channel_concat(const Node& node) {
+  return node.op == Op::Concat && std::get<ConcatAttrs>(node.attrs).axis == 1;
+}
+
 struct Graph {
   std::vector<Value> values;
   std::vector<Node> nodes;  // in execution order

@@ -90,8 +90,7 @@ bool reads_pieces(const ModelData& m, const Uses& uses, const ExecutionPlan& p, 
   const ir::Node& node = g.nodes[n];
   const int x = node.inputs[0], concat = uses.producer[x];
   if (node.op != ir::Op::Conv || p.nodes[n].role != Role::Primitive || concat < 0 ||
-      p.nodes[concat].role != Role::Primitive || g.nodes[concat].op != ir::Op::Concat ||
-      std::get<ir::ConcatAttrs>(g.nodes[concat].attrs).axis != 1 || uses.readers[x].size() != 1 ||
+      p.nodes[concat].role != Role::Primitive || !ir::is_channel_concat(g.nodes[concat]) || uses.readers[x].size() != 1 ||
       is_graph_output(g, x) || std::get<ir::ConvAttrs>(node.attrs).group != 1)
     return false;
   const std::vector<PostOp>& ops = p.nodes[n].post_ops;
