@@ -141,12 +141,7 @@ TEST(OnednnBackend, FallbacksNameTheNodesOnReferenceKernels) {
 // slot, which a is done being read from), the second as a binary post-op reading r.
 std::string write_residual_onnx(const TempDir& dir) {
   onnx::ModelProto model;
-  model.set_ir_version(8);
-  model.add_opset_import()->set_version(13);
-  onnx::GraphProto* g = model.mutable_graph();
-  g->set_name("residual");
-  set_image_value(g->add_input(), "x", 4);
-  set_image_value(g->add_output(), "y", 4);
+  onnx::GraphProto* g = start_image_model(model, "residual", 4, 4);
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-0.3f, 0.3f);
   auto node = [&](const char* op, std::vector<std::string> inputs, const std::string& output) {

@@ -250,12 +250,7 @@ namespace {
 // 3, dilation 2 -> clip -> 1x1 conv to 2 = y: the last three are narrow.
 std::string write_narrow_onnx(const TempDir& dir) {
   onnx::ModelProto model;
-  model.set_ir_version(8);
-  model.add_opset_import()->set_version(13);
-  onnx::GraphProto* g = model.mutable_graph();
-  g->set_name("narrow");
-  set_image_value(g->add_input(), "x", 5);
-  set_image_value(g->add_output(), "y", 2);
+  onnx::GraphProto* g = start_image_model(model, "narrow", 5, 2);
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-0.3f, 0.3f);
   auto ints = [](onnx::NodeProto* n, const char* name, std::vector<int> values) {

@@ -113,12 +113,7 @@ TEST(CompileErrors, ValidConvsMinTooSmallSuggestsALargerMin) {
 std::string write_onnx(const TempDir& dir, const std::string& op, const std::string& node_name,
                        const std::string& domain = "") {
   onnx::ModelProto model;
-  model.set_ir_version(8);
-  model.add_opset_import()->set_version(13);
-  onnx::GraphProto* g = model.mutable_graph();
-  g->set_name("handmade");
-  set_image_value(g->add_input(), "x", 1);
-  set_image_value(g->add_output(), "y", 1);
+  onnx::GraphProto* g = start_image_model(model, "handmade", 1, 1);
 
   onnx::TensorProto* w = g->add_initializer();
   w->set_name("w");
