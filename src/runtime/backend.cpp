@@ -12,22 +12,27 @@ namespace tessera {
 
 namespace {
 
-using Factory = Result<std::unique_ptr<BackendSession>> (*)(const ModelData&, const SessionOptions&, uint8_t* arena);
+using Factory = Result<std::unique_ptr<BackendSession>> (*)(const ModelData&, const MemoryPlan&, const SessionOptions&,
+                                                             uint8_t* arena);
+using Planner = Result<MemoryPlan> (*)(const ModelData&);
+
+Result<MemoryPlan> model_plan(const ModelData& model) { return model.plan; }
 
 struct Entry {
   const char* name;
   Factory create;
+  Planner plan;
 };
 
 // Every backend built in.
 const std::vector<Entry>& backends() {
   static const std::vector<Entry> entries = {
-      {"reference", reference::create_backend_session},
+      {"reference", reference::create_backend_session, model_plan},
 #ifdef TESSERA_HAVE_XNNPACK
-      {"xnnpack", xnnpack::create_backend_session},
+      {"xnnpack", xnnpack::create_backend_session, xnnpack::memory_plan},
 #endif
 #ifdef TESSERA_HAVE_ONEDNN
-      {"onednn", onednn::create_backend_session},
+      {"onednn", onednn::create_backend_session, model_plan},
 #endif
   };
   return entries;
@@ -57,14 +62,29 @@ std::string auto_backend() {
   return "reference";
 }
 
-Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
-                                                       const SessionOptions& options, uint8_t* arena) {
+namespace {
+
+Result<const Entry*> find_backend(const std::string& name) {
   std::string wanted = name == "auto" ? auto_backend() : name;
   for (const Entry& e : backends())
-    if (wanted == e.name) return e.create(model, options, arena);
+    if (wanted == e.name) return &e;
   std::string names = "auto";
   for (const Entry& e : backends()) names += std::string(", ") + e.name;
   return Status(Error::InvalidArgument, fmt::format("unknown backend '{}'; available: {}", name, names));
+}
+
+}  // namespace
+
+Result<MemoryPlan> backend_memory_plan(const std::string& name, const ModelData& model) {
+  TESSERA_ASSIGN_OR_RETURN(const Entry* e, find_backend(name));
+  return e->plan(model);
+}
+
+Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
+                                                       const MemoryPlan& memory, const SessionOptions& options,
+                                                       uint8_t* arena) {
+  TESSERA_ASSIGN_OR_RETURN(const Entry* e, find_backend(name));
+  return e->create(model, memory, options, arena);
 }
 
 }  // namespace tessera

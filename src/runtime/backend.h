@@ -36,10 +36,15 @@ class BackendSession {
   virtual std::vector<std::string> fallbacks() const = 0;
 };
 
-// Makes the backend `name` ("reference", "xnnpack", "onednn") for one session, whose planned arena
-// is `arena` (model.plan.arena_bytes, for the session's life).
+// The memory plan the backend `name` ("reference", "xnnpack", "onednn") runs `model` on: the
+// model's own, or one of the backend's (XNNPACK stores the pieces of a channel Concat inside it).
+Result<MemoryPlan> backend_memory_plan(const std::string& name, const ModelData& model);
+
+// Makes the backend `name` for one session, whose arena `arena` holds memory.arena_bytes laid out by
+// `memory` (backend_memory_plan's) for the session's life.
 Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
-                                                       const SessionOptions& options, uint8_t* arena);
+                                                       const MemoryPlan& memory, const SessionOptions& options,
+                                                       uint8_t* arena);
 
 // The backends built into this tessera, and the one "auto" picks on this machine.
 std::vector<std::string> available_backends();

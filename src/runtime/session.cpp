@@ -12,8 +12,8 @@ struct SessionState {
   struct FreeDeleter {
     void operator()(uint8_t* p) const { std::free(p); }
   };
+  MemoryPlan memory;  // the backend's (backend_memory_plan)
   std::unique_ptr<uint8_t, FreeDeleter> arena;
-  int64_t arena_bytes = 0;
   std::vector<Shape> shapes;        // per value, for the current input shapes
   std::vector<Shape> input_shapes;  // the shapes `shapes` were computed for
   bool shapes_valid = false;
@@ -86,10 +86,11 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
                 options.threads);
   const ModelData& d = model->data();
   auto state = std::make_unique<SessionState>();
-  state->arena_bytes = d.plan.arena_bytes;
+  TESSERA_ASSIGN_OR_RETURN(state->memory, backend_memory_plan(options.backend, d));
+  const int64_t arena_bytes = state->memory.arena_bytes;
   // 64 spare bytes: optimized kernels may read a vector past the end of the last tensor.
-  void* arena = std::aligned_alloc(kArenaAlignment, static_cast<size_t>(d.plan.arena_bytes + kArenaAlignment));
-  TESSERA_CHECK(arena != nullptr, Error::Internal, "cannot allocate the {}-byte arena", d.plan.arena_bytes);
+  void* arena = std::aligned_alloc(kArenaAlignment, static_cast<size_t>(arena_bytes + kArenaAlignment));
+  TESSERA_CHECK(arena != nullptr, Error::Internal, "cannot allocate the {}-byte arena", arena_bytes);
   state->arena.reset(static_cast<uint8_t*>(arena));
   const ir::Graph& g = d.graph;
   state->shapes.resize(g.values.size());
@@ -98,7 +99,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   state->input_shapes.resize(g.inputs.size());
   state->outputs.resize(g.outputs.size());
   state->backend_name = options.backend == "auto" ? auto_backend() : options.backend;
-  TESSERA_ASSIGN_OR_RETURN(state->backend, create_backend(options.backend, d, options, state->arena.get()));
+  TESSERA_ASSIGN_OR_RETURN(state->backend, create_backend(options.backend, d, state->memory, options, state->arena.get()));
   return std::unique_ptr<Session>(new Session(std::move(model), std::move(state)));
 }
 
@@ -106,7 +107,7 @@ Session::Session(std::shared_ptr<const Model> model, std::unique_ptr<SessionStat
     : model_(std::move(model)), state_(std::move(state)) {}
 Session::~Session() = default;
 
-int64_t Session::arena_bytes() const { return state_->arena_bytes; }
+int64_t Session::arena_bytes() const { return state_->memory.arena_bytes; }
 const std::string& Session::backend() const { return state_->backend_name; }
 int64_t Session::backend_bytes() const { return state_->backend->extra_bytes(); }
 std::vector<std::string> Session::fallbacks() const { return state_->backend->fallbacks(); }
@@ -137,7 +138,7 @@ Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView
   TESSERA_RETURN_IF_ERROR(st.backend->run(inputs));
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     int v = g.outputs[i];
-    st.outputs[i] = TensorView{reinterpret_cast<float*>(st.arena.get() + d.plan.offsets[v]), st.shapes[v]};
+    st.outputs[i] = TensorView{reinterpret_cast<float*>(st.arena.get() + st.memory.offsets[v]), st.shapes[v]};
   }
   return std::span<const TensorView>(st.outputs);
 }

@@ -225,7 +225,7 @@ TEST(OnednnBackend, ConvolutionsReadConcatPiecesInPlace) {
     std::shared_ptr<const Model> model = compile_and_load(test_model(name));
     ASSERT_TRUE(model);
     const ir::Graph& g = model->data().graph;
-    const onednn::ExecutionPlan plan = onednn::plan_execution(model->data());
+    const onednn::ExecutionPlan plan = onednn::plan_execution(model->data(), model->data().plan);
     int split = 0;
     for (size_t c = 0; c < g.nodes.size(); ++c) {
       if (g.nodes[c].op != ir::Op::Concat) continue;

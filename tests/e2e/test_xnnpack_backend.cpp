@@ -1,11 +1,13 @@
 // The XNNPACK backend's own properties (the checks against PyTorch and tiled == full run on every
 // backend in test_models_vs_pytorch.cpp and test_tiling.cpp): the same bits on any thread count; no
-// heap allocation in run() for a shape it is set up for; the nodes it hands to the reference kernels.
+// heap allocation in run() for a shape it is set up for; the nodes it hands to the reference kernels;
+// its memory plan, which writes Concat pieces into the Concat.
 #include <algorithm>
 #include <cstring>
 #include <random>
 
 #include "allocation_counter.h"
+#include "backends/xnnpack/xnnpack_backend.h"
 #include "compile/dims.h"
 #include "runtime/backend.h"
 #include "runtime/model_data.h"
@@ -138,6 +140,92 @@ TEST(XnnpackBackend, CountsTheMemoryItHolds) {
   ASSERT_TRUE(session);
   // At least the NHWC input copy [256, 256, 3] and the NHWC output [512, 512, 3].
   EXPECT_GE(session->backend_bytes(), (256 * 256 * 3 + 512 * 512 * 3) * 4);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The memory plan: channel Concats without copies.
+
+struct ConcatLayout {
+  std::vector<int> concats;       // the channel Concats' outputs, in graph order
+  std::vector<int> pieces;        // their activation pieces
+  MemoryPlan plan;
+};
+
+ConcatLayout concat_layout(const ModelData& d) {
+  ConcatLayout layout;
+  for (const ir::Node& n : d.graph.nodes) {
+    if (!ir::is_channel_concat(n)) continue;
+    layout.concats.push_back(n.output);
+    for (int v : n.inputs) layout.pieces.push_back(v);
+  }
+  Result<MemoryPlan> plan = xnnpack::memory_plan(d);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  if (plan.ok()) layout.plan = std::move(plan).value();
+  return layout;
+}
+
+// A dense block: every piece is written into the widest Concat, the narrower Concats are views of
+// it, and the arena shrinks by the copies it no longer holds.
+TEST(XnnpackBackend, DenseBlockPiecesLiveInTheWidestConcat) {
+  TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
+  std::shared_ptr<const Model> model = compile_and_load(test_model("dense_block"));
+  ASSERT_TRUE(model);
+  const ModelData& d = model->data();
+  ConcatLayout layout = concat_layout(d);
+  ASSERT_EQ(layout.concats.size(), 3u);
+  const int widest = layout.concats.back();
+  for (int v : layout.concats) {
+    if (v == widest) continue;
+    EXPECT_EQ(layout.plan.slices[v].into, widest) << d.graph.values[v].name;
+    EXPECT_EQ(layout.plan.slices[v].channel, 0) << d.graph.values[v].name;
+  }
+  for (int v : layout.pieces) EXPECT_EQ(storage_root(layout.plan.slices, v), widest) << d.graph.values[v].name;
+  EXPECT_TRUE(verify_plan(d.graph, layout.plan, d.upper_shapes).ok());
+  EXPECT_LT(layout.plan.arena_bytes, d.plan.arena_bytes);
+  std::unique_ptr<Session> session = xnnpack_session(model, 1);
+  ASSERT_TRUE(session);
+  EXPECT_EQ(session->arena_bytes(), layout.plan.arena_bytes);
+}
+
+// U-Net: the upsampled decoder tensor and the encoder's skip both go straight into their Concat
+// (the skip's other reader, a max pooling, reads it there).
+TEST(XnnpackBackend, UnetSkipsLiveInTheirConcats) {
+  TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
+  std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
+  ASSERT_TRUE(model);
+  const ModelData& d = model->data();
+  ConcatLayout layout = concat_layout(d);
+  ASSERT_FALSE(layout.concats.empty());
+  int in_place = 0;
+  for (int v : layout.pieces) in_place += storage_root(layout.plan.slices, v) != v;
+  EXPECT_EQ(in_place, static_cast<int>(layout.pieces.size()));
+}
+
+// Pieces that an operator without a pixel stride reads (here a residual Add) stay on their own and
+// are copied.
+TEST(XnnpackBackend, PiecesAnAddReadsAreCopied) {
+  TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
+  std::shared_ptr<const Model> model = compile_and_load(test_model("dense_residual"));
+  ASSERT_TRUE(model);
+  const ModelData& d = model->data();
+  ConcatLayout layout = concat_layout(d);
+  const int stem = d.graph.nodes[0].output;  // read by the last Add
+  ASSERT_NE(std::find(layout.pieces.begin(), layout.pieces.end(), stem), layout.pieces.end());
+  EXPECT_EQ(layout.plan.slices[stem].into, -1);
+  int in_place = 0;
+  for (int v : layout.pieces) in_place += storage_root(layout.plan.slices, v) != v;
+  EXPECT_GT(in_place, 0);
+}
+
+// A model without channel Concats runs on the model's own plan.
+TEST(XnnpackBackend, NoConcatsKeepTheModelsPlan) {
+  TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
+  std::shared_ptr<const Model> model = compile_and_load(test_model("sr_pixelshuffle"));
+  ASSERT_TRUE(model);
+  Result<MemoryPlan> plan = xnnpack::memory_plan(model->data());
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->slices.empty());
+  EXPECT_EQ(plan->offsets, model->data().plan.offsets);
 }
 
 }  // namespace

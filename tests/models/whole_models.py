@@ -116,6 +116,28 @@ class DenseResidual(nn.Module):
         return self.head(g + s)
 
 
+class DenseBlock(nn.Module):
+    """ESRGAN's dense block with 3x3 convs over ever wider concats of pieces that nothing else reads
+    (its skip folds into the last conv): a channels-last backend writes every piece into the widest
+    concat and sees the narrower ones as views of it."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv(3, 8)
+        self.grow1 = conv(8, 4)
+        self.grow2 = conv(12, 4)
+        self.grow3 = conv(16, 4)
+        self.fuse = conv(20, 8)
+        self.head = conv(8, 3)
+
+    def forward(self, x):
+        s = F.relu(self.stem(x))
+        x1 = F.relu(self.grow1(s))
+        x2 = F.leaky_relu(self.grow2(torch.cat([s, x1], dim=1)), 0.2)
+        x3 = F.relu(self.grow3(torch.cat([s, x1, x2], dim=1)))
+        return self.head(self.fuse(torch.cat([s, x1, x2, x3], dim=1)) * 0.2 + s)
+
+
 def specs():
     image = (0.0, 1.0)
     d = Dims(16, 200)
@@ -128,5 +150,6 @@ def specs():
         Spec("valid_convs", "model", d, 3, valid_convs, in_range=image),
         Spec("dw_dilated_grouped", "model", d, 3, DwDilatedGrouped, in_range=image),
         Spec("dense_residual", "model", d, 3, DenseResidual, in_range=image),
+        Spec("dense_block", "model", d, 3, DenseBlock, in_range=image),
         Spec("se_block", "model", d, 3, SEBlock, in_range=image, tileable=False),
     ]

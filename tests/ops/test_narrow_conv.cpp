@@ -331,7 +331,7 @@ TEST(NarrowConvModel, OnednnRunsNarrowConvsMatchesReferenceAndTilesStitch) {
   std::shared_ptr<const Model> model = compile_narrow(dir, 96, "narrow.tsr");
   ASSERT_TRUE(model);
   // The three narrow convolutions run on the kernel, with their activations folded in.
-  onednn::ExecutionPlan plan = onednn::plan_execution(model->data());
+  onednn::ExecutionPlan plan = onednn::plan_execution(model->data(), model->data().plan);
   int narrow = 0, fused = 0;
   for (const onednn::NodePlan& np : plan.nodes) {
     narrow += np.role == onednn::Role::Narrow;

@@ -130,5 +130,111 @@ TEST_F(TinyPlan, RejectsNegativeMisalignedAndMissingOffsets) {
   EXPECT_CONTAINS(s.message(), "entries");
 }
 
+// Channel slices, as a channels-last backend plans them (backends/xnnpack/memory_plan.cpp), on the
+// dense block: its pieces inside the widest Concat, the narrower Concats views of it.
+class SlicedPlan : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { model_ = compile_and_load(test_model("dense_block")); }
+  static void TearDownTestSuite() { model_.reset(); }
+
+  void SetUp() override {
+    ASSERT_TRUE(model_);
+    for (const ir::Node& n : graph().nodes)
+      if (ir::is_channel_concat(n)) concats_.push_back(&n);
+    ASSERT_EQ(concats_.size(), 3u);
+    widest_ = concats_.back()->output;
+    slices_.resize(graph().values.size());
+    int64_t channel = 0;
+    for (int piece : concats_.back()->inputs) {
+      slices_[piece] = {widest_, channel, -1};
+      channel += shapes()[piece][1];
+    }
+    for (size_t i = 0; i + 1 < concats_.size(); ++i) slices_[concats_[i]->output] = {widest_, 0, -1};
+    Result<MemoryPlan> plan = plan_memory(graph(), shapes(), slices_);
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    plan_ = std::move(plan).value();
+  }
+
+  static const ir::Graph& graph() { return model_->data().graph; }
+  static std::span<const Shape> shapes() { return model_->data().upper_shapes; }
+  int piece(int k) const { return concats_.back()->inputs[k]; }
+  int step_of(int v) const {
+    for (size_t i = 0; i < graph().nodes.size(); ++i)
+      if (graph().nodes[i].output == v) return static_cast<int>(i);
+    return -1;
+  }
+  Status replan(const std::vector<ChannelSlice>& slices) { return plan_memory(graph(), shapes(), slices).status(); }
+
+  static inline std::shared_ptr<const Model> model_;
+  std::vector<const ir::Node*> concats_;
+  int widest_ = -1;
+  std::vector<ChannelSlice> slices_;
+  MemoryPlan plan_;
+};
+
+TEST_F(SlicedPlan, PutsEachPieceAtItsChannelsOfTheWidestConcat) {
+  EXPECT_TRUE(verify_plan(graph(), plan_, shapes()).ok());
+  const int64_t base = plan_.offsets[widest_];
+  int64_t channel = 0;
+  for (int v : concats_.back()->inputs) {
+    EXPECT_EQ(plan_.offsets[v], base + channel * 4) << graph().values[v].name;
+    channel += shapes()[v][1];
+  }
+  for (const ir::Node* c : concats_) EXPECT_EQ(plan_.offsets[c->output], base);
+  EXPECT_LT(plan_.arena_bytes, model_->data().plan.arena_bytes);
+}
+
+TEST_F(SlicedPlan, RejectsAPieceAtChannelsItsConcatDoesNotGiveIt) {
+  std::vector<ChannelSlice> bad = slices_;
+  bad[piece(1)].channel += 4;  // over the next piece
+  Status s = replan(bad);
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "no channel Concat puts it there");
+  EXPECT_CONTAINS(s.message(), graph().values[piece(1)].name);
+}
+
+TEST_F(SlicedPlan, RejectsAnOffsetOutsideItsChannels) {
+  MemoryPlan bad = plan_;
+  bad.offsets[piece(2)] += 4;
+  Status s = verify_plan(graph(), bad, shapes());
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "not that of its channels");
+}
+
+TEST_F(SlicedPlan, RejectsACycle) {
+  std::vector<ChannelSlice> bad = slices_;
+  bad[widest_] = {concats_[0]->output, 0, -1};
+  Status s = replan(bad);
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "cycle");
+}
+
+TEST_F(SlicedPlan, RejectsAWriteAfterTheValuesOwnNode) {
+  std::vector<ChannelSlice> bad = slices_;
+  bad[piece(1)].written_at = step_of(widest_);
+  Status s = replan(bad);
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "after its own node");
+}
+
+TEST_F(SlicedPlan, RejectsASliceThatDoesNotFit) {
+  std::vector<ChannelSlice> bad = slices_;
+  const int head = graph().outputs[0];  // 3 channels of the same pixels
+  bad[head] = {widest_, shapes()[widest_][1] - 2, -1};
+  Status s = replan(bad);
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "does not fit channels");
+}
+
+TEST_F(SlicedPlan, RejectsAValueOverTheHolderItReads) {
+  // The conv that reads the widest Concat writes over the Concat's last channels.
+  MemoryPlan bad = plan_;
+  const int conv = graph().nodes[step_of(widest_) + 1].output;
+  bad.offsets[conv] = bad.offsets[widest_] + 64 * 16;
+  Status s = verify_plan(graph(), bad, shapes());
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "memory plan overlap");
+}
+
 }  // namespace
 }  // namespace tessera::testing

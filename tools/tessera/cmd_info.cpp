@@ -35,10 +35,11 @@ std::string tiling_text(const TilingInfo& t) {
   return s;
 }
 
-// Per backend built in: the memory its session holds beyond the arena, and the nodes it hands to
-// the reference kernels.
+// Per backend built in: its session's arena (its own memory plan's), the memory it holds beyond
+// the arena, and the nodes it hands to the reference kernels.
 struct BackendFit {
   std::string name;
+  int64_t arena_bytes = 0;
   int64_t extra_bytes = 0;
   std::vector<std::string> fallbacks;
   std::string error;
@@ -51,6 +52,7 @@ std::vector<BackendFit> backend_fits(std::shared_ptr<const Model> model) {
     fit.name = name;
     Result<std::unique_ptr<Session>> session = Session::create(model, SessionOptions{name, 1});
     if (session.ok()) {
+      fit.arena_bytes = (*session)->arena_bytes();
       fit.extra_bytes = (*session)->backend_bytes();
       fit.fallbacks = (*session)->fallbacks();
     } else {
@@ -83,7 +85,7 @@ nlohmann::json to_json(const std::string& path, const ModelInfo& info, const std
                          {"scale", {a.scale_num, a.scale_den}}, {"offset", a.offset}});
   j["tiling"] = t;
   for (const BackendFit& f : fits) {
-    nlohmann::json b = {{"extra_bytes", f.extra_bytes}, {"fallbacks", f.fallbacks}};
+    nlohmann::json b = {{"arena_bytes", f.arena_bytes}, {"extra_bytes", f.extra_bytes}, {"fallbacks", f.fallbacks}};
     if (!f.error.empty()) b["error"] = f.error;
     j["backends"][f.name] = b;
   }
@@ -123,7 +125,8 @@ Status run_info(const InfoArgs& args) {
       continue;
     }
     std::string ops = f.fallbacks.empty() ? "every node" : fmt::format("all but {} (reference kernels)", fmt::join(f.fallbacks, ", "));
-    fmt::print("backend  {}: {}; {} beyond the arena\n", f.name, ops, human_bytes(f.extra_bytes));
+    fmt::print("backend  {}: {}; arena {}, {} beyond it\n", f.name, ops, human_bytes(f.arena_bytes),
+               human_bytes(f.extra_bytes));
   }
   return {};
 }

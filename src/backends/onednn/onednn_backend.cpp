@@ -103,8 +103,13 @@ constexpr size_t kCachedShapes = 16;
 
 class OnednnSession final : public BackendSession {
  public:
-  OnednnSession(const ModelData& model, const SessionOptions& options, uint8_t* arena)
-      : model_(model), threads_(options.threads), arena_(arena), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+  OnednnSession(const ModelData& model, const MemoryPlan& memory, const SessionOptions& options, uint8_t* arena)
+      : model_(model),
+        memory_(memory),
+        threads_(options.threads),
+        arena_(arena),
+        engine_(dnnl::engine::kind::cpu, 0),
+        stream_(engine_) {}
 
   Status init();
   Status reshape(std::span<const Shape> shapes) override;
@@ -127,6 +132,7 @@ class OnednnSession final : public BackendSession {
   Status failure(int node, std::span<const Shape> shapes, const char* what) const;
 
   const ModelData& model_;
+  const MemoryPlan& memory_;
   const int threads_;
   uint8_t* const arena_;
   dnnl::engine engine_;
@@ -149,12 +155,12 @@ class OnednnSession final : public BackendSession {
 Status OnednnSession::init() {
   const ir::Graph& g = model_.graph;
   ThreadScope scope(threads_);
-  plan_ = plan_execution(model_);
+  plan_ = plan_execution(model_, memory_);
   impls_.resize(g.nodes.size());
   convs_.resize(g.nodes.size());
   weights_.resize(g.nodes.size());
   narrow_.resize(g.nodes.size());
-  OpContext ctx{engine_, g, model_.upper_shapes, plan_, model_.plan.offsets};
+  OpContext ctx{engine_, g, model_.upper_shapes, plan_, memory_.offsets};
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const ir::Op op = g.nodes[n].op;
     const bool conv = op == ir::Op::Conv || op == ir::Op::ConvTranspose;
@@ -214,7 +220,7 @@ Status OnednnSession::init() {
 // the last part, or that would make it pick a slower implementation than without them, are
 // unfolded again; a split convolution whose output then lands on a piece reads its Concat again.
 void OnednnSession::choose_convolution(int n) {
-  OpContext ctx{engine_, model_.graph, model_.upper_shapes, plan_, model_.plan.offsets};
+  OpContext ctx{engine_, model_.graph, model_.upper_shapes, plan_, memory_.offsets};
   NodePlan& np = plan_.nodes[n];
   const int last = conv_parts(np) - 1;
   std::vector<ConvChoice>& choices = convs_[n];
@@ -234,7 +240,7 @@ void OnednnSession::choose_convolution(int n) {
     } catch (const dnnl::error&) {
     }
   }
-  if (!output_clear_of(model_, plan_, n, np.pieces)) {
+  if (!output_clear_of(model_, memory_, plan_, n, np.pieces)) {
     unsplit(model_.graph, plan_, n);
     return choose_convolution(n);
   }
@@ -263,7 +269,7 @@ void OnednnSession::reserve_scratchpad(int64_t bytes) {
 Location OnednnSession::home_of(int v) const {
   switch (plan_.homes[v]) {
     case Home::Arena:
-    case Home::ArenaNchw: return {Location::Kind::Arena, model_.plan.offsets[v]};
+    case Home::ArenaNchw: return {Location::Kind::Arena, memory_.offsets[v]};
     case Home::Input:
     case Home::Output: return {Location::Kind::Buffer, 0, value_buffer_[v]};
     case Home::Constant: return {Location::Kind::Constant, 0, -1, model_.graph.values[v].constant_data};
@@ -326,7 +332,7 @@ Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
         case Role::Reference: add_reference(sp, static_cast<int>(n), shapes); break;
         case Role::Narrow: add_narrow(sp, static_cast<int>(n), shapes); break;
         case Role::Primitive:
-          OpContext ctx{engine_, g, shapes, plan_, model_.plan.offsets, impls_[n]};
+          OpContext ctx{engine_, g, shapes, plan_, memory_.offsets, impls_[n]};
           for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), convs_[n], weights_[n]))
             add_spec(sp, spec, static_cast<int>(n));
           break;
@@ -339,7 +345,7 @@ Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
     for (int v : g.outputs)
       if (plan_.homes[v] == Home::Output)
         add_reorder(sp, {DNNL_ARG_SRC, activation_md(shapes[v]), home_of(v)},
-                    {DNNL_ARG_DST, plain_md(shapes[v]), {Location::Kind::Arena, model_.plan.offsets[v]}}, -1);
+                    {DNNL_ARG_DST, plain_md(shapes[v]), {Location::Kind::Arena, memory_.offsets[v]}}, -1);
   } catch (const std::exception& e) {
     return failure(-1, shapes, e.what());
   }
@@ -493,10 +499,10 @@ std::vector<std::string> OnednnSession::fallbacks() const {
 
 }  // namespace
 
-Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options,
-                                                       uint8_t* arena) {
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const MemoryPlan& memory,
+                                                               const SessionOptions& options, uint8_t* arena) {
   try {
-    auto session = std::make_unique<OnednnSession>(model, options, arena);
+    auto session = std::make_unique<OnednnSession>(model, memory, options, arena);
     TESSERA_RETURN_IF_ERROR(session->init());
     return std::unique_ptr<BackendSession>(std::move(session));
   } catch (const std::exception& e) {

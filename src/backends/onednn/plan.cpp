@@ -46,9 +46,10 @@ void place_values(const ModelData& m, const Uses& uses, ExecutionPlan& p) {
 // place). A residual Add folds only when its other operand is complete before `lead`: as a
 // binary post-op, or, written over that operand's slot, as a sum post-op, which accumulates into
 // the destination (valid when nothing reads the operand between `lead` and r).
-std::vector<PostOp> fold(const ModelData& m, const Uses& uses, const ExecutionPlan& p, int lead, int r, int cur) {
+std::vector<PostOp> fold(const ModelData& m, const MemoryPlan& memory, const Uses& uses, const ExecutionPlan& p, int lead,
+                         int r, int cur) {
   const ir::Graph& g = m.graph;
-  const std::vector<int64_t>& offsets = m.plan.offsets;
+  const std::vector<int64_t>& offsets = memory.offsets;
   const ir::Node& node = g.nodes[r];
   const int out = node.output;
   const bool dst_free = p.homes[out] == Home::Output || (p.homes[out] == Home::Arena && offsets[out] == offsets[cur]);
@@ -85,7 +86,7 @@ int64_t upper_bytes(const ModelData& m, int v) { return m.upper_shapes[v].elemen
 // destination neither holds a skip to accumulate into (a sum post-op; the pieces accumulate there)
 // nor overlaps a piece, which the first partial convolution would overwrite before a later one
 // reads it.
-bool reads_pieces(const ModelData& m, const Uses& uses, const ExecutionPlan& p, int n) {
+bool reads_pieces(const ModelData& m, const MemoryPlan& memory, const Uses& uses, const ExecutionPlan& p, int n) {
   const ir::Graph& g = m.graph;
   const ir::Node& node = g.nodes[n];
   const int x = node.inputs[0], concat = uses.producer[x];
@@ -97,15 +98,16 @@ bool reads_pieces(const ModelData& m, const Uses& uses, const ExecutionPlan& p, 
   if (std::any_of(ops.begin(), ops.end(), [](const PostOp& op) { return op.kind == PostOp::Kind::Sum; })) return false;
   for (int piece : g.nodes[concat].inputs)
     if (p.homes[piece] != Home::Arena && p.homes[piece] != Home::Input) return false;
-  return output_clear_of(m, p, n, g.nodes[concat].inputs);
+  return output_clear_of(m, memory, p, n, g.nodes[concat].inputs);
 }
 
 }  // namespace
 
-bool output_clear_of(const ModelData& m, const ExecutionPlan& p, int conv, std::span<const int> pieces) {
+bool output_clear_of(const ModelData& m, const MemoryPlan& memory, const ExecutionPlan& p, int conv,
+                     std::span<const int> pieces) {
   const int y = p.nodes[conv].output;
   for (int piece : pieces) {
-    const int64_t a = m.plan.offsets[piece], b = m.plan.offsets[y];
+    const int64_t a = memory.offsets[piece], b = memory.offsets[y];
     if (p.homes[piece] == Home::Arena && p.homes[y] == Home::Arena && a < b + upper_bytes(m, y) &&
         b < a + upper_bytes(m, piece))
       return false;
@@ -113,7 +115,7 @@ bool output_clear_of(const ModelData& m, const ExecutionPlan& p, int conv, std::
   return true;
 }
 
-ExecutionPlan plan_execution(const ModelData& m) {
+ExecutionPlan plan_execution(const ModelData& m, const MemoryPlan& memory) {
   const ir::Graph& g = m.graph;
   ExecutionPlan p;
   p.nodes.resize(g.nodes.size());
@@ -133,7 +135,7 @@ ExecutionPlan plan_execution(const ModelData& m) {
     while (!is_graph_output(g, cur) && uses.readers[cur].size() == 1) {
       const int r = uses.readers[cur][0];
       if (p.nodes[r].role != Role::Primitive) break;
-      std::vector<PostOp> ops = fold(m, uses, p, static_cast<int>(lead), r, cur);
+      std::vector<PostOp> ops = fold(m, memory, uses, p, static_cast<int>(lead), r, cur);
       if (ops.empty()) break;
       p.nodes[lead].post_ops.insert(p.nodes[lead].post_ops.end(), ops.begin(), ops.end());
       p.nodes[r].role = Role::Fused;
@@ -145,7 +147,7 @@ ExecutionPlan plan_execution(const ModelData& m) {
   // A Concat that only feeds a convolution costs a copy of every piece; the convolution reads the
   // pieces instead.
   for (size_t n = 0; n < g.nodes.size(); ++n) {
-    if (!reads_pieces(m, uses, p, static_cast<int>(n))) continue;
+    if (!reads_pieces(m, memory, uses, p, static_cast<int>(n))) continue;
     const int concat = uses.producer[g.nodes[n].inputs[0]];
     p.nodes[n].pieces = g.nodes[concat].inputs;
     p.nodes[concat].role = Role::Fused;

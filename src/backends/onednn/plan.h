@@ -57,13 +57,14 @@ struct ExecutionPlan {
   std::vector<Home> homes;      // per value
 };
 
-ExecutionPlan plan_execution(const ModelData& model);
+ExecutionPlan plan_execution(const ModelData& model, const MemoryPlan& memory);
 
 // Removes the post-ops of the last node folded into convolution `lead`; that node runs on its own.
 void unfold_last(const ir::Graph& graph, ExecutionPlan& plan, int lead);
 
 // Whether convolution `conv`'s output (NodePlan::output) shares no memory with `pieces`.
-bool output_clear_of(const ModelData& model, const ExecutionPlan& plan, int conv, std::span<const int> pieces);
+bool output_clear_of(const ModelData& model, const MemoryPlan& memory, const ExecutionPlan& plan, int conv,
+                     std::span<const int> pieces);
 
 // Makes convolution `conv` read its Concat input again, and the Concat run.
 void unsplit(const ir::Graph& graph, ExecutionPlan& plan, int conv);

@@ -10,12 +10,12 @@ namespace {
 
 class ReferenceSession : public BackendSession {
  public:
-  ReferenceSession(const ModelData& model, const uint8_t* arena) : model_(model) {
+  ReferenceSession(const ModelData& model, const MemoryPlan& memory, const uint8_t* arena) : model_(model) {
     const ir::Graph& g = model.graph;
     data_.resize(g.values.size(), nullptr);
     for (size_t v = 0; v < g.values.size(); ++v) {
       if (g.values[v].kind == ir::ValueKind::Constant) data_[v] = g.values[v].constant_data;
-      else if (model.plan.offsets[v] >= 0) data_[v] = reinterpret_cast<const float*>(arena + model.plan.offsets[v]);
+      else if (memory.offsets[v] >= 0) data_[v] = reinterpret_cast<const float*>(arena + memory.offsets[v]);
     }
     size_t widest = 1;
     for (const ir::Node& n : g.nodes) widest = std::max(widest, n.inputs.size());
@@ -51,8 +51,9 @@ class ReferenceSession : public BackendSession {
 
 }  // namespace
 
-Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions&, uint8_t* arena) {
-  return std::unique_ptr<BackendSession>(new ReferenceSession(model, arena));
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const MemoryPlan& memory,
+                                                               const SessionOptions&, uint8_t* arena) {
+  return std::unique_ptr<BackendSession>(new ReferenceSession(model, memory, arena));
 }
 
 }  // namespace tessera::reference

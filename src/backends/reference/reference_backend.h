@@ -5,7 +5,7 @@
 
 namespace tessera::reference {
 
-Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options,
-                                                       uint8_t* arena);
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const MemoryPlan& memory,
+                                                               const SessionOptions& options, uint8_t* arena);
 
 }  // namespace tessera::reference

@@ -11,6 +11,7 @@ namespace tessera::xnnpack {
 // Every input is an activation of rank 4 (constants are left to the reference fallback).
 bool concat_supported(const ModelData& model, const ir::Node& node);
 
-std::unique_ptr<Step> make_concat_step(const ir::Node& node);
+// `memory` says which inputs are stored in the output's channels already (those are not copied).
+std::unique_ptr<Step> make_concat_step(const ModelData& model, const MemoryPlan& memory, const ir::Node& node);
 
 }  // namespace tessera::xnnpack

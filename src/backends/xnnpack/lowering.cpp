@@ -16,13 +16,6 @@ bool is_graph_output(const ir::Graph& g, int v) {
   return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
 }
 
-Kind base_kind(const ModelData& model, const ir::Node& node) {
-  if (xnnpack_supports(model, node)) return Kind::Xnnpack;
-  if (node.op == ir::Op::Concat && concat_supported(model, node)) return Kind::Concat;
-  if (node.op == ir::Op::Resize && rank4_activation(model, node.inputs[0])) return Kind::Resize;
-  return Kind::Fallback;
-}
-
 // The bounds of a Relu or Clip, as an XNNPACK output clamp.
 void activation_bounds(const ir::Node& act, float* lo, float* hi) {
   if (act.op == ir::Op::Relu) {
@@ -36,35 +29,60 @@ void activation_bounds(const ir::Node& act, float* lo, float* hi) {
 
 }  // namespace
 
+Kind base_kind(const ModelData& model, const ir::Node& node) {
+  if (xnnpack_supports(model, node)) return Kind::Xnnpack;
+  if (node.op == ir::Op::Concat && concat_supported(model, node)) return Kind::Concat;
+  if (node.op == ir::Op::Resize && rank4_activation(model, node.inputs[0])) return Kind::Resize;
+  return Kind::Fallback;
+}
+
+int fusion_target(const ModelData& model, std::span<const Kind> kinds, int act) {
+  const ir::Graph& g = model.graph;
+  const ir::Node& a = g.nodes[act];
+  if ((a.op != ir::Op::Relu && a.op != ir::Op::Clip) || kinds[act] != Kind::Xnnpack) return -1;
+  const int u = a.inputs[0];
+  int producer = -1, readers = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (g.nodes[i].output == u) producer = static_cast<int>(i);
+    for (int v : g.nodes[i].inputs) readers += v == u;
+  }
+  if (producer < 0 || kinds[producer] != Kind::Xnnpack || !takes_output_clamp(g.nodes[producer].op) || readers != 1 ||
+      is_graph_output(g, u))
+    return -1;
+  return producer;
+}
+
 bool output_in_own_buffer(const ModelData& model, int v) {
   return is_graph_output(model.graph, v) && nhwc_differs(model.upper_shapes[v]);
 }
 
-std::vector<NodePlan> lower(const ModelData& model) {
+std::vector<NodePlan> lower(const ModelData& model, const MemoryPlan& memory) {
   const ir::Graph& g = model.graph;
   std::vector<NodePlan> plans(g.nodes.size());
-  std::vector<int> producer(g.values.size(), -1), readers(g.values.size(), 0);
+  std::vector<Kind> kinds(g.nodes.size());
+  std::vector<int> readers(g.values.size(), 0);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
-    plans[i].kind = base_kind(model, n);
+    plans[i].kind = kinds[i] = base_kind(model, n);
     plans[i].output = n.output;
-    producer[n.output] = static_cast<int>(i);
     for (int v : n.inputs) ++readers[v];
   }
   // A value read by exactly one node and not a graph output: the producer may skip writing it.
   auto private_to_one_reader = [&](int v) { return readers[v] == 1 && !is_graph_output(g, v); };
 
   // Fuse a Relu or Clip into the XNNPACK operator that produces its only input. The producer then
-  // writes where the activation's output lives: the same arena slot when the plan put the activation
-  // in place (as it does for an input that dies there), or the output's own buffer.
+  // writes where the activation's output lives, which must be free when the producer runs: the
+  // same arena slot (the plan put the activation in place, as it does for an input that dies there),
+  // the output's own buffer, or a channel slice that the plan has alive from the producer's step.
   for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const int p = fusion_target(model, kinds, static_cast<int>(i));
+    if (p < 0 || plans[p].kind != Kind::Xnnpack || plans[p].output != g.nodes[p].output) continue;
     const ir::Node& act = g.nodes[i];
-    if ((act.op != ir::Op::Relu && act.op != ir::Op::Clip) || plans[i].kind != Kind::Xnnpack) continue;
-    const int u = act.inputs[0], p = producer[u];
-    if (p < 0 || plans[p].kind != Kind::Xnnpack || !takes_output_clamp(g.nodes[p].op) || plans[p].output != u ||
-        !private_to_one_reader(u))
+    const int u = act.inputs[0];
+    const bool slice_written_there = !memory.slices.empty() && memory.slices[act.output].written_at == p;
+    if (memory.offsets[act.output] != memory.offsets[u] && !output_in_own_buffer(model, act.output) &&
+        !slice_written_there)
       continue;
-    if (model.plan.offsets[act.output] != model.plan.offsets[u] && !output_in_own_buffer(model, act.output)) continue;
     activation_bounds(act, &plans[p].output_min, &plans[p].output_max);
     plans[p].output = act.output;
     plans[i].kind = Kind::Fused;
@@ -86,6 +104,10 @@ std::vector<NodePlan> lower(const ModelData& model) {
       continue;
     plans[w].crd_block = a.block;
     plans[i].kind = Kind::Xnnpack;
+  }
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (const int x = g.nodes[i].inputs[0]; rank4_activation(model, x)) plans[i].input_stride = pixel_stride(model, memory, x);
+    if (const int y = plans[i].output; model.upper_shapes[y].rank() == 4) plans[i].output_stride = pixel_stride(model, memory, y);
   }
   return plans;
 }

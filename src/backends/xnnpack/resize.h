@@ -9,6 +9,6 @@
 
 namespace tessera::xnnpack {
 
-std::unique_ptr<Step> make_resize_step(const ModelData& model, const ir::Node& node);
+std::unique_ptr<Step> make_resize_step(const ModelData& model, const MemoryPlan& memory, const ir::Node& node);
 
 }  // namespace tessera::xnnpack

@@ -1,5 +1,5 @@
 // The XNNPACK backend session: runs the model in NHWC, one step per node (see lowering.h), with
-// activations in the planned arena slots. Graph inputs are transposed into buffers of the backend's own
+// activations in the arena slots of the backend's memory plan (memory_plan.cpp). Graph inputs are transposed into buffers of the backend's own
 // and graph outputs out of them, so every pointer XNNPACK is set up with stays fixed between runs of
 // one shape: the caller's input memory may move, the arena and the backend's buffers do not. A
 // reshape sets every step up; a run only runs them.
@@ -30,7 +30,8 @@ struct OwnOutput {
 
 class XnnpackSession : public BackendSession {
  public:
-  XnnpackSession(const ModelData& model, uint8_t* arena) : model_(model), arena_(arena) {}
+  XnnpackSession(const ModelData& model, const MemoryPlan& memory, uint8_t* arena)
+      : model_(model), memory_(memory), arena_(arena) {}
 
   Status create(const SessionOptions& options);
   Status reshape(std::span<const Shape> shapes) override;
@@ -40,6 +41,7 @@ class XnnpackSession : public BackendSession {
 
  private:
   const ModelData& model_;
+  const MemoryPlan& memory_;  // memory_plan(model_)
   uint8_t* const arena_;
   std::unique_ptr<pthreadpool, PoolDeleter> pool_;  // nullptr: run on the calling thread
   std::vector<std::unique_ptr<Step>> steps_;
@@ -63,7 +65,7 @@ Status XnnpackSession::create(const SessionOptions& options) {
   const ir::Graph& g = model_.graph;
   data_.assign(g.values.size(), nullptr);
   for (size_t v = 0; v < g.values.size(); ++v)
-    if (model_.plan.offsets[v] >= 0) data_[v] = reinterpret_cast<float*>(arena_ + model_.plan.offsets[v]);
+    if (memory_.offsets[v] >= 0) data_[v] = reinterpret_cast<float*>(arena_ + memory_.offsets[v]);
   for (int v : g.inputs) {
     TESSERA_ASSIGN_OR_RETURN(Buffer b, Buffer::allocate(model_.upper_shapes[v].element_count()));
     inputs_.push_back(std::move(b));
@@ -76,7 +78,7 @@ Status XnnpackSession::create(const SessionOptions& options) {
   for (size_t i = 0; i < g.inputs.size(); ++i) data_[g.inputs[i]] = inputs_[i].data();
   for (const OwnOutput& o : outputs_) data_[o.value] = o.nhwc.data();
 
-  std::vector<NodePlan> plans = lower(model_);
+  std::vector<NodePlan> plans = lower(model_, memory_);
   int64_t scratch_floats = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i)
     if (plans[i].kind == Kind::Fallback)
@@ -96,10 +98,10 @@ Status XnnpackSession::create(const SessionOptions& options) {
       case Kind::Fused:
         break;
       case Kind::Concat:
-        steps_.push_back(make_concat_step(n));
+        steps_.push_back(make_concat_step(model_, memory_, n));
         break;
       case Kind::Resize:
-        steps_.push_back(make_resize_step(model_, n));
+        steps_.push_back(make_resize_step(model_, memory_, n));
         break;
       case Kind::Fallback:
         steps_.push_back(make_fallback_step(model_, n, scratch_.data()));
@@ -129,7 +131,7 @@ Status XnnpackSession::run(std::span<const ConstTensorView> inputs) {
   const StepContext ctx{shapes_, data_, pool};
   for (const std::unique_ptr<Step>& step : steps_) TESSERA_RETURN_IF_ERROR(step->run(ctx));
   for (const OwnOutput& o : outputs_)
-    nhwc_to_nchw(o.nhwc.data(), reinterpret_cast<float*>(arena_ + model_.plan.offsets[o.value]), shapes_[o.value], pool);
+    nhwc_to_nchw(o.nhwc.data(), reinterpret_cast<float*>(arena_ + memory_.offsets[o.value]), shapes_[o.value], pool);
   return {};
 }
 
@@ -143,9 +145,9 @@ int64_t XnnpackSession::extra_bytes() const {
 
 }  // namespace
 
-Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const SessionOptions& options,
-                                                       uint8_t* arena) {
-  auto session = std::make_unique<XnnpackSession>(model, arena);
+Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const MemoryPlan& memory,
+                                                               const SessionOptions& options, uint8_t* arena) {
+  auto session = std::make_unique<XnnpackSession>(model, memory, arena);
   TESSERA_RETURN_IF_ERROR(session->create(options));
   return std::unique_ptr<BackendSession>(std::move(session));
 }

@@ -75,7 +75,11 @@ int64_t indirection_bytes(const Shape& upper_output, int64_t taps) {
 class XnnpackStep : public Step {
  public:
   XnnpackStep(const ModelData& model, const ir::Node& node, const NodePlan& plan)
-      : model_(model), node_(node), output_(plan.output) {
+      : model_(model),
+        node_(node),
+        output_(plan.output),
+        in_stride_(static_cast<size_t>(plan.input_stride)),
+        out_stride_(static_cast<size_t>(plan.output_stride)) {
     const Shape& x = model.upper_shapes[node.inputs[0]];
     channels_ = x.rank() == 4 ? x[1] : 0;
   }
@@ -103,6 +107,7 @@ class XnnpackStep : public Step {
   const ir::Node& node_;
   int output_;
   int64_t channels_ = 0;  // the input's channels, fixed when the operator is created (binary ops excepted)
+  size_t in_stride_, out_stride_;  // floats from one pixel to the next in the input and the output
   Operator op_;
   std::array<std::vector<float>, 2> operands_;  // NHWC copies of a binary op's constant operands
   int64_t extra_bytes_ = 0;
@@ -164,7 +169,7 @@ Status XnnpackStep::create_conv(const NodePlan& plan, xnn_operator_t* op) {
                  (pointwise ? 0 : indirection_bytes(upper_output(), taps));
   return check(xnn_create_convolution2d_nhwc_f32(
                    a.pads[0], a.pads[3], a.pads[2], a.pads[1], kh, kw, a.strides[0], a.strides[1], a.dilations[0],
-                   a.dilations[1], a.group, group_in, out_c / a.group, group_in * a.group, out_c, weights.data(),
+                   a.dilations[1], a.group, group_in, out_c / a.group, in_stride_, out_stride_, weights.data(),
                    bias.empty() ? nullptr : bias.data(), plan.output_min, plan.output_max, 0, op),
                node_, "xnn_create_convolution2d_nhwc_f32");
 }
@@ -188,7 +193,7 @@ Status XnnpackStep::create_conv_transpose(const NodePlan& plan, xnn_operator_t* 
                                    (kh + a.strides[0] - 1) / a.strides[0] * ((kw + a.strides[1] - 1) / a.strides[1]));
   return check(xnn_create_deconvolution2d_nhwc_f32(
                    a.pads[0], a.pads[3], a.pads[2], a.pads[1], kh, kw, a.strides[0], a.strides[1], a.dilations[0],
-                   a.dilations[1], groups, group_in, group_out, in_c, groups * group_out, weights.data(),
+                   a.dilations[1], groups, group_in, group_out, in_stride_, out_stride_, weights.data(),
                    node_.inputs.size() == 3 ? constant(2) : nullptr, plan.output_min, plan.output_max, 0, op),
                node_, "xnn_create_deconvolution2d_nhwc_f32");
 }
@@ -222,11 +227,12 @@ Status XnnpackStep::create_pool(xnn_operator_t* op) {
   if (node_.op == Op::MaxPool)
     return check(xnn_create_max_pooling2d_nhwc_f32(a.pads[0], a.pads[3] + extra_w, a.pads[2] + extra_h, a.pads[1],
                                                    a.kernel[0], a.kernel[1], a.strides[0], a.strides[1], a.dilations[0],
-                                                   a.dilations[1], c, c, c, -inf, inf, 0, op),
+                                                   a.dilations[1], c, in_stride_, out_stride_, -inf, inf, 0, op),
                  node_, "xnn_create_max_pooling2d_nhwc_f32");
   return check(
       xnn_create_average_pooling2d_nhwc_f32(a.pads[0], a.pads[3] + extra_w, a.pads[2] + extra_h, a.pads[1], a.kernel[0],
-                                            a.kernel[1], a.strides[0], a.strides[1], c, c, c, -inf, inf, 0, op),
+                                            a.kernel[1], a.strides[0], a.strides[1], c, in_stride_, out_stride_, -inf,
+                                            inf, 0, op),
       node_, "xnn_create_average_pooling2d_nhwc_f32");
 }
 
@@ -235,28 +241,28 @@ Status XnnpackStep::create_other(xnn_operator_t* op) {
   const float inf = std::numeric_limits<float>::infinity();
   switch (node_.op) {
     case Op::Relu:
-      return check(xnn_create_clamp_nc_f32(c, c, c, 0.0f, inf, 0, op), node_, "xnn_create_clamp_nc_f32");
+      return check(xnn_create_clamp_nc_f32(c, in_stride_, out_stride_, 0.0f, inf, 0, op), node_, "xnn_create_clamp_nc_f32");
     case Op::Clip: {
       const auto& a = std::get<ir::ClipAttrs>(node_.attrs);
-      return check(xnn_create_clamp_nc_f32(c, c, c, a.min, a.max, 0, op), node_, "xnn_create_clamp_nc_f32");
+      return check(xnn_create_clamp_nc_f32(c, in_stride_, out_stride_, a.min, a.max, 0, op), node_, "xnn_create_clamp_nc_f32");
     }
     case Op::LeakyRelu:
-      return check(xnn_create_leaky_relu_nc_f32(c, c, c, std::get<ir::LeakyReluAttrs>(node_.attrs).alpha, 0, op), node_,
+      return check(xnn_create_leaky_relu_nc_f32(c, in_stride_, out_stride_, std::get<ir::LeakyReluAttrs>(node_.attrs).alpha, 0, op), node_,
                    "xnn_create_leaky_relu_nc_f32");
     case Op::PRelu: {
       std::vector<float> slopes(c);
       for (size_t i = 0; i < c; ++i) slopes[i] = constant(1)[constant_shape(1).element_count() == 1 ? 0 : i];
       extra_bytes_ = static_cast<int64_t>(c * sizeof(float));
-      return check(xnn_create_prelu_nc_f32(c, c, c, slopes.data(), 0, op), node_, "xnn_create_prelu_nc_f32");
+      return check(xnn_create_prelu_nc_f32(c, in_stride_, out_stride_, slopes.data(), 0, op), node_, "xnn_create_prelu_nc_f32");
     }
     case Op::Sigmoid:
-      return check(xnn_create_sigmoid_nc_f32(c, c, c, 0, op), node_, "xnn_create_sigmoid_nc_f32");
+      return check(xnn_create_sigmoid_nc_f32(c, in_stride_, out_stride_, 0, op), node_, "xnn_create_sigmoid_nc_f32");
     case Op::GlobalAveragePool:
-      return check(xnn_create_global_average_pooling_nwc_f32(c, c, c, -inf, inf, 0, op), node_,
+      return check(xnn_create_global_average_pooling_nwc_f32(c, in_stride_, out_stride_, -inf, inf, 0, op), node_,
                    "xnn_create_global_average_pooling_nwc_f32");
     case Op::DepthToSpace: {
       const int64_t b = std::get<ir::DepthToSpaceAttrs>(node_.attrs).block;
-      return check(xnn_create_depth_to_space_nhwc_x32(c / (b * b), c, c / (b * b), b, 0, op), node_,
+      return check(xnn_create_depth_to_space_nhwc_x32(c / (b * b), in_stride_, out_stride_, b, 0, op), node_,
                    "xnn_create_depth_to_space_nhwc_x32");
     }
     case Op::Resize: {
@@ -266,7 +272,7 @@ Status XnnpackStep::create_other(xnn_operator_t* op) {
                                                                                    : 0;
       // Four input pointers and two weights per output pixel.
       extra_bytes_ = indirection_bytes(upper_output(), 4) + upper_output()[2] * upper_output()[3] * 8;
-      return check(xnn_create_resize_bilinear2d_nhwc_f32(c, c, c, flags, op), node_,
+      return check(xnn_create_resize_bilinear2d_nhwc_f32(c, in_stride_, out_stride_, flags, op), node_,
                    "xnn_create_resize_bilinear2d_nhwc_f32");
     }
     case Op::Pad: {
