@@ -125,7 +125,8 @@ bool pieces_in_place(std::span<const ChannelSlice> slices, const ir::Node& node,
 
 // Each channel slice: inside a value of the same pixels, in a Concat that reads it there or holding
 // pieces that already lie in place; no value holds itself.
-Status verify_slices(const ir::Graph& graph, std::span<const ChannelSlice> slices, std::span<const Shape> upper_shapes) {
+Status verify_slices(const ir::Graph& graph, std::span<const ChannelSlice> slices,
+                     std::span<const Shape> upper_shapes) {
   if (slices.empty()) return {};
   const size_t count = graph.values.size();
   TESSERA_CHECK(slices.size() == count, Error::InvalidModel, "the memory plan has {} channel slices for {} values",
@@ -172,10 +173,10 @@ Status check_shared_channels(const ir::Graph& graph, const MemoryPlan& plan, std
   if (a1 <= b0 || b1 <= a0) return {};
   auto concat = [&](int v) { return ir::is_channel_concat(graph.nodes[producer[v]]); };
   const bool a_holds_b = a0 <= b0 && b1 <= a1 && concat(a), b_holds_a = b0 <= a0 && a1 <= b1 && concat(b);
-  TESSERA_CHECK(a_holds_b || b_holds_a, Error::InvalidModel,
-                "memory plan overlap: '{}' (channels {}..{}) and '{}' (channels {}..{}) of '{}' are alive at the same time",
-                graph.values[a].name, a0, a1, graph.values[b].name, b0, b1,
-                graph.values[storage_root(plan.slices, a)].name);
+  TESSERA_CHECK(
+      a_holds_b || b_holds_a, Error::InvalidModel,
+      "memory plan overlap: '{}' (channels {}..{}) and '{}' (channels {}..{}) of '{}' are alive at the same time",
+      graph.values[a].name, a0, a1, graph.values[b].name, b0, b1, graph.values[storage_root(plan.slices, a)].name);
   return {};
 }
 
@@ -220,7 +221,8 @@ Result<MemoryPlan> plan_memory(const ir::Graph& graph, std::span<const Shape> up
     std::vector<const Block*> overlapping;
     for (const Block* p : placed)
       if (p->life.first <= block.life.last && block.life.first <= p->life.last) overlapping.push_back(p);
-    std::sort(overlapping.begin(), overlapping.end(), [](const Block* a, const Block* b) { return a->offset < b->offset; });
+    std::sort(overlapping.begin(), overlapping.end(),
+              [](const Block* a, const Block* b) { return a->offset < b->offset; });
     // Best fit: the smallest gap between live blocks that holds this one; else after the last.
     int64_t best = -1, best_gap = INT64_MAX, cursor = 0;
     for (const Block* p : overlapping) {
@@ -239,7 +241,8 @@ Result<MemoryPlan> plan_memory(const ir::Graph& graph, std::span<const Shape> up
   plan.offsets.assign(graph.values.size(), -1);
   for (size_t v = 0; v < graph.values.size(); ++v)
     if (block_of[v] >= 0)
-      plan.offsets[v] = blocks[block_of[v]].offset + root_channel(plan.slices, static_cast<int>(v)) * int64_t{sizeof(float)};
+      plan.offsets[v] =
+          blocks[block_of[v]].offset + root_channel(plan.slices, static_cast<int>(v)) * int64_t{sizeof(float)};
   for (int step = 0; step < static_cast<int>(graph.nodes.size()); ++step) {
     int64_t live = 0;
     for (const Block& b : blocks)
@@ -263,10 +266,9 @@ int64_t root_channel(std::span<const ChannelSlice> slices, int v) {
   return channel;
 }
 
-
 Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<const Shape> upper_shapes) {
-  TESSERA_CHECK(plan.offsets.size() == graph.values.size(), Error::InvalidModel, "the memory plan has {} entries for {} values",
-                plan.offsets.size(), graph.values.size());
+  TESSERA_CHECK(plan.offsets.size() == graph.values.size(), Error::InvalidModel,
+                "the memory plan has {} entries for {} values", plan.offsets.size(), graph.values.size());
   TESSERA_RETURN_IF_ERROR(verify_slices(graph, plan.slices, upper_shapes));
   std::vector<Lifetime> life = lifetimes(graph, plan.slices);
   const std::vector<bool> sharing = sharing_bytes(plan.slices, graph.values.size());
@@ -292,9 +294,9 @@ Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<con
       continue;  // its holder's bytes are checked as the holder's
     }
     int64_t offset = plan.offsets[v], size = aligned_bytes(upper_shapes[v]);
-    TESSERA_CHECK(offset >= 0 && offset % kArenaAlignment == 0 && offset + size <= plan.arena_bytes, Error::InvalidModel,
-                  "value '{}' ({} bytes at offset {}) does not fit the {}-byte arena", graph.values[v].name, size,
-                  offset, plan.arena_bytes);
+    TESSERA_CHECK(offset >= 0 && offset % kArenaAlignment == 0 && offset + size <= plan.arena_bytes,
+                  Error::InvalidModel, "value '{}' ({} bytes at offset {}) does not fit the {}-byte arena",
+                  graph.values[v].name, size, offset, plan.arena_bytes);
   }
   for (size_t i = 0; i < activations.size(); ++i) {
     for (size_t j = i + 1; j < activations.size(); ++j) {

@@ -156,7 +156,7 @@ Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePl
 }
 
 Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& tiles,
-                         const TiledRunOptions& options, TilePlan* plan_out) {
+                         const TiledRunOptions& options, TilePlan* plan_out, TiledRunStats* stats_out) {
   TESSERA_CHECK(image.shape.rank() == 4, Error::RankMismatch, "tiling takes a 4-D [N, C, H, W] image, got {}",
                 image.shape.to_string());
   TESSERA_ASSIGN_OR_RETURN(TilePlan plan, plan_tiles(*model, image.shape[2], image.shape[3], tiles));
@@ -164,8 +164,9 @@ Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView ima
   Tensor output(Shape{image.shape[0], d.upper_shapes[d.graph.outputs[0]][1], plan.out_height, plan.out_width});
   TensorSource source(image);
   TensorSink sink(output.view());
-  TESSERA_RETURN_IF_ERROR(run_tiles(model, plan, image.shape, source, sink, options).status());
+  TESSERA_ASSIGN_OR_RETURN(TiledRunStats stats, run_tiles(model, plan, image.shape, source, sink, options));
   if (plan_out) *plan_out = std::move(plan);
+  if (stats_out) *stats_out = stats;
   return output;
 }
 

@@ -110,6 +110,7 @@ Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePl
 
 // Convenience: tiles an in-memory image and returns the stitched output.
 Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView image, const TilePlanOptions& tiles,
-                         const TiledRunOptions& options, TilePlan* plan_out = nullptr);
+                         const TiledRunOptions& options, TilePlan* plan_out = nullptr,
+                         TiledRunStats* stats_out = nullptr);
 
 }  // namespace tessera::tiling

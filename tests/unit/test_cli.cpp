@@ -121,6 +121,27 @@ TEST_F(Cli, InfoJson) {
   EXPECT_EQ(j["ops"]["Relu"], 2);
   EXPECT_EQ(j["arena_bytes"], 2 * 8 * 1024 * 1024 * 4);
   EXPECT_EQ(j["source"], "tiny.onnx");
+  // No Concat: every backend runs on the file's plan.
+  for (const char* backend : {"reference", "xnnpack", "onednn"})
+    EXPECT_EQ(j["backends"][backend]["arena_bytes"], j["arena_bytes"]);
+}
+
+// A dense block's Concats live in one slice of the XNNPACK backend's arena: info prints each backend's.
+TEST_F(Cli, InfoPrintsEachBackendsArena) {
+  TempDir dir;
+  std::string model = dir.file("dense_block.tsr");
+  ASSERT_EQ(run_cli(dir, fmt::format("compile {} -o {} --dim height=16:200 --dim width=16:200",
+                                     sh(testdata("dense_block.onnx")), sh(model)))
+                .exit_code,
+            0);
+  CliResult r = run_cli(dir, fmt::format("info {} --json", sh(model)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded()) << "not JSON:\n" << r.out;
+  EXPECT_EQ(j["backends"]["onednn"]["arena_bytes"], j["arena_bytes"]);
+  EXPECT_LT(j["backends"]["xnnpack"]["arena_bytes"].get<int64_t>(), j["arena_bytes"].get<int64_t>());
+  r = run_cli(dir, fmt::format("info {}", sh(model)));
+  EXPECT_CONTAINS(r.out, "backend  xnnpack: every node; arena 4.3 MiB");
 }
 
 TEST_F(Cli, InfoOnAFileThatIsNotAModel) {

@@ -176,7 +176,7 @@ Status run_bench(const BenchArgs& args) {
     nlohmann::json j = {{"model", args.model},       {"file_bytes", info.file_bytes},
                         {"backend", session->backend()}, {"threads", args.threads},
                         {"fma_peak_gflops", peak.gflops}, {"fma_isa", peak.isa},
-                        {"arena_bytes", info.arena_bytes}, {"backend_bytes", session->backend_bytes()}};
+                        {"arena_bytes", session->arena_bytes()}, {"backend_bytes", session->backend_bytes()}};
     for (const DimInfo& d : info.dims) j["dims"].push_back({{"name", d.name}, {"min", d.min}, {"max", d.max}});
     for (const SizeResult& r : results) {
       nlohmann::json s = {{"size", {r.height, r.width}}, {"gflop", r.gflop}, {"tiles", r.tiles}, {"full_runs_ms", r.full_runs_ms},
@@ -198,7 +198,7 @@ Status run_bench(const BenchArgs& args) {
   fmt::print("model        {} ({}), dynamic range {}\n", args.model, human_bytes(info.file_bytes), fmt::join(dims, ", "));
   fmt::print("backend      {}, {} thread(s); FMA peak {:.0f} GFLOP/s ({}, measured)\n", session->backend(),
              args.threads, peak.gflops, peak.isa);
-  fmt::print("memory       arena {} + backend {} per session\n", human_bytes(info.arena_bytes),
+  fmt::print("memory       arena {} + backend {} per session\n", human_bytes(session->arena_bytes()),
              human_bytes(session->backend_bytes()));
   for (const SizeResult& r : results) {
     fmt::print("{}x{}:\n", r.height, r.width);

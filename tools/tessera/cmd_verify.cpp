@@ -40,8 +40,10 @@ Status run_verify(const VerifyArgs& args) {
   // The tiled path first, so that its peak memory is not hidden by the full run's.
   auto start = std::chrono::steady_clock::now();
   tiling::TilePlan plan;
+  tiling::TiledRunStats stats;
   TESSERA_ASSIGN_OR_RETURN(Tensor tiled, tiling::run_tiled(model, input.view(), args.tiles,
-                                                            {.threads = args.threads, .backend = args.backend}, &plan));
+                                                            {.threads = args.threads, .backend = args.backend}, &plan,
+                                                            &stats));
   double tiled_ms = ms_since(start);
   int64_t tiled_rss = peak_rss_bytes();
 
@@ -84,9 +86,9 @@ Status run_verify(const VerifyArgs& args) {
              args.threads);
   fmt::print("tile shapes  {}\n", fmt::join(shapes, ", "));
   fmt::print("tiled        {:.1f} ms, peak RSS {} (arena {} per worker)\n", tiled_ms, human_bytes(tiled_rss),
-             human_bytes(model->info().arena_bytes));
+             human_bytes(stats.session_arena_bytes));
   fmt::print("full         {:.1f} ms, peak RSS {} (arena {})\n", full_ms, human_bytes(full_rss),
-             human_bytes(full_model->info().arena_bytes));
+             human_bytes(session->arena_bytes()));
   fmt::print("max |tiled - full| = {:g}, differing elements: {} of {}\n", max_diff, differing, count);
   TESSERA_CHECK(differing == 0, Error::Internal, "the tiled output differs from the full image in {} elements",
                 differing);

@@ -106,8 +106,10 @@ std::vector<NodePlan> lower(const ModelData& model, const MemoryPlan& memory) {
     plans[i].kind = Kind::Xnnpack;
   }
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (const int x = g.nodes[i].inputs[0]; rank4_activation(model, x)) plans[i].input_stride = pixel_stride(model, memory, x);
-    if (const int y = plans[i].output; model.upper_shapes[y].rank() == 4) plans[i].output_stride = pixel_stride(model, memory, y);
+    if (const int x = g.nodes[i].inputs[0]; rank4_activation(model, x))
+      plans[i].input_stride = pixel_stride(model, memory, x);
+    if (const int y = plans[i].output; model.upper_shapes[y].rank() == 4)
+      plans[i].output_stride = pixel_stride(model, memory, y);
   }
   return plans;
 }

@@ -95,7 +95,8 @@ class SliceChooser {
     int64_t channel = 0;
     for (size_t k = 0; k < concat.inputs.size(); ++k) {
       const int piece = concat.inputs[k];
-      const bool first = std::find(concat.inputs.begin(), concat.inputs.begin() + k, piece) == concat.inputs.begin() + k;
+      const bool first =
+          std::find(concat.inputs.begin(), concat.inputs.begin() + k, piece) == concat.inputs.begin() + k;
       if (first && !sliced(piece) && can_be_slice(piece))
         slices_[piece] = {concat.output, channel, fusion_target(model_, kinds_, producer_[piece])};
       channel += model_.upper_shapes[piece][1];
