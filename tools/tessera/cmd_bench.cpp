@@ -43,7 +43,8 @@ struct SizeResult {
   int64_t height = 0;
   int64_t width = 0;
   std::vector<double> full_runs_ms;
-  double full_ms = -1;  // median; -1: above the model's maximum
+  double first_run_ms = -1;  // the full image's first run: a new shape, so the backend's set-up too
+  double full_ms = -1;       // median; -1: above the model's maximum
   double tiled_ms = -1;
   size_t tiles = 0;
   int64_t widest_band = 0;  // tiles in a row of tiles: the most workers a tiled run uses
@@ -55,14 +56,17 @@ struct SizeResult {
   std::string skipped;  // why the tiled path did not run
 };
 
-// Runs `run` once to warm up, then `repeats` times; returns the median and keeps every time in `runs`.
-double median_ms(int repeats, const std::function<Status()>& run, Status* status, std::vector<double>* runs = nullptr) {
+// Runs `run` once to warm up, then `repeats` times; returns the median and keeps every time in `runs`
+// and the warm-up's in `warm_up`.
+double median_ms(int repeats, const std::function<Status()>& run, Status* status, std::vector<double>* runs = nullptr,
+                 double* warm_up = nullptr) {
   std::vector<double> times;
   for (int i = 0; i < repeats + 1 && status->ok(); ++i) {
     auto start = std::chrono::steady_clock::now();
     *status = run();
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (i > 0) times.push_back(ms);
+    if (i == 0 && warm_up) *warm_up = ms;
   }
   if (runs) *runs = times;
   if (times.empty()) return 0;
@@ -109,7 +113,8 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
   Tensor full;
   if (!above_max(*model, shape)) {
     ConstTensorView view = input.view();
-    r.full_ms = median_ms(args.repeats, [&]() { return session.run({&view, 1}).status(); }, &status, &r.full_runs_ms);
+    r.full_ms = median_ms(args.repeats, [&]() { return session.run({&view, 1}).status(); }, &status, &r.full_runs_ms,
+                          &r.first_run_ms);
     TESSERA_RETURN_IF_ERROR(status);
     TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> out, session.run({&view, 1}));
     full = Tensor(out[0].shape);
@@ -157,9 +162,10 @@ Status run_bench(const BenchArgs& args) {
                 "--workers {} must divide --threads {} (each worker gets --threads / --workers threads); e.g. --workers 1",
                 args.workers, args.threads);
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  const auto created = std::chrono::steady_clock::now();
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
                            Session::create(model, SessionOptions{args.backend, args.threads}));
-  FmaPeak peak = measure_fma_peak(args.threads);
+  const double create_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - created).count();
   std::vector<SizeResult> results;
   if (!args.input.empty()) {
     TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
@@ -170,19 +176,23 @@ Status run_bench(const BenchArgs& args) {
     TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, random_image(model->data(), s, s)));
     results.push_back(r);
   }
+  // After the runs, so that the first run's time is the model's alone.
+  FmaPeak peak = measure_fma_peak(args.threads);
   const ModelInfo& info = model->info();
   auto gflops = [](const SizeResult& r) { return r.full_ms > 0 ? r.gflop / (r.full_ms / 1e3) : 0.0; };
   if (args.json) {
     nlohmann::json j = {{"model", args.model},       {"file_bytes", info.file_bytes},
                         {"backend", session->backend()}, {"threads", args.threads},
                         {"fma_peak_gflops", peak.gflops}, {"fma_isa", peak.isa},
-                        {"arena_bytes", session->arena_bytes()}, {"backend_bytes", session->backend_bytes()}};
+                        {"arena_bytes", session->arena_bytes()}, {"backend_bytes", session->backend_bytes()},
+                        {"create_ms", create_ms}};
     for (const DimInfo& d : info.dims) j["dims"].push_back({{"name", d.name}, {"min", d.min}, {"max", d.max}});
     for (const SizeResult& r : results) {
       nlohmann::json s = {{"size", {r.height, r.width}}, {"gflop", r.gflop}, {"tiles", r.tiles}, {"full_runs_ms", r.full_runs_ms},
                           {"tile_shapes", r.tile_shapes}, {"max_diff", r.max_diff}, {"differing", r.differing},
                           {"peak_rss_bytes", r.peak_rss}};
       s["full_ms"] = r.full_ms < 0 ? nlohmann::json() : nlohmann::json(r.full_ms);
+      s["first_run_ms"] = r.first_run_ms < 0 ? nlohmann::json() : nlohmann::json(r.first_run_ms);
       s["tiled_ms"] = r.tiled_ms < 0 ? nlohmann::json() : nlohmann::json(r.tiled_ms);
       s["gflops"] = gflops(r);
       s["peak_fraction"] = gflops(r) / peak.gflops;
@@ -200,12 +210,14 @@ Status run_bench(const BenchArgs& args) {
              args.threads, peak.gflops, peak.isa);
   fmt::print("memory       arena {} + backend {} per session\n", human_bytes(session->arena_bytes()),
              human_bytes(session->backend_bytes()));
+  fmt::print("session      created in {:.1f} ms (weights packed)\n", create_ms);
   for (const SizeResult& r : results) {
     fmt::print("{}x{}:\n", r.height, r.width);
-    if (r.full_ms >= 0)
+    if (r.full_ms >= 0) {
       fmt::print("  full       {} ms, {:.1f} GFLOP/s ({:.0f}% of peak)\n", ms_text(r.full_ms), gflops(r),
                  100 * gflops(r) / peak.gflops);
-    else
+      fmt::print("  first run  {} ms (a new shape: the backend's set-up included)\n", ms_text(r.first_run_ms));
+    } else
       fmt::print("  full       - (above the model's maximum)\n");
     if (r.tiled_ms >= 0) {
       std::vector<std::string> shapes;
