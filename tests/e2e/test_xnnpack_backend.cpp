@@ -145,20 +145,33 @@ TEST(XnnpackBackend, CountsTheMemoryItHolds) {
 // ---------------------------------------------------------------------------------------------------
 // The memory plan: channel Concats without copies.
 
+// A test model's channel Concats and their pieces, and the XNNPACK backend's plan for it.
 struct ConcatLayout {
-  std::vector<int> concats;       // the channel Concats' outputs, in graph order
-  std::vector<int> pieces;        // their activation pieces
+  std::shared_ptr<const Model> model;
+  std::vector<int> concats;  // the channel Concats' outputs, in graph order
+  std::vector<int> pieces;   // their inputs
   MemoryPlan plan;
+
+  const ModelData& data() const { return model->data(); }
+  const std::string& name(int v) const { return data().graph.values[v].name; }
+  int pieces_in_place() const {
+    int n = 0;
+    for (int v : pieces) n += storage_root(plan.slices, v) != v;
+    return n;
+  }
 };
 
-ConcatLayout concat_layout(const ModelData& d) {
+ConcatLayout concat_layout(const std::string& model_name) {
   ConcatLayout layout;
-  for (const ir::Node& n : d.graph.nodes) {
+  layout.model = compile_and_load(test_model(model_name));
+  EXPECT_TRUE(layout.model);
+  if (!layout.model) return layout;
+  for (const ir::Node& n : layout.data().graph.nodes) {
     if (!ir::is_channel_concat(n)) continue;
     layout.concats.push_back(n.output);
     for (int v : n.inputs) layout.pieces.push_back(v);
   }
-  Result<MemoryPlan> plan = xnnpack::memory_plan(d);
+  Result<MemoryPlan> plan = xnnpack::memory_plan(layout.data());
   EXPECT_TRUE(plan.ok()) << plan.status().message();
   if (plan.ok()) layout.plan = std::move(plan).value();
   return layout;
@@ -168,53 +181,41 @@ ConcatLayout concat_layout(const ModelData& d) {
 // it, and the arena shrinks by the copies it no longer holds.
 TEST(XnnpackBackend, DenseBlockPiecesLiveInTheWidestConcat) {
   TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
-  std::shared_ptr<const Model> model = compile_and_load(test_model("dense_block"));
-  ASSERT_TRUE(model);
-  const ModelData& d = model->data();
-  ConcatLayout layout = concat_layout(d);
+  ConcatLayout layout = concat_layout("dense_block");
   ASSERT_EQ(layout.concats.size(), 3u);
   const int widest = layout.concats.back();
   for (int v : layout.concats) {
     if (v == widest) continue;
-    EXPECT_EQ(layout.plan.slices[v].into, widest) << d.graph.values[v].name;
-    EXPECT_EQ(layout.plan.slices[v].channel, 0) << d.graph.values[v].name;
+    EXPECT_EQ(layout.plan.slices[v].into, widest) << layout.name(v);
+    EXPECT_EQ(layout.plan.slices[v].channel, 0) << layout.name(v);
   }
-  for (int v : layout.pieces) EXPECT_EQ(storage_root(layout.plan.slices, v), widest) << d.graph.values[v].name;
+  for (int v : layout.pieces) EXPECT_EQ(storage_root(layout.plan.slices, v), widest) << layout.name(v);
+  const ModelData& d = layout.data();
   EXPECT_TRUE(verify_plan(d.graph, layout.plan, d.upper_shapes).ok());
   EXPECT_LT(layout.plan.arena_bytes, d.plan.arena_bytes);
-  std::unique_ptr<Session> session = xnnpack_session(model, 1);
+  std::unique_ptr<Session> session = xnnpack_session(layout.model, 1);
   ASSERT_TRUE(session);
   EXPECT_EQ(session->arena_bytes(), layout.plan.arena_bytes);
 }
 
 // U-Net: the upsampled decoder tensor and the encoder's skip both go straight into their Concat
-// (the skip's other reader, a max pooling, reads it there).
+// (the skip's other reader, a strided convolution, reads it there).
 TEST(XnnpackBackend, UnetSkipsLiveInTheirConcats) {
   TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
-  std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
-  ASSERT_TRUE(model);
-  const ModelData& d = model->data();
-  ConcatLayout layout = concat_layout(d);
+  ConcatLayout layout = concat_layout("unet");
   ASSERT_FALSE(layout.concats.empty());
-  int in_place = 0;
-  for (int v : layout.pieces) in_place += storage_root(layout.plan.slices, v) != v;
-  EXPECT_EQ(in_place, static_cast<int>(layout.pieces.size()));
+  EXPECT_EQ(layout.pieces_in_place(), static_cast<int>(layout.pieces.size()));
 }
 
 // Pieces that an operator without a pixel stride reads (here a residual Add) stay on their own and
 // are copied.
 TEST(XnnpackBackend, PiecesAnAddReadsAreCopied) {
   TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
-  std::shared_ptr<const Model> model = compile_and_load(test_model("dense_residual"));
-  ASSERT_TRUE(model);
-  const ModelData& d = model->data();
-  ConcatLayout layout = concat_layout(d);
-  const int stem = d.graph.nodes[0].output;  // read by the last Add
+  ConcatLayout layout = concat_layout("dense_residual");
+  const int stem = layout.data().graph.nodes[0].output;  // read by the last Add
   ASSERT_NE(std::find(layout.pieces.begin(), layout.pieces.end(), stem), layout.pieces.end());
   EXPECT_EQ(layout.plan.slices[stem].into, -1);
-  int in_place = 0;
-  for (int v : layout.pieces) in_place += storage_root(layout.plan.slices, v) != v;
-  EXPECT_GT(in_place, 0);
+  EXPECT_GT(layout.pieces_in_place(), 0);
 }
 
 // A model without channel Concats runs on the model's own plan.
