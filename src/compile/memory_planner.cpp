@@ -111,18 +111,6 @@ bool concat_reads_at(const ir::Node& node, std::span<const Shape> upper_shapes, 
   return false;
 }
 
-// Whether every piece of the channel Concat `node` lies in its holder where the Concat's own channels say.
-bool pieces_in_place(std::span<const ChannelSlice> slices, const ir::Node& node, std::span<const Shape> upper_shapes) {
-  if (!ir::is_channel_concat(node)) return false;
-  const int root = storage_root(slices, node.output);
-  int64_t at = root_channel(slices, node.output);
-  for (int piece : node.inputs) {
-    if (storage_root(slices, piece) != root || root_channel(slices, piece) != at) return false;
-    at += upper_shapes[piece][1];
-  }
-  return true;
-}
-
 // Each channel slice: inside a value of the same pixels, in a Concat that reads it there or holding
 // pieces that already lie in place; no value holds itself.
 Status verify_slices(const ir::Graph& graph, std::span<const ChannelSlice> slices,
@@ -156,7 +144,9 @@ Status verify_slices(const ir::Graph& graph, std::span<const ChannelSlice> slice
     TESSERA_CHECK(s.written_at < 0 || s.written_at <= producer[v], Error::InvalidModel,
                   "value '{}' is written at step {}, after its own node (step {})", name, s.written_at, producer[v]);
     const bool piece = concat_reads_at(graph.nodes[producer[s.into]], upper_shapes, static_cast<int>(v), s.channel);
-    const bool view = pieces_in_place(slices, graph.nodes[producer[v]], upper_shapes);
+    const ChannelSlice pieces = pieces_side_by_side(slices, graph.nodes[producer[v]], upper_shapes);
+    const bool view = pieces.into >= 0 && pieces.into == storage_root(slices, static_cast<int>(v)) &&
+                      pieces.channel == root_channel(slices, static_cast<int>(v));
     TESSERA_CHECK(piece || view, Error::InvalidModel,
                   "value '{}' is stored in '{}' at channel {}, but no channel Concat puts it there", name,
                   graph.values[s.into].name, s.channel);
@@ -264,6 +254,19 @@ int64_t root_channel(std::span<const ChannelSlice> slices, int v) {
   if (slices.empty()) return channel;
   for (; slices[v].into >= 0; v = slices[v].into) channel += slices[v].channel;
   return channel;
+}
+
+ChannelSlice pieces_side_by_side(std::span<const ChannelSlice> slices, const ir::Node& node,
+                                 std::span<const Shape> upper_shapes) {
+  if (!ir::is_channel_concat(node)) return {};
+  const int root = storage_root(slices, node.inputs[0]);
+  const int64_t first = root_channel(slices, node.inputs[0]);
+  int64_t at = first;
+  for (int piece : node.inputs) {
+    if (storage_root(slices, piece) != root || root_channel(slices, piece) != at) return {};
+    at += upper_shapes[piece][1];
+  }
+  return {root, first, -1};
 }
 
 Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<const Shape> upper_shapes) {

@@ -48,4 +48,9 @@ Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<con
 int storage_root(std::span<const ChannelSlice> slices, int v);
 int64_t root_channel(std::span<const ChannelSlice> slices, int v);
 
+// Where the pieces of the channel Concat `node` already lie side by side, in order, in one value:
+// that value and the first piece's channel in it; {-1} when they do not.
+ChannelSlice pieces_side_by_side(std::span<const ChannelSlice> slices, const ir::Node& node,
+                                 std::span<const Shape> upper_shapes);
+
 }  // namespace tessera

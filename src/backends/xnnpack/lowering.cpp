@@ -36,18 +36,22 @@ Kind base_kind(const ModelData& model, const ir::Node& node) {
   return Kind::Fallback;
 }
 
-int fusion_target(const ModelData& model, std::span<const Kind> kinds, int act) {
+Uses uses_of(const ir::Graph& graph) {
+  Uses uses{std::vector<int>(graph.values.size(), -1), std::vector<std::vector<int>>(graph.values.size())};
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    uses.producer[graph.nodes[i].output] = static_cast<int>(i);
+    for (int v : graph.nodes[i].inputs) uses.readers[v].push_back(static_cast<int>(i));
+  }
+  return uses;
+}
+
+int fusion_target(const ModelData& model, std::span<const Kind> kinds, const Uses& uses, int act) {
   const ir::Graph& g = model.graph;
   const ir::Node& a = g.nodes[act];
   if ((a.op != ir::Op::Relu && a.op != ir::Op::Clip) || kinds[act] != Kind::Xnnpack) return -1;
-  const int u = a.inputs[0];
-  int producer = -1, readers = 0;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (g.nodes[i].output == u) producer = static_cast<int>(i);
-    for (int v : g.nodes[i].inputs) readers += v == u;
-  }
-  if (producer < 0 || kinds[producer] != Kind::Xnnpack || !takes_output_clamp(g.nodes[producer].op) || readers != 1 ||
-      is_graph_output(g, u))
+  const int u = a.inputs[0], producer = uses.producer[u];
+  if (producer < 0 || kinds[producer] != Kind::Xnnpack || !takes_output_clamp(g.nodes[producer].op) ||
+      uses.readers[u].size() != 1 || is_graph_output(g, u))
     return -1;
   return producer;
 }
@@ -60,22 +64,20 @@ std::vector<NodePlan> lower(const ModelData& model, const MemoryPlan& memory) {
   const ir::Graph& g = model.graph;
   std::vector<NodePlan> plans(g.nodes.size());
   std::vector<Kind> kinds(g.nodes.size());
-  std::vector<int> readers(g.values.size(), 0);
+  const Uses uses = uses_of(g);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const ir::Node& n = g.nodes[i];
-    plans[i].kind = kinds[i] = base_kind(model, n);
-    plans[i].output = n.output;
-    for (int v : n.inputs) ++readers[v];
+    plans[i].kind = kinds[i] = base_kind(model, g.nodes[i]);
+    plans[i].output = g.nodes[i].output;
   }
   // A value read by exactly one node and not a graph output: the producer may skip writing it.
-  auto private_to_one_reader = [&](int v) { return readers[v] == 1 && !is_graph_output(g, v); };
+  auto private_to_one_reader = [&](int v) { return uses.readers[v].size() == 1 && !is_graph_output(g, v); };
 
   // Fuse a Relu or Clip into the XNNPACK operator that produces its only input. The producer then
   // writes where the activation's output lives, which must be free when the producer runs: the
   // same arena slot (the plan put the activation in place, as it does for an input that dies there),
   // the output's own buffer, or a channel slice that the plan has alive from the producer's step.
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const int p = fusion_target(model, kinds, static_cast<int>(i));
+    const int p = fusion_target(model, kinds, uses, static_cast<int>(i));
     if (p < 0 || plans[p].kind != Kind::Xnnpack || plans[p].output != g.nodes[p].output) continue;
     const ir::Node& act = g.nodes[i];
     const int u = act.inputs[0];

@@ -35,9 +35,16 @@ std::vector<NodePlan> lower(const ModelData& model, const MemoryPlan& memory);
 // How the node runs before any fusion.
 Kind base_kind(const ModelData& model, const ir::Node& node);
 
+// Who makes and who reads each value.
+struct Uses {
+  std::vector<int> producer;               // per value: the node that makes it, or -1
+  std::vector<std::vector<int>> readers;   // per value: the nodes that read it, once per read
+};
+Uses uses_of(const ir::Graph& graph);
+
 // The step of the XNNPACK operator that node `act` (a Relu or Clip) may be fused into, or -1: the
 // operator makes act's only input, which nothing else reads. `kinds` are the nodes' base kinds.
-int fusion_target(const ModelData& model, std::span<const Kind> kinds, int act);
+int fusion_target(const ModelData& model, std::span<const Kind> kinds, const Uses& uses, int act);
 
 // Floats from one pixel of rank-4 value v to the next: the channels of the value that holds it.
 inline int64_t pixel_stride(const ModelData& model, const MemoryPlan& memory, int v) {

@@ -37,13 +37,8 @@ bool takes_pixel_stride(ir::Op op) {
 class SliceChooser {
  public:
   explicit SliceChooser(const ModelData& model)
-      : model_(model), g_(model.graph), slices_(g_.values.size()), producer_(g_.values.size(), -1),
-        readers_(g_.values.size()) {
-    for (size_t i = 0; i < g_.nodes.size(); ++i) {
-      kinds_.push_back(base_kind(model, g_.nodes[i]));
-      producer_[g_.nodes[i].output] = static_cast<int>(i);
-      for (int v : g_.nodes[i].inputs) readers_[v].push_back(static_cast<int>(i));
-    }
+      : model_(model), g_(model.graph), slices_(g_.values.size()), uses_(uses_of(g_)) {
+    for (const ir::Node& n : g_.nodes) kinds_.push_back(base_kind(model, n));
   }
 
   std::vector<ChannelSlice> choose() {
@@ -73,7 +68,7 @@ class SliceChooser {
   // Every reader takes v with a pixel stride: a step reading it as its first input only, or a
   // channel Concat's copy step.
   bool readers_take_stride(int v) const {
-    for (int r : readers_[v]) {
+    for (int r : uses_.readers[v]) {
       const ir::Node& n = g_.nodes[r];
       const bool op = step_takes_stride(r) && std::count(n.inputs.begin(), n.inputs.end(), v) == 1 && n.inputs[0] == v;
       if (!op && !(kinds_[r] == Kind::Concat && ir::is_channel_concat(n))) return false;
@@ -84,9 +79,9 @@ class SliceChooser {
   // An activation that a step writes with a pixel stride (its node, and the operator its Relu or
   // Clip may be fused into), read only with one, and not a graph output.
   bool can_be_slice(int v) const {
-    const int p = producer_[v];
+    const int p = uses_.producer[v];
     if (p < 0 || is_output(v) || model_.upper_shapes[v].rank() != 4 || !step_takes_stride(p)) return false;
-    const int target = fusion_target(model_, kinds_, p);
+    const int target = fusion_target(model_, kinds_, uses_, p);
     if (target >= 0 && !takes_pixel_stride(g_.nodes[target].op)) return false;
     return readers_take_stride(v);
   }
@@ -98,30 +93,26 @@ class SliceChooser {
       const bool first =
           std::find(concat.inputs.begin(), concat.inputs.begin() + k, piece) == concat.inputs.begin() + k;
       if (first && !sliced(piece) && can_be_slice(piece))
-        slices_[piece] = {concat.output, channel, fusion_target(model_, kinds_, producer_[piece])};
+        slices_[piece] = {concat.output, channel, fusion_target(model_, kinds_, uses_, uses_.producer[piece])};
       channel += model_.upper_shapes[piece][1];
     }
   }
 
-  // A Concat whose pieces lie side by side, in order, in one holder becomes a view of them.
+  // A Concat whose pieces lie side by side, in order, in another value that holds them becomes a
+  // view of them.
   void make_view(const ir::Node& concat) {
-    const int root = storage_root(slices_, concat.inputs[0]);
-    if (root == concat.inputs[0] || root == concat.output || !readers_take_stride(concat.output)) return;
-    const int64_t first = root_channel(slices_, concat.inputs[0]);
-    int64_t at = first;
-    for (int piece : concat.inputs) {
-      if (storage_root(slices_, piece) != root || root_channel(slices_, piece) != at) return;
-      at += model_.upper_shapes[piece][1];
-    }
-    slices_[concat.output] = {root, first, -1};
+    const ChannelSlice pieces = pieces_side_by_side(slices_, concat, model_.upper_shapes);
+    if (pieces.into < 0 || pieces.into == concat.inputs[0] || pieces.into == concat.output ||
+        !readers_take_stride(concat.output))
+      return;
+    slices_[concat.output] = pieces;
   }
 
   const ModelData& model_;
   const ir::Graph& g_;
   std::vector<ChannelSlice> slices_;
+  Uses uses_;
   std::vector<Kind> kinds_;
-  std::vector<int> producer_;
-  std::vector<std::vector<int>> readers_;
 };
 
 }  // namespace
