@@ -58,7 +58,7 @@ def run_tessera(args, backend, tsr, x_path):
 def run_torch(args, name, x_path):
     out = WORK / "out_torch.npy"
     stdout, rss = timed([sys.executable, HERE / "torch_run.py", name, x_path, out,
-                         args.threads, args.repeats, args.budget])
+                         args.threads, args.repeats, args.budget / args.rounds])
     return json.loads(stdout)["ms"], rss, np.load(out)
 
 
@@ -66,7 +66,7 @@ def run_ort(args, onnx_path, x_path):
     out = WORK / "out_ort.f32"
     env = dict(os.environ, NODE_PATH=str(WORK / "node_modules"))
     stdout, rss = timed(["node", HERE / "ort_run.js", onnx_path, x_path, out,
-                         args.threads, args.repeats, args.budget], env)
+                         args.threads, args.repeats, args.budget / args.rounds], env)
     result = json.loads(stdout)
     return result["ms"], rss, np.fromfile(out, np.float32).reshape(result["shape"])
 
@@ -132,27 +132,33 @@ def measure(args, notes):
         for s in args.sizes:
             x_path = WORK / f"in_{name}_{s}.npy"
             np.save(x_path, make_input(SPECS[name], s, s))
+            rounds = {}  # candidate -> one {"ms", "rss", "y"} per round
+            for done in range(args.rounds):  # every candidate once per round: a drift of the machine hits all alike
+                for label, runner in runners.items():
+                    if label in unknown or len(rounds.get(label, [])) < done:
+                        continue  # unknown, or failed in an earlier round
+                    if label in previous and previous[label] * s * s > args.max_run * 1e3:
+                        if done == 0:
+                            notes.append(f"{name} {s}x{s}: {label} skipped, estimated "
+                                         f"{previous[label] * s * s / 1e3:.0f} s a run > --max-run {args.max_run:g} s")
+                        continue
+                    try:
+                        ms, rss, y = runner(x_path)
+                    except Failed as e:
+                        if "unknown backend" in str(e):
+                            unknown.add(label)
+                            notes.append(f"{label}: not in this build ({e})")
+                        else:
+                            notes.append(f"{name} {s}x{s}: {label} failed: {e}")
+                        continue
+                    rounds.setdefault(label, []).append({"ms": ms, "rss": rss, "y": y})
+                    print(f"{name} {s}x{s} {label}: {statistics.median(ms):.1f} ms ({len(ms)} runs)", file=sys.stderr)
             results = {}
-            for label, runner in runners.items():
-                if label in unknown:
-                    continue
-                if label in previous and previous[label] * s * s > args.max_run * 1e3:
-                    notes.append(f"{name} {s}x{s}: {label} skipped, estimated "
-                                 f"{previous[label] * s * s / 1e3:.0f} s a run > --max-run {args.max_run:g} s")
-                    continue
-                try:
-                    ms, rss, y = runner(x_path)
-                except Failed as e:
-                    if "unknown backend" in str(e):
-                        unknown.add(label)
-                        notes.append(f"{label}: not in this build ({e})")
-                    else:
-                        notes.append(f"{name} {s}x{s}: {label} failed: {e}")
-                    continue
-                median = statistics.median(ms)
-                previous[label] = median / (s * s)
-                results[label] = {"ms": median, "runs": len(ms), "rss": rss, "y": y}
-                print(f"{name} {s}x{s} {label}: {median:.1f} ms ({len(ms)} runs)", file=sys.stderr)
+            for label, rs in rounds.items():
+                ms = [t for r in rs for t in r["ms"]]
+                previous[label] = statistics.median(ms) / (s * s)
+                results[label] = {"ms": statistics.median(ms), "runs": len(ms), "rss": max(r["rss"] for r in rs),
+                                  "y": rs[-1]["y"], "round_ms": [statistics.median(r["ms"]) for r in rs]}
             rows.append((name, s, conv_flops(name, module, s, s), results))
     return rows
 
@@ -163,10 +169,19 @@ def ratio(results, peer, label):
     return f"{results[peer]['ms'] / results[label]['ms']:.3g}x"
 
 
+def ratio_range(results, peer, label):
+    """The lowest and highest of the peer's median over this candidate's, round by round."""
+    if peer not in results or peer == label:
+        return ""
+    pairs = zip(results[peer]["round_ms"], results[label]["round_ms"])
+    ratios = [p / c for p, c in pairs]
+    return f"{min(ratios):.3g}–{max(ratios):.3g}" if len(ratios) > 1 else ""
+
+
 def print_table(rows):
-    print("| model | size | conv GFLOP | candidate | median ms | runs | GFLOP/s | ORT/this | PyTorch/this "
-          "| peak RSS MiB | max abs diff vs PyTorch |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | size | conv GFLOP | candidate | median ms | runs | GFLOP/s | ORT/this | ORT/this by round "
+          "| PyTorch/this | peak RSS MiB | max abs diff vs PyTorch |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, s, flops, results in rows:
         reference = results.get("PyTorch", {}).get("y")
         for label, r in results.items():
@@ -175,7 +190,7 @@ def print_table(rows):
                 diff = (f"{np.abs(r['y'] - reference).max():.1e}" if r["y"].shape == reference.shape
                         else f"shape {r['y'].shape} != {reference.shape}")
             print(f"| {name} | {s}x{s} | {flops / 1e9:.2f} | {label} | {r['ms']:.1f} | {r['runs']} "
-                  f"| {flops / r['ms'] / 1e6:.1f} | {ratio(results, 'ORT', label)} "
+                  f"| {flops / r['ms'] / 1e6:.1f} | {ratio(results, 'ORT', label)} | {ratio_range(results, 'ORT', label)} "
                   f"| {ratio(results, 'PyTorch', label)} | {r['rss']:.0f} | {diff} |")
 
 
@@ -185,10 +200,13 @@ def main():
     parser.add_argument("--sizes", default="256,512,1024", help="square input sizes, comma-separated")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--backends", default="reference,xnnpack,onednn", help="tessera backends")
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per candidate and size, at most")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per candidate, size and round, at most")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per size, each running every candidate once in turn; medians pool the rounds")
     parser.add_argument("--models", default="unet,sr_pixelshuffle,sr_conv32", help=f"of {', '.join(SPECS)}")
     parser.add_argument("--budget", type=float, default=10,
-                        help="seconds of timed runs per candidate and size; fewer repeats past it (at least 1)")
+                        help="seconds of timed runs per candidate and size (shared by the rounds); fewer repeats "
+                             "past it (at least 1)")
     parser.add_argument("--max-run", type=float, default=30,
                         help="skip a candidate at a size where its estimated run (from the last size) exceeds this")
     args = parser.parse_args()
@@ -215,7 +233,7 @@ def main():
     ort_version = json.loads((WORK / "node_modules/onnxruntime-node/package.json").read_text())["version"]
     revision = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True).stdout.strip()
-    print(f"Peers, {args.threads} thread(s), median of up to {args.repeats} runs "
+    print(f"Peers, {args.threads} thread(s), median of up to {args.repeats} runs in each of {args.rounds} rounds "
           f"({time.strftime('%Y-%m-%d')}; tessera {revision}, PyTorch {torch.__version__}, "
           f"ONNX Runtime {ort_version} (onnxruntime-node); {os.cpu_count()} CPUs, "
           f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; "
