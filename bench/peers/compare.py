@@ -44,25 +44,29 @@ def timed(cmd, env=None):
     return proc.stdout, int(rss_file.read_text().split()[-1]) / 1024
 
 
-def run_tessera(args, backend, tsr, x_path):
-    """One `tessera bench` process: a warm-up, then timed runs in one session, as for the peers."""
+def run_tessera(args, backend, tsr, x_path, estimate_ms=None):
+    """One `tessera bench` process: a warm-up, then timed runs in one session, as for the peers; as many
+    as fit the round's share of the budget (by `estimate_ms` a run), at least one, at most --repeats."""
     out = WORK / "out_tessera.npy"
+    repeats = args.repeats
+    if estimate_ms:
+        repeats = max(1, min(repeats, int(args.budget / args.rounds * 1e3 / estimate_ms)))
     stdout, rss = timed([args.tessera, "bench", tsr, "--input", x_path, "--output", out, "--full-only",
-                         "--json", "--backend", backend, "--threads", args.threads, "--repeats", args.repeats])
+                         "--json", "--backend", backend, "--threads", args.threads, "--repeats", repeats])
     runs = json.loads(stdout)["sizes"][0]["full_runs_ms"]
     if not runs:  # tessera bench skips a full run that the model's dims do not allow, and writes no output
         raise Failed(f"tessera bench made no full run of {x_path.name}")
     return runs, rss, np.load(out)
 
 
-def run_torch(args, name, x_path):
+def run_torch(args, name, x_path, _estimate_ms=None):
     out = WORK / "out_torch.npy"
     stdout, rss = timed([sys.executable, HERE / "torch_run.py", name, x_path, out,
                          args.threads, args.repeats, args.budget / args.rounds])
     return json.loads(stdout)["ms"], rss, np.load(out)
 
 
-def run_ort(args, onnx_path, x_path):
+def run_ort(args, onnx_path, x_path, _estimate_ms=None):
     out = WORK / "out_ort.f32"
     env = dict(os.environ, NODE_PATH=str(WORK / "node_modules"))
     stdout, rss = timed(["node", HERE / "ort_run.js", onnx_path, x_path, out,
@@ -124,43 +128,53 @@ def measure(args, notes):
     for name in args.models:
         module = build_module(name)
         onnx_path, tsr = prepare(args, name, module)
-        runners = {f"tessera {b}": (lambda x, b=b: run_tessera(args, b, tsr, x)) for b in args.backends}
-        runners["PyTorch"] = lambda x: run_torch(args, name, x)
-        runners["ORT"] = lambda x: run_ort(args, onnx_path, x)
+        runners = {f"tessera {b}": (lambda *a, b=b: run_tessera(args, b, tsr, *a)) for b in args.backends}
+        runners["PyTorch"] = lambda *a: run_torch(args, name, *a)
+        runners["ORT"] = lambda *a: run_ort(args, onnx_path, *a)
         check(name, runners, notes)
         previous = {}  # candidate -> median ms per pixel at the last size
         for s in args.sizes:
-            x_path = WORK / f"in_{name}_{s}.npy"
-            np.save(x_path, make_input(SPECS[name], s, s))
-            rounds = {}  # candidate -> one {"ms", "rss", "y"} per round
-            for done in range(args.rounds):  # every candidate once per round: a drift of the machine hits all alike
-                for label, runner in runners.items():
-                    if label in unknown or len(rounds.get(label, [])) < done:
-                        continue  # unknown, or failed in an earlier round
-                    if label in previous and previous[label] * s * s > args.max_run * 1e3:
-                        if done == 0:
-                            notes.append(f"{name} {s}x{s}: {label} skipped, estimated "
-                                         f"{previous[label] * s * s / 1e3:.0f} s a run > --max-run {args.max_run:g} s")
-                        continue
-                    try:
-                        ms, rss, y = runner(x_path)
-                    except Failed as e:
-                        if "unknown backend" in str(e):
-                            unknown.add(label)
-                            notes.append(f"{label}: not in this build ({e})")
-                        else:
-                            notes.append(f"{name} {s}x{s}: {label} failed: {e}")
-                        continue
-                    rounds.setdefault(label, []).append({"ms": ms, "rss": rss, "y": y})
-                    print(f"{name} {s}x{s} {label}: {statistics.median(ms):.1f} ms ({len(ms)} runs)", file=sys.stderr)
-            results = {}
-            for label, rs in rounds.items():
-                ms = [t for r in rs for t in r["ms"]]
-                previous[label] = statistics.median(ms) / (s * s)
-                results[label] = {"ms": statistics.median(ms), "runs": len(ms), "rss": max(r["rss"] for r in rs),
-                                  "y": rs[-1]["y"], "round_ms": [statistics.median(r["ms"]) for r in rs]}
+            results = measure_size(args, name, s, runners, previous, unknown, notes)
             rows.append((name, s, conv_flops(name, module, s, s), results))
     return rows
+
+
+def measure_size(args, name, s, runners, previous, unknown, notes):
+    """Times every candidate at size s in --rounds rounds, each running every candidate once in turn, so
+    that a drift of the machine's speed reaches all alike; returns {candidate: result}."""
+    x_path = WORK / f"in_{name}_{s}.npy"
+    np.save(x_path, make_input(SPECS[name], s, s))
+    rounds = {}  # candidate -> one {"ms", "rss", "y"} per round
+    for done in range(args.rounds):
+        for label, runner in runners.items():
+            if label in unknown or len(rounds.get(label, [])) < done:
+                continue  # unknown, or failed in an earlier round
+            if label in previous and previous[label] * s * s > args.max_run * 1e3:
+                if done == 0:
+                    notes.append(f"{name} {s}x{s}: {label} skipped, estimated "
+                                 f"{previous[label] * s * s / 1e3:.0f} s a run > --max-run {args.max_run:g} s")
+                continue
+            earlier = rounds.get(label)
+            estimate = (statistics.median(earlier[-1]["ms"]) if earlier
+                        else previous[label] * s * s if label in previous else None)
+            try:
+                ms, rss, y = runner(x_path, estimate)
+            except Failed as e:
+                if "unknown backend" in str(e):
+                    unknown.add(label)
+                    notes.append(f"{label}: not in this build ({e})")
+                else:
+                    notes.append(f"{name} {s}x{s}: {label} failed: {e}")
+                continue
+            rounds.setdefault(label, []).append({"ms": ms, "rss": rss, "y": y})
+            print(f"{name} {s}x{s} {label}: {statistics.median(ms):.1f} ms ({len(ms)} runs)", file=sys.stderr)
+    results = {}
+    for label, rs in rounds.items():
+        ms = [t for r in rs for t in r["ms"]]
+        previous[label] = statistics.median(ms) / (s * s)
+        results[label] = {"ms": statistics.median(ms), "runs": len(ms), "rss": max(r["rss"] for r in rs),
+                          "y": rs[-1]["y"], "round_ms": [statistics.median(r["ms"]) for r in rs]}
+    return results
 
 
 def ratio(results, peer, label):
