@@ -7,8 +7,6 @@
 namespace tessera::onednn {
 namespace {
 
-constexpr int kLanes = 16;
-
 struct Image {
   const float* x;  // NHWC
   float* y;        // NHWC
@@ -116,7 +114,7 @@ class NarrowKernel {
   // input's end, or be infinite or NaN, which its zero weights would not cancel.
   template <bool kTail>
   [[gnu::target("avx512f"), gnu::always_inline]] void accumulate(__m512 (&acc)[kLanes], const float* x,
-                                                                 const NarrowConv::Lanes* w) const {
+                                                                 const Lanes* w) const {
     __m512 wv[OC];
 #pragma GCC unroll 8
     for (int o = 0; o < OC; ++o) wv[o] = _mm512_load_ps(w[o].v);
@@ -141,7 +139,7 @@ class NarrowKernel {
                        _MM_HINT_T0);
     __m512 acc[kLanes] = {};
     for (int64_t ky = rows.begin; ky < rows.end; ++ky) {
-      const NarrowConv::Lanes* w = c.weights_.data() + ky * ky_lanes_;
+      const Lanes* w = c.weights_.data() + ky * ky_lanes_;
       const float* x = x0 + (ky - rows.begin) * row_step_;
       for (int64_t s = 0; s < c.segments_; ++s, x += jump_) {
         for (int64_t v = 0; v < full_; ++v, w += OC) accumulate<false>(acc, x + v * kLanes, w);
@@ -156,7 +154,7 @@ class NarrowKernel {
     __m512 acc[kLanes] = {};
     const int64_t columns = c.segment_floats_ / c.ic_;  // window columns per segment
     for (int64_t ky = rows.begin; ky < rows.end; ++ky) {
-      const NarrowConv::Lanes* w = c.weights_.data() + ky * ky_lanes_;
+      const Lanes* w = c.weights_.data() + ky * ky_lanes_;
       const float* row = rows.x + (ky - rows.begin) * row_step_;
       for (int64_t s = 0; s < c.segments_; ++s) {
         const int64_t col = ox * c.stride_w_ - c.pad_left_ + s * c.dilation_w_;  // the segment's first column
@@ -180,28 +178,8 @@ class NarrowKernel {
   // Adds the bias to the sums of `pixels` pixels, applies the post-ops and stores the pixels from
   // `first` on at y (the block's first pixel).
   [[gnu::target("avx512f")]] void finish(__m512 sums, float* y, int first, int pixels) const {
-    __m512 v = _mm512_add_ps(sums, _mm512_load_ps(c.bias_.v));
     const __mmask16 store = lane_range(first * OC, pixels * OC);
-    const __m512 zero = _mm512_setzero_ps();
-    for (const NarrowConv::Epilogue& e : c.epilogue_) {
-      const __m512 alpha = _mm512_set1_ps(e.alpha), beta = _mm512_set1_ps(e.beta);
-      switch (e.kind) {
-        case NarrowConv::Epilogue::Kind::Relu:
-          v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
-          break;
-        case NarrowConv::Epilogue::Kind::LeakyRelu:
-          v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, alpha);
-          break;
-        case NarrowConv::Epilogue::Kind::Clip: {  // v < min ? min : (v > max ? max : v)
-          const __mmask16 below = _mm512_cmp_ps_mask(v, alpha, _CMP_LT_OQ);
-          const __mmask16 above = _mm512_mask_cmp_ps_mask(~below, v, beta, _CMP_GT_OQ);
-          v = _mm512_mask_mov_ps(_mm512_mask_mov_ps(v, below, alpha), above, beta);
-          break;
-        }
-        case NarrowConv::Epilogue::Kind::Linear: v = _mm512_fmadd_ps(alpha, v, beta); break;
-        case NarrowConv::Epilogue::Kind::Sum: v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(store, y)); break;
-      }
-    }
+    const __m512 v = apply(c.epilogue_, _mm512_add_ps(sums, _mm512_load_ps(c.bias_.v)), y, store);
     _mm512_mask_storeu_ps(y, store, v);
   }
 
@@ -216,30 +194,13 @@ class NarrowKernel {
   const int64_t reach_;     // input columns that a window spans, less one
 };
 
-bool NarrowConv::epilogue_of(const PostOp& op, Epilogue* step) {
-  using Kind = Epilogue::Kind;
-  if (op.kind == PostOp::Kind::Sum) {
-    *step = {Kind::Sum};
-    return true;
-  }
-  if (op.kind != PostOp::Kind::Eltwise) return false;
-  switch (op.algorithm) {
-    case dnnl::algorithm::eltwise_relu:
-      *step = {op.alpha == 0.0f ? Kind::Relu : Kind::LeakyRelu, op.alpha};
-      return true;
-    case dnnl::algorithm::eltwise_clip: *step = {Kind::Clip, op.alpha, op.beta}; return true;
-    case dnnl::algorithm::eltwise_linear: *step = {Kind::Linear, op.alpha, op.beta}; return true;
-    default: return false;
-  }
-}
-
 bool NarrowConv::applies(const ir::Graph& g, int n, std::span<const PostOp> post_ops) {
   const ir::Node& node = g.nodes[n];
   if (node.op != ir::Op::Conv || std::get<ir::ConvAttrs>(node.attrs).group != 1) return false;
   if (g.values[node.inputs[1]].constant_shape[0] > kNarrowConvMaxOutputs) return false;
   Epilogue step;
   for (const PostOp& op : post_ops)
-    if (!epilogue_of(op, &step)) return false;
+    if (!Epilogue::of(op, &step)) return false;
   return __builtin_cpu_supports("avx512f");
 }
 
@@ -272,7 +233,7 @@ NarrowConv::NarrowConv(const ir::Graph& g, int n, std::span<const PostOp> post_o
           }
   if (node.inputs.size() == 3)
     for (int k = 0; k < kLanes / oc_ * oc_; ++k) bias_.v[k] = g.values[node.inputs[2]].constant_data[k % oc_];
-  for (const PostOp& op : post_ops) epilogue_of(op, &epilogue_.emplace_back());
+  for (const PostOp& op : post_ops) Epilogue::of(op, &epilogue_.emplace_back());
 }
 
 void NarrowConv::run(const float* x, const Shape& xs, float* y, const Shape& ys) const {

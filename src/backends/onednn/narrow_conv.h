@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "backends/onednn/avx512.h"
 #include "backends/onednn/plan.h"
 
 namespace tessera::onednn {
@@ -37,18 +38,6 @@ class NarrowConv {
   int64_t bytes() const;
 
  private:
-  struct alignas(64) Lanes {
-    float v[16];
-  };
-  // One post-op as the reference kernels compute it.
-  struct Epilogue {
-    enum class Kind { Relu, LeakyRelu, Clip, Linear, Sum };
-    Kind kind;
-    float alpha = 0.0f;  // LeakyRelu: slope; Clip: min; Linear: scale
-    float beta = 0.0f;   // Clip: max; Linear: offset
-  };
-  // The epilogue step of `op`; false when the kernel has none.
-  static bool epilogue_of(const PostOp& op, Epilogue* step);
   template <int OC>
   friend class NarrowKernel;
 
