@@ -1,8 +1,8 @@
 // The oneDNN backend session. Once per session: the execution plan (plan.h), each convolution's
-// implementation and its weights packed into that implementation's layout (or into NarrowConv's).
-// Once per input shape (cached): the primitives and their argument lists over memory objects bound
-// to the arena and the session's buffers. run() points the graph inputs' memory objects at the
-// caller's data and executes.
+// implementation and its weights packed into that implementation's layout (or into NarrowConv's or
+// PointwiseSum's). Once per input shape (cached): the primitives and their argument lists over
+// memory objects bound to the arena and the session's buffers. run() points the graph inputs'
+// memory objects at the caller's data and executes.
 #include "backends/onednn/onednn_backend.h"
 
 #include <omp.h>
@@ -15,6 +15,7 @@
 #include "backends/onednn/narrow_conv.h"
 #include "backends/onednn/ops.h"
 #include "backends/onednn/plan.h"
+#include "backends/onednn/pointwise_sum.h"
 #include "backends/reference/kernels.h"
 
 
@@ -72,12 +73,12 @@ struct Arg {
 };
 
 struct Step {
-  enum class Kind { Primitive, Reference, Narrow };
+  enum class Kind { Primitive, Reference, Narrow, PointwiseSum };
   Kind kind = Kind::Primitive;
   dnnl_primitive_t primitive = nullptr;  // Primitive
   int node = -1;                         // -1: a graph input or output reorder
   size_t first = 0;                      // its arguments in ShapePlan::args, or its views in ShapePlan::views
-  size_t count = 0;                      // (a reference or narrow step's output view follows its input views)
+  size_t count = 0;                      // (the output view of the others follows their input views)
 };
 
 struct ViewSource {
@@ -125,6 +126,7 @@ class OnednnSession final : public BackendSession {
   void add_reorder(ShapePlan& sp, const Arg& src, const Arg& dst, int node);
   void add_reference(ShapePlan& sp, int node, std::span<const Shape> shapes);
   void add_narrow(ShapePlan& sp, int node, std::span<const Shape> shapes);
+  void add_pointwise_sum(ShapePlan& sp, int node, std::span<const Shape> shapes);
   Status bind(ShapePlan& sp);
   Location home_of(int value) const;
   int add_buffer(int64_t bytes);
@@ -142,6 +144,7 @@ class OnednnSession final : public BackendSession {
   std::vector<std::vector<ConvChoice>> convs_;  // per node (convolutions): per part (ops.h conv_parts)
   std::vector<std::vector<memory>> weights_;    // per node (convolutions): per part, packed weights
   std::vector<std::unique_ptr<NarrowConv>> narrow_;  // per node (Role::Narrow)
+  std::vector<std::unique_ptr<PointwiseSum>> pointwise_sums_;  // per node (Role::PointwiseSum)
   std::vector<Buffer> buffers_;
   std::vector<int> value_buffer_;   // per value: the buffer of a graph input or output, or -1
   int scratchpad_ = -1;             // one scratchpad for every primitive, sized for the largest
@@ -160,12 +163,15 @@ Status OnednnSession::init() {
   convs_.resize(g.nodes.size());
   weights_.resize(g.nodes.size());
   narrow_.resize(g.nodes.size());
+  pointwise_sums_.resize(g.nodes.size());
   OpContext ctx{engine_, g, model_.upper_shapes, plan_, memory_.offsets};
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const ir::Op op = g.nodes[n].op;
     const bool conv = op == ir::Op::Conv || op == ir::Op::ConvTranspose;
     if (plan_.nodes[n].role == Role::Narrow)
       narrow_[n] = std::make_unique<NarrowConv>(g, static_cast<int>(n), plan_.nodes[n].post_ops);
+    if (plan_.nodes[n].role == Role::PointwiseSum)
+      pointwise_sums_[n] = std::make_unique<PointwiseSum>(g, plan_.nodes[n].terms, plan_.nodes[n].post_ops);
     if (plan_.nodes[n].role != Role::Primitive) continue;
     try {
       if (conv) {
@@ -331,6 +337,7 @@ Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
         case Role::Fused: break;
         case Role::Reference: add_reference(sp, static_cast<int>(n), shapes); break;
         case Role::Narrow: add_narrow(sp, static_cast<int>(n), shapes); break;
+        case Role::PointwiseSum: add_pointwise_sum(sp, static_cast<int>(n), shapes); break;
         case Role::Primitive:
           OpContext ctx{engine_, g, shapes, plan_, memory_.offsets, impls_[n]};
           for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), convs_[n], weights_[n]))
@@ -424,6 +431,19 @@ void OnednnSession::add_narrow(ShapePlan& sp, int n, std::span<const Shape> shap
   sp.view_sources.push_back({home_of(y), shapes[y]});
 }
 
+// A sum of 1x1 convolutions reads each term's input at its home and writes its (last post-op's)
+// output at that one's, all NHWC.
+void OnednnSession::add_pointwise_sum(ShapePlan& sp, int n, std::span<const Shape> shapes) {
+  const std::vector<int>& terms = plan_.nodes[n].terms;
+  sp.steps.push_back({Step::Kind::PointwiseSum, nullptr, n, sp.view_sources.size(), terms.size()});
+  for (int t : terms) {
+    const int x = model_.graph.nodes[t].inputs[0];
+    sp.view_sources.push_back({home_of(x), shapes[x]});
+  }
+  const int y = plan_.nodes[n].output;
+  sp.view_sources.push_back({home_of(y), shapes[y]});
+}
+
 Status OnednnSession::bind(ShapePlan& sp) {
   auto address = [&](const Location& where) -> void* {
     switch (where.kind) {
@@ -468,6 +488,11 @@ Status OnednnSession::run(std::span<const ConstTensorView> inputs) {
       narrow_[step.node]->run(x.data, x.shape, const_cast<float*>(y.data), y.shape);
       continue;
     }
+    if (step.kind == Step::Kind::PointwiseSum) {
+      pointwise_sums_[step.node]->run({sp.views.data() + step.first, step.count},
+                                      const_cast<float*>(sp.views[step.first + step.count].data));
+      continue;
+    }
     dnnl_status_t status = dnnl_primitive_execute(step.primitive, stream_.get(), static_cast<int>(step.count),
                                                   sp.args.data() + step.first);
     if (status != dnnl_success) {
@@ -486,6 +511,8 @@ int64_t OnednnSession::extra_bytes() const {
     for (const memory& w : parts) bytes += static_cast<int64_t>(w.get_desc().get_size());
   for (const std::unique_ptr<NarrowConv>& c : narrow_)
     if (c) bytes += c->bytes();
+  for (const std::unique_ptr<PointwiseSum>& s : pointwise_sums_)
+    if (s) bytes += s->bytes();
   return bytes;
 }
 

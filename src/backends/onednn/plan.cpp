@@ -4,6 +4,7 @@
 
 #include "backends/onednn/narrow_conv.h"
 #include "backends/onednn/ops.h"
+#include "backends/onednn/pointwise_sum.h"
 
 namespace tessera::onednn {
 namespace {
@@ -101,18 +102,95 @@ bool reads_pieces(const ModelData& m, const MemoryPlan& memory, const Uses& uses
   return output_clear_of(m, memory, p, n, g.nodes[concat].inputs);
 }
 
+// The nodes of a sum of 1x1 convolutions: the convolutions and the Adds between them.
+struct Sum {
+  std::vector<int> terms, adds;
+};
+
+// Whether arena values a and b overlap at the upper bound.
+bool overlap(const ModelData& m, const MemoryPlan& memory, const ExecutionPlan& p, int a, int b) {
+  const int64_t x = memory.offsets[a], y = memory.offsets[b];
+  return p.homes[a] == Home::Arena && p.homes[b] == Home::Arena && x < y + upper_bytes(m, b) && y < x + upper_bytes(m, a);
+}
+
+// Whether the Add `n` with its sum `sum` runs on PointwiseSum: its inputs are NHWC, its nodes are
+// consecutive in the graph (nothing else runs between the first term and the Add, so every input
+// is still whole when the sum runs) and its output overlaps no input. Then folds the unary ops
+// after it.
+bool plan_pointwise_sum(const ModelData& m, const MemoryPlan& memory, const Uses& uses, ExecutionPlan& p, int n,
+                        Sum sum) {
+  const ir::Graph& g = m.graph;
+  std::vector<int> nodes = sum.adds;
+  nodes.insert(nodes.end(), sum.terms.begin(), sum.terms.end());
+  std::sort(nodes.begin(), nodes.end());
+  std::sort(sum.terms.begin(), sum.terms.end());
+  if (nodes.front() + static_cast<int>(nodes.size()) - 1 != n || !PointwiseSum::applies(g, sum.terms, {})) return false;
+  const int y = g.nodes[n].output;
+  for (int t : sum.terms) {
+    const int x = g.nodes[t].inputs[0];
+    if ((p.homes[x] != Home::Arena && p.homes[x] != Home::Input) || overlap(m, memory, p, x, y)) return false;
+  }
+  if (p.homes[y] != Home::Arena && p.homes[y] != Home::Output) return false;
+  NodePlan& root = p.nodes[n];
+  int cur = y;
+  while (!is_graph_output(g, cur) && uses.readers[cur].size() == 1) {
+    const int r = uses.readers[cur][0];
+    if (p.nodes[r].role != Role::Primitive || g.nodes[r].op == ir::Op::Add) break;
+    std::vector<PostOp> ops = fold(m, memory, uses, p, n, r, cur);
+    ops.insert(ops.begin(), root.post_ops.begin(), root.post_ops.end());
+    if (ops.size() == root.post_ops.size() || !PointwiseSum::applies(g, sum.terms, ops)) break;
+    root.post_ops = std::move(ops);
+    p.nodes[r].role = Role::Fused;
+    cur = g.nodes[r].output;
+  }
+  root.role = Role::PointwiseSum;
+  root.output = cur;
+  root.terms = sum.terms;
+  for (int q : nodes)
+    if (q != n) p.nodes[q].role = Role::Fused;
+  return true;
+}
+
+// Sums of 1x1 convolutions (what the compiler makes of a 1x1 convolution over a Concat) go to
+// PointwiseSum, the widest sum first; a sum that cannot may hold smaller ones that can.
+void plan_pointwise_sums(const ModelData& m, const MemoryPlan& memory, const Uses& uses, ExecutionPlan& p) {
+  const ir::Graph& g = m.graph;
+  std::vector<Sum> sums(g.nodes.size());  // per Add whose operands are such convolutions or sums
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const ir::Node& node = g.nodes[n];
+    if (node.op != ir::Op::Add || p.nodes[n].role != Role::Primitive || node.inputs[0] == node.inputs[1]) continue;
+    Sum sum;
+    for (int v : node.inputs) {
+      const int q = uses.producer[v];
+      if (q < 0 || uses.readers[v].size() != 1 || is_graph_output(g, v) || p.nodes[q].role != Role::Primitive ||
+          !(m.upper_shapes[v] == m.upper_shapes[node.output])) {
+        sum.terms.clear();
+        break;
+      }
+      if (g.nodes[q].op == ir::Op::Conv) {
+        sum.terms.push_back(q);
+      } else if (!sums[q].terms.empty()) {
+        sum.terms.insert(sum.terms.end(), sums[q].terms.begin(), sums[q].terms.end());
+        sum.adds.insert(sum.adds.end(), sums[q].adds.begin(), sums[q].adds.end());
+      } else {
+        sum.terms.clear();
+        break;
+      }
+    }
+    if (sum.terms.size() < 2) continue;
+    sum.adds.push_back(static_cast<int>(n));
+    sums[n] = std::move(sum);
+  }
+  for (int n = static_cast<int>(g.nodes.size()) - 1; n >= 0; --n)
+    if (!sums[n].terms.empty() && p.nodes[n].role == Role::Primitive) plan_pointwise_sum(m, memory, uses, p, n, sums[n]);
+}
+
 }  // namespace
 
 bool output_clear_of(const ModelData& m, const MemoryPlan& memory, const ExecutionPlan& p, int conv,
                      std::span<const int> pieces) {
-  const int y = p.nodes[conv].output;
-  for (int piece : pieces) {
-    const int64_t a = memory.offsets[piece], b = memory.offsets[y];
-    if (p.homes[piece] == Home::Arena && p.homes[y] == Home::Arena && a < b + upper_bytes(m, y) &&
-        b < a + upper_bytes(m, piece))
-      return false;
-  }
-  return true;
+  return std::none_of(pieces.begin(), pieces.end(),
+                      [&](int piece) { return overlap(m, memory, p, piece, p.nodes[conv].output); });
 }
 
 ExecutionPlan plan_execution(const ModelData& m, const MemoryPlan& memory) {
@@ -126,6 +204,7 @@ ExecutionPlan plan_execution(const ModelData& m, const MemoryPlan& memory) {
   }
   Uses uses = uses_of(g);
   place_values(m, uses, p);
+  plan_pointwise_sums(m, memory, uses, p);
 
   for (size_t lead = 0; lead < g.nodes.size(); ++lead) {
     const ir::Op op = g.nodes[lead].op;

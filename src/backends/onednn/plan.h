@@ -16,8 +16,10 @@ namespace tessera::onednn {
 
 enum class Role {
   Primitive,  // runs as one or more oneDNN primitives
-  Fused,      // folded into a convolution: post-ops of an earlier one, or a Concat it reads piece by piece
+  Fused,      // folded into a convolution: post-ops of an earlier one, or a Concat it reads piece by piece;
+              // or a term (or partial sum) of a PointwiseSum
   Narrow,     // a convolution with few output channels, on NarrowConv (narrow_conv.h), with its post-ops
+  PointwiseSum,  // the last Add of a sum of 1x1 convolutions, on PointwiseSum (pointwise_sum.h), with its post-ops
   Reference,  // runs on the reference kernels, on NCHW copies
 };
 
@@ -34,11 +36,12 @@ struct PostOp {
 
 struct NodePlan {
   Role role = Role::Primitive;
-  std::vector<PostOp> post_ops;  // Conv and ConvTranspose only (Primitive or Narrow)
+  std::vector<PostOp> post_ops;  // Conv and ConvTranspose (Primitive or Narrow), PointwiseSum
   // A Conv over a Concat that is never stored: the Concat's inputs, each convolved with its slice
   // of the weights, the partial results accumulated into the output (sum post-ops). Empty: the
   // Conv reads its input.
   std::vector<int> pieces;
+  std::vector<int> terms;        // PointwiseSum: the 1x1 convolutions it sums, in graph order
   int output = -1;               // the value the node's primitives write: its own output, or the last folded node's
   std::string reason;            // Reference: why oneDNN does not run it
 };

@@ -1,0 +1,54 @@
+// The oneDNN backend's own kernel for a sum of 1x1 convolutions of several inputs: what the
+// compiler makes of a 1x1 convolution over a Concat (one convolution per piece, then Adds;
+// split_conv_over_concat), as in ESRGAN's residual dense blocks. oneDNN runs each term as a
+// convolution that adds into the output (a sum post-op), reading and writing the whole output once
+// per term, and such layers are bound by memory; this kernel reads each input once and writes the
+// output once. It vectorizes over output channels with AVX-512: a block of pixels keeps its
+// accumulators in registers over every term's input channels.
+//
+// Every output pixel is computed by the same operations in the same order (the terms in order,
+// each one's input channels in order, then the bias and the post-ops), wherever it falls in the
+// image or in the work split, so that tiles stitch bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "backends/onednn/avx512.h"
+#include "backends/onednn/plan.h"
+#include "tessera/tensor.h"
+
+namespace tessera::onednn {
+
+class PointwiseSum {
+ public:
+  // Whether the sum of convolutions `terms` (1x1, stride 1, no padding, one group, constant
+  // weights and bias, each over one rank-4 input, all with the same output channels), followed by
+  // `post_ops`, runs on PointwiseSum on this CPU.
+  static bool applies(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops);
+
+  // Packs the terms' weights and their summed biases, for terms that applies() accepts.
+  PointwiseSum(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops);
+
+  // inputs: per term, NHWC data of its input [N, C, H, W]; y: NHWC data of [N, OC, H, W]. Threads
+  // over blocks of pixels (omp_get_max_threads()).
+  void run(std::span<const ConstTensorView> inputs, float* y) const;
+
+  // What it holds: packed weights, bias and post-ops.
+  int64_t bytes() const;
+
+ private:
+  template <int V>
+  friend class PointwiseKernel;
+
+  int64_t oc_ = 0;
+  int64_t vectors_ = 0;                    // output vectors of 16 lanes per pixel: OC rounded up
+  std::vector<int64_t> channels_;          // per term: its input channels
+  std::vector<int64_t> first_row_;         // per term: its first row of weights_
+  std::vector<Lanes> weights_;             // [term][input channel][output vector]; lanes past OC are 0
+  std::vector<Lanes> bias_;                // [output vector]: the terms' biases summed
+  std::vector<Epilogue> epilogue_;
+};
+
+}  // namespace tessera::onednn
