@@ -113,24 +113,24 @@ bool overlap(const ModelData& m, const MemoryPlan& memory, const ExecutionPlan& 
   return p.homes[a] == Home::Arena && p.homes[b] == Home::Arena && x < y + upper_bytes(m, b) && y < x + upper_bytes(m, a);
 }
 
-// Whether the Add `n` with its sum `sum` runs on PointwiseSum: its inputs are NHWC, its nodes are
-// consecutive in the graph (nothing else runs between the first term and the Add, so every input
-// is still whole when the sum runs) and its output overlaps no input. Then folds the unary ops
-// after it.
-bool plan_pointwise_sum(const ModelData& m, const MemoryPlan& memory, const Uses& uses, ExecutionPlan& p, int n,
+// Makes the Add `n` with its sum `sum` run on PointwiseSum, with the unary ops after it folded in,
+// when its inputs are NHWC, its nodes are consecutive in the graph (nothing else runs between the
+// first term and the Add, so every input is still whole when the sum runs) and its output
+// overlaps no input.
+void plan_pointwise_sum(const ModelData& m, const MemoryPlan& memory, const Uses& uses, ExecutionPlan& p, int n,
                         Sum sum) {
   const ir::Graph& g = m.graph;
   std::vector<int> nodes = sum.adds;
   nodes.insert(nodes.end(), sum.terms.begin(), sum.terms.end());
   std::sort(nodes.begin(), nodes.end());
   std::sort(sum.terms.begin(), sum.terms.end());
-  if (nodes.front() + static_cast<int>(nodes.size()) - 1 != n || !PointwiseSum::applies(g, sum.terms, {})) return false;
+  if (nodes.front() + static_cast<int>(nodes.size()) - 1 != n || !PointwiseSum::applies(g, sum.terms, {})) return;
   const int y = g.nodes[n].output;
   for (int t : sum.terms) {
     const int x = g.nodes[t].inputs[0];
-    if ((p.homes[x] != Home::Arena && p.homes[x] != Home::Input) || overlap(m, memory, p, x, y)) return false;
+    if ((p.homes[x] != Home::Arena && p.homes[x] != Home::Input) || overlap(m, memory, p, x, y)) return;
   }
-  if (p.homes[y] != Home::Arena && p.homes[y] != Home::Output) return false;
+  if (p.homes[y] != Home::Arena && p.homes[y] != Home::Output) return;
   NodePlan& root = p.nodes[n];
   int cur = y;
   while (!is_graph_output(g, cur) && uses.readers[cur].size() == 1) {
@@ -148,7 +148,6 @@ bool plan_pointwise_sum(const ModelData& m, const MemoryPlan& memory, const Uses
   root.terms = sum.terms;
   for (int q : nodes)
     if (q != n) p.nodes[q].role = Role::Fused;
-  return true;
 }
 
 // Sums of 1x1 convolutions (what the compiler makes of a 1x1 convolution over a Concat) go to
