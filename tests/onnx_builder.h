@@ -4,6 +4,9 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
 
 namespace tessera::testing {
 
@@ -29,6 +32,40 @@ inline onnx::GraphProto* start_image_model(onnx::ModelProto& model, const char* 
   set_image_value(g->add_input(), "x", in_channels);
   set_image_value(g->add_output(), "y", out_channels);
   return g;
+}
+
+// Appends node `op` reading `inputs` and writing `output`, named after its output.
+inline onnx::NodeProto* add_node(onnx::GraphProto* g, const char* op, const std::vector<std::string>& inputs,
+                                 const std::string& output) {
+  onnx::NodeProto* n = g->add_node();
+  n->set_op_type(op);
+  n->set_name(output);
+  for (const std::string& i : inputs) n->add_input(i);
+  n->add_output(output);
+  return n;
+}
+
+// Appends a Conv from `in_c` to `out_c` channels with a k x k kernel, `pads` (top, left, bottom,
+// right) and `dilation`, its weights and bias (initializers output_w, output_b) uniform in
+// [-0.3, 0.3) from `rng`.
+inline void add_conv(onnx::GraphProto* g, std::mt19937& rng, const std::string& input, const std::string& output,
+                     int in_c, int out_c, int k, const std::vector<int>& pads, int dilation = 1) {
+  std::uniform_real_distribution<float> u(-0.3f, 0.3f);
+  onnx::NodeProto* n = add_node(g, "Conv", {input, output + "_w", output + "_b"}, output);
+  for (const std::vector<int>& dims : {std::vector<int>{out_c, in_c, k, k}, std::vector<int>{out_c}}) {
+    onnx::TensorProto* t = g->add_initializer();
+    t->set_name(output + (dims.size() == 4 ? "_w" : "_b"));
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    int count = 1;
+    for (int d : dims) t->add_dims(d), count *= d;
+    for (int i = 0; i < count; ++i) t->add_float_data(u(rng));
+  }
+  for (auto [name, values] : {std::pair{"pads", pads}, std::pair{"dilations", std::vector<int>{dilation, dilation}}}) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int v : values) a->add_ints(v);
+  }
 }
 
 }  // namespace tessera::testing

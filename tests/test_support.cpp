@@ -15,6 +15,7 @@
 #include "compile/dims.h"
 #include "runtime/backend.h"
 #include "runtime/model_data.h"
+#include "tiling/tiled_runner.h"
 
 namespace tessera::testing {
 
@@ -194,6 +195,50 @@ Tensor copy_of(ConstTensorView view) {
   Tensor t(view.shape);
   std::memcpy(t.data(), view.data, t.element_count() * sizeof(float));
   return t;
+}
+
+Result<Tensor> run_copy(Session& session, const Tensor& image) {
+  ConstTensorView view = image.view();
+  Result<std::span<const TensorView>> out = session.run({&view, 1});
+  if (!out.ok()) return out.status();
+  return copy_of((*out)[0]);
+}
+
+std::shared_ptr<const Model> compile_small_onnx(const TempDir& dir, const std::string& onnx_path, int64_t max,
+                                                const std::string& name) {
+  CompileOptions options;
+  for (const char* dim : {"height", "width"}) options.dims.push_back({dim, 8, max, 1});
+  Result<CompiledModel> compiled = compile_file(onnx_path, dir.file(name), options);
+  EXPECT_TRUE(compiled.ok()) << compiled.status().message();
+  Result<std::shared_ptr<const Model>> model = Model::load(dir.file(name));
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  return model.ok() ? *model : nullptr;
+}
+
+void expect_matches_reference_and_tiles_stitch(const std::shared_ptr<const Model>& model,
+                                               const std::shared_ptr<const Model>& whole, const std::string& backend) {
+  Result<std::unique_ptr<Session>> fast = Session::create(model, {backend, 2});
+  Result<std::unique_ptr<Session>> reference = Session::create(model, {"reference", 1});
+  ASSERT_TRUE(fast.ok() && reference.ok());
+  EXPECT_TRUE((*fast)->fallbacks().empty());
+  for (auto [h, w] : {std::pair{8, 8}, std::pair{96, 96}, std::pair{37, 90}, std::pair{61, 13}}) {
+    Tensor image = random_input(*model, h, w, static_cast<uint32_t>(h + w));
+    Result<Tensor> got = run_copy(**fast, image), want = run_copy(**reference, image);
+    ASSERT_TRUE(got.ok() && want.ok()) << got.status().message();
+    Difference d = compare(got->view(), want->view());
+    EXPECT_LE(d.max_abs, 1e-5 * std::max(d.scale, 1e-2)) << h << "x" << w;
+  }
+
+  Tensor image = random_input(*model, 150, 170, 9);
+  Result<std::unique_ptr<Session>> session = Session::create(whole, {backend, 2});
+  ASSERT_TRUE(session.ok());
+  Result<Tensor> full = run_copy(**session, image);
+  ASSERT_TRUE(full.ok());
+  for (int64_t tile : {24, 41}) {
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {tile, 0}, {.threads = 3, .backend = backend});
+    ASSERT_TRUE(tiled.ok()) << tiled.status().message();
+    EXPECT_EQ(bit_differences(*tiled, *full), 0) << "tile " << tile;
+  }
 }
 
 int64_t bit_differences(const Tensor& a, const Tensor& b) {

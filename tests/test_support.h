@@ -110,8 +110,22 @@ Tensor random_image(int64_t channels, int64_t h, int64_t w, uint32_t seed);
 // The model's input shape at h x w, filled as random_image does.
 Tensor random_input(const Model& model, int64_t h, int64_t w, uint32_t seed);
 Tensor copy_of(ConstTensorView view);
+// A copy of the first output of `session` run on `image`.
+Result<Tensor> run_copy(Session& session, const Tensor& image);
 // How many elements differ in their bits (-1 when the shapes differ).
 int64_t bit_differences(const Tensor& a, const Tensor& b);
+
+// The ONNX model at `onnx_path` compiled for height and width in [8, max] to dir/name, loaded;
+// null (and a test failure) when either fails.
+std::shared_ptr<const Model> compile_small_onnx(const TempDir& dir, const std::string& onnx_path, int64_t max,
+                                                const std::string& name);
+
+// `backend` on `model` (compiled for [8, 96]) gives the reference backend's output (within 1e-5 of
+// its scale) at several sizes and lists no fallback, and its tiled runs (tiles of 24 and 41, 3
+// threads) stitch bit for bit into its full run of `whole` (the same network for larger images)
+// on a 150x170 image.
+void expect_matches_reference_and_tiles_stitch(const std::shared_ptr<const Model>& model,
+                                               const std::shared_ptr<const Model>& whole, const std::string& backend);
 
 // A path quoted for the shell (test paths hold no quotes).
 inline std::string sh(const std::string& path) { return "'" + path + "'"; }

@@ -49,15 +49,6 @@ namespace {
 
 SessionOptions onednn(int threads) { return SessionOptions{"onednn", threads}; }
 
-Result<Tensor> run_copy(Session& session, const Tensor& image) {
-  ConstTensorView view = image.view();
-  Result<std::span<const TensorView>> out = session.run({&view, 1});
-  if (!out.ok()) return out.status();
-  Tensor t((*out)[0].shape);
-  std::memcpy(t.data(), (*out)[0].data, t.element_count() * sizeof(float));
-  return t;
-}
-
 TEST(OnednnBackend, TinySeedScenarioTiledEqualsFull) {
   TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   std::shared_ptr<const Model> model = compile_and_load(test_model("tiny"));

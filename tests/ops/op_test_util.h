@@ -72,4 +72,17 @@ inline void expect_near(const std::vector<float>& actual, const std::vector<floa
   }
 }
 
+// Data of the logical shape s, NCHW to NHWC or back.
+inline std::vector<float> relayout(const std::vector<float>& data, const Shape& s, bool to_nhwc) {
+  std::vector<float> out(data.size());
+  const int64_t hw = s[2] * s[3];
+  for (int64_t n = 0; n < s[0]; ++n)
+    for (int64_t c = 0; c < s[1]; ++c)
+      for (int64_t i = 0; i < hw; ++i) {
+        const int64_t nchw = (n * s[1] + c) * hw + i, nhwc = (n * hw + i) * s[1] + c;
+        out[to_nhwc ? nhwc : nchw] = data[to_nhwc ? nchw : nhwc];
+      }
+  return out;
+}
+
 }  // namespace tessera::reference::testing

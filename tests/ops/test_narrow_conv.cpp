@@ -17,7 +17,6 @@
 #include "onnx_builder.h"
 #include "op_test_util.h"
 #include "test_support.h"
-#include "tiling/tiled_runner.h"
 
 namespace tessera::reference::testing {
 namespace {
@@ -40,19 +39,6 @@ Shape conv_output(const Shape& x, int64_t out_c, const ir::ConvAttrs& a) {
   for (int k = 0; k < 2; ++k)
     y[2 + k] = (x[2 + k] + a.pads[k] + a.pads[2 + k] - a.dilations[k] * (a.kernel[k] - 1) - 1) / a.strides[k] + 1;
   return y;
-}
-
-// Data of the logical shape s, NCHW to NHWC or back.
-std::vector<float> relayout(const std::vector<float>& data, const Shape& s, bool to_nhwc) {
-  std::vector<float> out(data.size());
-  const int64_t hw = s[2] * s[3];
-  for (int64_t n = 0; n < s[0]; ++n)
-    for (int64_t c = 0; c < s[1]; ++c)
-      for (int64_t i = 0; i < hw; ++i) {
-        const int64_t nchw = (n * s[1] + c) * hw + i, nhwc = (n * hw + i) * s[1] + c;
-        out[to_nhwc ? nhwc : nchw] = data[to_nhwc ? nchw : nhwc];
-      }
-  return out;
 }
 
 // What follows the convolution: activations folded as post-ops, and/or a residual accumulated
@@ -252,48 +238,12 @@ std::string write_narrow_onnx(const TempDir& dir) {
   onnx::ModelProto model;
   onnx::GraphProto* g = start_image_model(model, "narrow", 5, 2);
   std::mt19937 rng(5);
-  std::uniform_real_distribution<float> u(-0.3f, 0.3f);
-  auto ints = [](onnx::NodeProto* n, const char* name, std::vector<int> values) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int v : values) a->add_ints(v);
-  };
-  auto conv = [&](const std::string& in, const std::string& out, int in_c, int out_c, int k, std::vector<int> pads,
-                  int dilation) {
-    onnx::NodeProto* n = g->add_node();
-    n->set_op_type("Conv");
-    n->set_name(out);
-    n->add_input(in);
-    for (const char* suffix : {"_w", "_b"}) {
-      onnx::TensorProto* t = g->add_initializer();
-      t->set_name(out + suffix);
-      t->set_data_type(onnx::TensorProto::FLOAT);
-      std::vector<int> dims = {out_c, in_c, k, k};
-      if (suffix == std::string("_b")) dims.resize(1);
-      int count = 1;
-      for (int d : dims) t->add_dims(d), count *= d;
-      for (int i = 0; i < count; ++i) t->add_float_data(u(rng));
-      n->add_input(out + suffix);
-    }
-    ints(n, "pads", pads);
-    ints(n, "dilations", {dilation, dilation});
-    n->add_output(out);
-  };
-  auto unary = [&](const char* op, const std::string& in, const std::string& out) {
-    onnx::NodeProto* n = g->add_node();
-    n->set_op_type(op);
-    n->set_name(out);
-    n->add_input(in);
-    n->add_output(out);
-    return n;
-  };
-  conv("x", "a0", 5, 17, 3, {1, 1, 1, 1}, 1);
-  unary("Relu", "a0", "a");
-  conv("a", "b0", 17, 4, 5, {1, 2, 3, 2}, 1);
-  unary("Relu", "b0", "b");
-  conv("b", "c0", 4, 3, 3, {2, 2, 2, 2}, 2);
-  onnx::NodeProto* clip = unary("Clip", "c0", "c");
+  add_conv(g, rng, "x", "a0", 5, 17, 3, {1, 1, 1, 1});
+  add_node(g, "Relu", {"a0"}, "a");
+  add_conv(g, rng, "a", "b0", 17, 4, 5, {1, 2, 3, 2});
+  add_node(g, "Relu", {"b0"}, "b");
+  add_conv(g, rng, "b", "c0", 4, 3, 3, {2, 2, 2, 2}, 2);
+  onnx::NodeProto* clip = add_node(g, "Clip", {"c0"}, "c");
   for (auto [name, value] : {std::pair{"min", -0.1f}, std::pair{"max", 0.2f}}) {
     onnx::TensorProto* t = g->add_initializer();
     t->set_name(name);
@@ -301,34 +251,17 @@ std::string write_narrow_onnx(const TempDir& dir) {
     t->add_float_data(value);
     clip->add_input(name);
   }
-  conv("c", "y", 3, 2, 1, {0, 0, 0, 0}, 1);
+  add_conv(g, rng, "c", "y", 3, 2, 1, {0, 0, 0, 0});
   std::string path = dir.file("narrow.onnx");
   write_file(path, model.SerializeAsString());
   return path;
-}
-
-Result<Tensor> run_copy(Session& session, const Tensor& image) {
-  ConstTensorView view = image.view();
-  Result<std::span<const TensorView>> out = session.run({&view, 1});
-  if (!out.ok()) return out.status();
-  return copy_of((*out)[0]);
-}
-
-std::shared_ptr<const Model> compile_narrow(const TempDir& dir, int64_t max, const std::string& name) {
-  CompileOptions options;
-  for (const char* dim : {"height", "width"}) options.dims.push_back({dim, 8, max, 1});
-  Result<CompiledModel> compiled = compile_file(write_narrow_onnx(dir), dir.file(name), options);
-  EXPECT_TRUE(compiled.ok()) << compiled.status().message();
-  Result<std::shared_ptr<const Model>> model = Model::load(dir.file(name));
-  EXPECT_TRUE(model.ok()) << model.status().message();
-  return model.ok() ? *model : nullptr;
 }
 
 TEST(NarrowConvModel, OnednnRunsNarrowConvsMatchesReferenceAndTilesStitch) {
   TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   SKIP_WITHOUT_AVX512;
   TempDir dir;
-  std::shared_ptr<const Model> model = compile_narrow(dir, 96, "narrow.tsr");
+  std::shared_ptr<const Model> model = compile_small_onnx(dir, write_narrow_onnx(dir), 96, "narrow.tsr");
   ASSERT_TRUE(model);
   // The three narrow convolutions run on the kernel, with their activations folded in.
   onednn::ExecutionPlan plan = onednn::plan_execution(model->data(), model->data().plan);
@@ -339,31 +272,9 @@ TEST(NarrowConvModel, OnednnRunsNarrowConvsMatchesReferenceAndTilesStitch) {
   }
   EXPECT_EQ(narrow, 3);
   EXPECT_EQ(fused, 3);
-
-  Result<std::unique_ptr<Session>> fast = Session::create(model, {"onednn", 2});
-  Result<std::unique_ptr<Session>> reference = Session::create(model, {"reference", 1});
-  ASSERT_TRUE(fast.ok() && reference.ok());
-  EXPECT_TRUE((*fast)->fallbacks().empty());
-  for (auto [h, w] : {std::pair{8, 8}, std::pair{96, 96}, std::pair{37, 90}, std::pair{61, 13}}) {
-    Tensor image = random_input(*model, h, w, static_cast<uint32_t>(h + w));
-    Result<Tensor> got = run_copy(**fast, image), want = run_copy(**reference, image);
-    ASSERT_TRUE(got.ok() && want.ok()) << got.status().message();
-    Difference d = compare(got->view(), want->view());
-    EXPECT_LE(d.max_abs, 1e-5 * std::max(d.scale, 1e-2)) << h << "x" << w;
-  }
-
-  std::shared_ptr<const Model> whole = compile_narrow(dir, 200, "whole.tsr");
+  std::shared_ptr<const Model> whole = compile_small_onnx(dir, write_narrow_onnx(dir), 200, "whole.tsr");
   ASSERT_TRUE(whole);
-  Tensor image = random_input(*model, 150, 170, 9);
-  Result<std::unique_ptr<Session>> session = Session::create(whole, {"onednn", 2});
-  ASSERT_TRUE(session.ok());
-  Result<Tensor> full = run_copy(**session, image);
-  ASSERT_TRUE(full.ok());
-  for (int64_t tile : {24, 41}) {
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {tile, 0}, {.threads = 3, .backend = "onednn"});
-    ASSERT_TRUE(tiled.ok()) << tiled.status().message();
-    EXPECT_EQ(bit_differences(*tiled, *full), 0) << "tile " << tile;
-  }
+  expect_matches_reference_and_tiles_stitch(model, whole, "onednn");
 }
 
 }  // namespace

@@ -16,7 +16,6 @@
 #include "onnx_builder.h"
 #include "op_test_util.h"
 #include "test_support.h"
-#include "tiling/tiled_runner.h"
 
 namespace tessera::reference::testing {
 namespace {
@@ -96,19 +95,6 @@ std::vector<float> reference_output(const SumGraph& sg, const std::vector<Buf>& 
   }
   if (sg.graph.nodes.size() > sg.terms.size()) sum = run(sg.graph.nodes.back(), {&sum}, ys);
   return sum.data;
-}
-
-// Data of the logical shape s, NCHW to NHWC or back.
-std::vector<float> relayout(const std::vector<float>& data, const Shape& s, bool to_nhwc) {
-  std::vector<float> out(data.size());
-  const int64_t hw = s[2] * s[3];
-  for (int64_t n = 0; n < s[0]; ++n)
-    for (int64_t c = 0; c < s[1]; ++c)
-      for (int64_t i = 0; i < hw; ++i) {
-        const int64_t nchw = (n * s[1] + c) * hw + i, nhwc = (n * hw + i) * s[1] + c;
-        out[to_nhwc ? nhwc : nchw] = data[to_nhwc ? nchw : nhwc];
-      }
-  return out;
 }
 
 // The kernel's NHWC output for NHWC inputs, with `threads` OpenMP threads.
@@ -244,71 +230,28 @@ std::string write_sums_onnx(const TempDir& dir) {
   onnx::ModelProto model;
   onnx::GraphProto* g = start_image_model(model, "sums", 6, 3);
   std::mt19937 rng(3);
-  std::uniform_real_distribution<float> u(-0.3f, 0.3f);
-  auto node = [&](const char* op, std::vector<std::string> in, const std::string& out) {
-    onnx::NodeProto* n = g->add_node();
-    n->set_op_type(op);
-    n->set_name(out);
-    for (const std::string& i : in) n->add_input(i);
-    n->add_output(out);
-    return n;
-  };
-  auto conv = [&](const std::string& in, const std::string& out, int in_c, int out_c, int k) {
-    onnx::NodeProto* n = node("Conv", {in}, out);
-    for (const char* suffix : {"_w", "_b"}) {
-      onnx::TensorProto* t = g->add_initializer();
-      t->set_name(out + suffix);
-      t->set_data_type(onnx::TensorProto::FLOAT);
-      std::vector<int> dims = {out_c, in_c, k, k};
-      if (suffix == std::string("_b")) dims.resize(1);
-      int count = 1;
-      for (int d : dims) t->add_dims(d), count *= d;
-      for (int i = 0; i < count; ++i) t->add_float_data(u(rng));
-      n->add_input(out + suffix);
-    }
-    onnx::AttributeProto* pads = n->add_attribute();
-    pads->set_name("pads");
-    pads->set_type(onnx::AttributeProto::INTS);
-    for (int i = 0; i < 4; ++i) pads->add_ints(k / 2);
-  };
-  node("Relu", {"x"}, "r");
-  conv("x", "a1", 6, 20, 1);
-  conv("r", "a2", 6, 20, 1);
-  node("Add", {"a1", "a2"}, "s");
-  node("Relu", {"s"}, "p");
-  conv("p", "b1", 20, 20, 1);
-  node("Sigmoid", {"p"}, "e");
-  conv("e", "b2", 20, 20, 1);
-  node("Add", {"b1", "b2"}, "q");
-  node("Add", {"q", "p"}, "z");
-  conv("z", "y", 20, 3, 3);
+  const std::vector<int> no_pads{0, 0, 0, 0};
+  add_node(g, "Relu", {"x"}, "r");
+  add_conv(g, rng, "x", "a1", 6, 20, 1, no_pads);
+  add_conv(g, rng, "r", "a2", 6, 20, 1, no_pads);
+  add_node(g, "Add", {"a1", "a2"}, "s");
+  add_node(g, "Relu", {"s"}, "p");
+  add_conv(g, rng, "p", "b1", 20, 20, 1, no_pads);
+  add_node(g, "Sigmoid", {"p"}, "e");
+  add_conv(g, rng, "e", "b2", 20, 20, 1, no_pads);
+  add_node(g, "Add", {"b1", "b2"}, "q");
+  add_node(g, "Add", {"q", "p"}, "z");
+  add_conv(g, rng, "z", "y", 20, 3, 3, {1, 1, 1, 1});
   std::string path = dir.file("sums.onnx");
   write_file(path, model.SerializeAsString());
   return path;
-}
-
-Result<Tensor> run_copy(Session& session, const Tensor& image) {
-  ConstTensorView view = image.view();
-  Result<std::span<const TensorView>> out = session.run({&view, 1});
-  if (!out.ok()) return out.status();
-  return copy_of((*out)[0]);
-}
-
-std::shared_ptr<const Model> compile_sums(const TempDir& dir, int64_t max, const std::string& name) {
-  CompileOptions options;
-  for (const char* dim : {"height", "width"}) options.dims.push_back({dim, 8, max, 1});
-  Result<CompiledModel> compiled = compile_file(write_sums_onnx(dir), dir.file(name), options);
-  EXPECT_TRUE(compiled.ok()) << compiled.status().message();
-  Result<std::shared_ptr<const Model>> model = Model::load(dir.file(name));
-  EXPECT_TRUE(model.ok()) << model.status().message();
-  return model.ok() ? *model : nullptr;
 }
 
 TEST(PointwiseSumModel, OnednnRunsConsecutiveSumsMatchesReferenceAndTilesStitch) {
   TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   SKIP_WITHOUT_AVX512;
   TempDir dir;
-  std::shared_ptr<const Model> model = compile_sums(dir, 96, "sums.tsr");
+  std::shared_ptr<const Model> model = compile_small_onnx(dir, write_sums_onnx(dir), 96, "sums.tsr");
   ASSERT_TRUE(model);
   const ir::Graph& g = model->data().graph;
   onednn::ExecutionPlan plan = onednn::plan_execution(model->data(), model->data().plan);
@@ -327,33 +270,14 @@ TEST(PointwiseSumModel, OnednnRunsConsecutiveSumsMatchesReferenceAndTilesStitch)
   }
   EXPECT_EQ(sums, 1);
   for (size_t n = 0; n < g.nodes.size(); ++n) {
-    if (g.nodes[n].name == "b1" || g.nodes[n].name == "b2") EXPECT_EQ(plan.nodes[n].role, onednn::Role::Primitive);
+    if (g.nodes[n].name == "b1" || g.nodes[n].name == "b2") {  // the Sigmoid runs between them
+      EXPECT_EQ(plan.nodes[n].role, onednn::Role::Primitive) << g.nodes[n].name;
+    }
   }
 
-  Result<std::unique_ptr<Session>> fast = Session::create(model, {"onednn", 2});
-  Result<std::unique_ptr<Session>> reference = Session::create(model, {"reference", 1});
-  ASSERT_TRUE(fast.ok() && reference.ok());
-  EXPECT_TRUE((*fast)->fallbacks().empty());
-  for (auto [h, w] : {std::pair{8, 8}, std::pair{96, 96}, std::pair{37, 90}, std::pair{61, 13}}) {
-    Tensor image = random_input(*model, h, w, static_cast<uint32_t>(h + w));
-    Result<Tensor> got = run_copy(**fast, image), want = run_copy(**reference, image);
-    ASSERT_TRUE(got.ok() && want.ok()) << got.status().message();
-    Difference d = compare(got->view(), want->view());
-    EXPECT_LE(d.max_abs, 1e-5 * std::max(d.scale, 1e-2)) << h << "x" << w;
-  }
-
-  std::shared_ptr<const Model> whole = compile_sums(dir, 200, "whole.tsr");
+  std::shared_ptr<const Model> whole = compile_small_onnx(dir, write_sums_onnx(dir), 200, "whole.tsr");
   ASSERT_TRUE(whole);
-  Tensor image = random_input(*model, 150, 170, 9);
-  Result<std::unique_ptr<Session>> session = Session::create(whole, {"onednn", 2});
-  ASSERT_TRUE(session.ok());
-  Result<Tensor> full = run_copy(**session, image);
-  ASSERT_TRUE(full.ok());
-  for (int64_t tile : {24, 41}) {
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {tile, 0}, {.threads = 3, .backend = "onednn"});
-    ASSERT_TRUE(tiled.ok()) << tiled.status().message();
-    EXPECT_EQ(bit_differences(*tiled, *full), 0) << "tile " << tile;
-  }
+  expect_matches_reference_and_tiles_stitch(model, whole, "onednn");
 }
 
 }  // namespace
