@@ -28,20 +28,8 @@ Uses uses_of(const ir::Graph& g) {
 }
 
 using ir::is_channel_concat;
-
-// A Conv whose weights are a constant, over channels that are not split into groups.
-bool is_plain_conv(const ir::Graph& g, const ir::Node& node) {
-  return node.op == ir::Op::Conv && std::get<ir::ConvAttrs>(node.attrs).group == 1 &&
-         g.values[node.inputs[1]].kind == ir::ValueKind::Constant &&
-         (node.inputs.size() < 3 || g.values[node.inputs[2]].kind == ir::ValueKind::Constant);
-}
-
-// A 1x1 convolution with stride 1 and no padding: one pixel in, one pixel out.
-bool is_pointwise(const ir::Node& conv) {
-  const ir::ConvAttrs& a = std::get<ir::ConvAttrs>(conv.attrs);
-  return a.kernel == std::array<int64_t, 2>{1, 1} && a.strides == std::array<int64_t, 2>{1, 1} &&
-         a.pads == std::array<int64_t, 4>{0, 0, 0, 0};
-}
+using ir::is_plain_conv;
+using ir::is_pointwise_conv;
 
 // Shapes at the upper bound, or empty when inference fails (the compiler reports that later).
 std::vector<Shape> upper_shapes(const ir::Graph& g) {
@@ -153,7 +141,7 @@ void split_conv_over_concat(ir::Graph& g) {
   for (const ir::Node& conv : g.nodes) {
     const int x = conv.inputs[0];
     const int p = uses.producer[x];
-    const bool split = conv.op == ir::Op::Conv && is_plain_conv(g, conv) && is_pointwise(conv) && p >= 0 &&
+    const bool split = is_plain_conv(g, conv) && is_pointwise_conv(conv) && p >= 0 &&
                        is_channel_concat(g.nodes[p]) && uses.readers[x] == 1 &&
                        std::none_of(g.nodes[p].inputs.begin(), g.nodes[p].inputs.end(),
                                     [&](int v) { return g.values[v].kind == ir::ValueKind::Constant; });

@@ -87,4 +87,19 @@ struct Graph {
   std::vector<int64_t> upper_dim_values() const;
 };
 
+// A Conv whose weights (and bias) are constants, over channels that are not split into groups.
+inline bool is_plain_conv(const Graph& g, const Node& node) {
+  return node.op == Op::Conv && std::get<ConvAttrs>(node.attrs).group == 1 &&
+         g.values[node.inputs[1]].kind == ValueKind::Constant &&
+         (node.inputs.size() < 3 || g.values[node.inputs[2]].kind == ValueKind::Constant);
+}
+
+// A 1x1 Conv with stride 1 and no padding: one pixel in, one pixel out.
+inline bool is_pointwise_conv(const Node& node) {
+  if (node.op != Op::Conv) return false;
+  const ConvAttrs& a = std::get<ConvAttrs>(node.attrs);
+  return a.kernel == std::array<int64_t, 2>{1, 1} && a.strides == std::array<int64_t, 2>{1, 1} &&
+         a.pads == std::array<int64_t, 4>{0, 0, 0, 0};
+}
+
 }  // namespace tessera::ir

@@ -9,16 +9,6 @@ namespace {
 // weights and a broadcast input, within AVX-512's 32 registers.
 constexpr int64_t kMaxVectors = 4;
 
-bool is_pointwise_conv(const ir::Graph& g, int n) {
-  const ir::Node& node = g.nodes[n];
-  if (node.op != ir::Op::Conv) return false;
-  const ir::ConvAttrs& a = std::get<ir::ConvAttrs>(node.attrs);
-  const bool constant = g.values[node.inputs[1]].kind == ir::ValueKind::Constant &&
-                        (node.inputs.size() < 3 || g.values[node.inputs[2]].kind == ir::ValueKind::Constant);
-  return constant && a.group == 1 && a.kernel == std::array<int64_t, 2>{1, 1} &&
-         a.strides == std::array<int64_t, 2>{1, 1} && a.pads == std::array<int64_t, 4>{0, 0, 0, 0};
-}
-
 }  // namespace
 
 // The kernel for output vectors [first, first + V) of every pixel. A block of kPixels adjacent
@@ -96,8 +86,11 @@ class PointwiseKernel {
 bool PointwiseSum::applies(const ir::Graph& g, std::span<const int> terms, std::span<const PostOp> post_ops) {
   if (terms.size() < 2) return false;
   const int64_t oc = g.values[g.nodes[terms[0]].inputs[1]].constant_shape[0];
-  for (int n : terms)
-    if (!is_pointwise_conv(g, n) || g.values[g.nodes[n].inputs[1]].constant_shape[0] != oc) return false;
+  for (int n : terms) {
+    const ir::Node& node = g.nodes[n];
+    if (!ir::is_plain_conv(g, node) || !ir::is_pointwise_conv(node) || g.values[node.inputs[1]].constant_shape[0] != oc)
+      return false;
+  }
   Epilogue step;
   for (const PostOp& op : post_ops)
     if (op.kind == PostOp::Kind::Sum || !Epilogue::of(op, &step)) return false;
