@@ -12,13 +12,13 @@ namespace tessera {
 
 namespace {
 
-struct Uses {
+struct UseCounts {
   std::vector<int> producer;  // per value: the node writing it, or -1
   std::vector<int> readers;   // per value: how many nodes read it, a graph output counting as one
 };
 
-Uses uses_of(const ir::Graph& g) {
-  Uses u{std::vector<int>(g.values.size(), -1), std::vector<int>(g.values.size(), 0)};
+UseCounts count_uses(const ir::Graph& g) {
+  UseCounts u{std::vector<int>(g.values.size(), -1), std::vector<int>(g.values.size(), 0)};
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     u.producer[g.nodes[n].output] = static_cast<int>(n);
     for (int v : g.nodes[n].inputs) ++u.readers[v];
@@ -57,7 +57,7 @@ int activation(ir::Graph& g, const std::string& name) {
 // Drops nodes whose output nobody reads, until none is left.
 void remove_dead_nodes(ir::Graph& g) {
   for (bool removed = true; removed;) {
-    const Uses uses = uses_of(g);
+    const UseCounts uses = count_uses(g);
     const size_t before = g.nodes.size();
     std::erase_if(g.nodes, [&](const ir::Node& n) { return uses.readers[n.output] == 0; });
     removed = g.nodes.size() != before;
@@ -90,7 +90,7 @@ void flatten_channel_concats(ir::Graph& g) {
 void fold_skip_into_conv(ir::Graph& g) {
   const std::vector<Shape> shapes = upper_shapes(g);
   if (shapes.empty()) return;
-  Uses uses = uses_of(g);
+  UseCounts uses = count_uses(g);
   std::vector<bool> removed(g.nodes.size(), false);
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const ir::Node& add = g.nodes[n];
@@ -136,7 +136,7 @@ void fold_skip_into_conv(ir::Graph& g) {
 void split_conv_over_concat(ir::Graph& g) {
   const std::vector<Shape> shapes = upper_shapes(g);
   if (shapes.empty()) return;
-  const Uses uses = uses_of(g);
+  const UseCounts uses = count_uses(g);
   std::vector<ir::Node> out;
   for (const ir::Node& conv : g.nodes) {
     const int x = conv.inputs[0];

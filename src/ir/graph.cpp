@@ -49,6 +49,15 @@ int Graph::add_constant(std::string name, const Shape& shape, std::vector<float>
   return add_value(std::move(v));
 }
 
+Uses uses_of(const Graph& graph) {
+  Uses uses{std::vector<int>(graph.values.size(), -1), std::vector<std::vector<int>>(graph.values.size())};
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    uses.producer[graph.nodes[i].output] = static_cast<int>(i);
+    for (int v : graph.nodes[i].inputs) uses.readers[v].push_back(static_cast<int>(i));
+  }
+  return uses;
+}
+
 std::vector<int64_t> Graph::upper_dim_values() const {
   std::vector<int64_t> out;
   for (const DynamicDim& d : dims) out.push_back(d.upper());

@@ -87,6 +87,13 @@ struct Graph {
   std::vector<int64_t> upper_dim_values() const;
 };
 
+// Who writes and who reads each value of a graph.
+struct Uses {
+  std::vector<int> producer;              // per value: the node that makes it, or -1
+  std::vector<std::vector<int>> readers;  // per value: the nodes that read it, once per read
+};
+Uses uses_of(const Graph& graph);
+
 // A Conv whose weights (and bias) are constants, over channels that are not split into groups.
 inline bool is_plain_conv(const Graph& g, const Node& node) {
   return node.op == Op::Conv && std::get<ConvAttrs>(node.attrs).group == 1 &&

@@ -11,19 +11,8 @@ namespace {
 
 bool is_graph_output(const ir::Graph& g, int v) { return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end(); }
 
-struct Uses {
-  std::vector<int> producer;              // per value: the node writing it, or -1
-  std::vector<std::vector<int>> readers;  // per value: the nodes reading it, once per read
-};
-
-Uses uses_of(const ir::Graph& g) {
-  Uses u{std::vector<int>(g.values.size(), -1), std::vector<std::vector<int>>(g.values.size())};
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    u.producer[g.nodes[n].output] = static_cast<int>(n);
-    for (int v : g.nodes[n].inputs) u.readers[v].push_back(static_cast<int>(n));
-  }
-  return u;
-}
+using ir::Uses;
+using ir::uses_of;
 
 void place_values(const ModelData& m, const Uses& uses, ExecutionPlan& p) {
   const ir::Graph& g = m.graph;

@@ -36,15 +36,6 @@ Kind base_kind(const ModelData& model, const ir::Node& node) {
   return Kind::Fallback;
 }
 
-Uses uses_of(const ir::Graph& graph) {
-  Uses uses{std::vector<int>(graph.values.size(), -1), std::vector<std::vector<int>>(graph.values.size())};
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    uses.producer[graph.nodes[i].output] = static_cast<int>(i);
-    for (int v : graph.nodes[i].inputs) uses.readers[v].push_back(static_cast<int>(i));
-  }
-  return uses;
-}
-
 int fusion_target(const ModelData& model, std::span<const Kind> kinds, const Uses& uses, int act) {
   const ir::Graph& g = model.graph;
   const ir::Node& a = g.nodes[act];

@@ -35,12 +35,8 @@ std::vector<NodePlan> lower(const ModelData& model, const MemoryPlan& memory);
 // How the node runs before any fusion.
 Kind base_kind(const ModelData& model, const ir::Node& node);
 
-// Who makes and who reads each value.
-struct Uses {
-  std::vector<int> producer;               // per value: the node that makes it, or -1
-  std::vector<std::vector<int>> readers;   // per value: the nodes that read it, once per read
-};
-Uses uses_of(const ir::Graph& graph);
+using ir::Uses;
+using ir::uses_of;
 
 // The step of the XNNPACK operator that node `act` (a Relu or Clip) may be fused into, or -1: the
 // operator makes act's only input, which nothing else reads. `kinds` are the nodes' base kinds.
