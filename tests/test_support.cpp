@@ -138,6 +138,14 @@ CliResult run_cli(const TempDir& dir, const std::string& args) {
   return r;
 }
 
+std::string compile_with_cli(const TempDir& dir, const std::string& onnx, const std::string& name,
+                             const std::string& options) {
+  const std::string path = dir.file(name);
+  CliResult r = run_cli(dir, fmt::format("compile {} -o {} {}", sh(testdata(onnx)), sh(path), options));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? path : "";
+}
+
 std::vector<std::string> backends_under_test() { return available_backends(); }
 
 bool backend_built(const std::string& name) {

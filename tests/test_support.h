@@ -79,6 +79,10 @@ struct CliResult {
   std::string err;
 };
 CliResult run_cli(const TempDir& dir, const std::string& args);
+// `tessera compile` of the test data's `onnx` to dir/name with `options` (--dim ...): the path, or
+// "" (and a test failure with the CLI's message) when it fails.
+std::string compile_with_cli(const TempDir& dir, const std::string& onnx, const std::string& name,
+                             const std::string& options);
 
 // Every backend built into this tessera: the shared checks (against PyTorch, tiled == full) run on
 // each of them.

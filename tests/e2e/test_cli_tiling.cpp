@@ -7,11 +7,7 @@ namespace tessera::testing {
 namespace {
 
 std::string compile_unet(const TempDir& dir, const std::string& name, int64_t max) {
-  std::string path = dir.file(name);
-  CliResult r = run_cli(dir, fmt::format("compile {} -o {} --dim height=32:{}:4 --dim width=32:{}:4",
-                                         sh(testdata("unet.onnx")), sh(path), max, max));
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return path;
+  return compile_with_cli(dir, "unet.onnx", name, fmt::format("--dim height=32:{}:4 --dim width=32:{}:4", max, max));
 }
 
 std::string random_npy(const TempDir& dir, int64_t h, int64_t w) {
@@ -26,11 +22,8 @@ std::string random_npy(const TempDir& dir, int64_t h, int64_t w) {
 
 TEST(VerifyCli, SeedScenarioReportsZeroDifferences) {
   TempDir dir;
-  std::string model = dir.file("tiny.tsr");
-  ASSERT_EQ(run_cli(dir, fmt::format("compile {} -o {} --dim height=256:1024 --dim width=256:1024",
-                                     sh(testdata("tiny.onnx")), sh(model)))
-                .exit_code,
-            0);
+  std::string model = compile_with_cli(dir, "tiny.onnx", "tiny.tsr", "--dim height=256:1024 --dim width=256:1024");
+  ASSERT_FALSE(model.empty());
   CliResult r = run_cli(dir, fmt::format("verify {} {} --tile 256 --halo 16 --threads 2", sh(model),
                                          sh(testdata("tiny/in_1024x1024.npy"))));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -72,11 +65,8 @@ TEST(VerifyCli, RunTilesAnImageAboveTheMaximum) {
 
 TEST(VerifyCli, RefusesToTileAModelThatMixesAllPixels) {
   TempDir dir;
-  std::string model = dir.file("se.tsr");
-  ASSERT_EQ(run_cli(dir, fmt::format("compile {} -o {} --dim height=16:200 --dim width=16:200",
-                                     sh(testdata("se_block.onnx")), sh(model)))
-                .exit_code,
-            0);
+  std::string model = compile_with_cli(dir, "se_block.onnx", "se.tsr", "--dim height=16:200 --dim width=16:200");
+  ASSERT_FALSE(model.empty());
   CliResult r = run_cli(dir, fmt::format("run {} {} {} --tile 32", sh(model), sh(testdata("se_block/in_43x89.npy")),
                                          sh(dir.file("o.npy"))));
   EXPECT_EQ(r.exit_code, 1);

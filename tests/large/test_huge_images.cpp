@@ -90,10 +90,10 @@ void expect_crop_matches(const TempDir& dir, const std::string& model, const std
 TEST(HugeImages, A20000SquareImageStreamsUnder400MB) {
   ASSERT_TRUE(ensure_vips().ok());
   TempDir dir;
-  std::string model = dir.file("tiny.tsr"), in = dir.file("in.tif"), out = dir.file("out.tif");
-  CliResult c = run_cli(dir, fmt::format("compile {} -o {} --dim height=32:1024 --dim width=32:1024 --pixel-range 0:255",
-                                         sh(testdata("tiny.onnx")), sh(model)));
-  ASSERT_EQ(c.exit_code, 0) << c.err;
+  std::string in = dir.file("in.tif"), out = dir.file("out.tif");
+  std::string model = compile_with_cli(dir, "tiny.onnx", "tiny.tsr",
+                                       "--dim height=32:1024 --dim width=32:1024 --pixel-range 0:255");
+  ASSERT_FALSE(model.empty());
   pattern(20000, 20000, 8).write_to_file(in.c_str());
   ChildRun r = run_child(dir, {"run", model, in, out, "--tile", "512", "--threads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -109,10 +109,9 @@ TEST(HugeImages, A20000SquareImageStreamsUnder400MB) {
 TEST(HugeImages, AFourGigabyteOutputBecomesABigTiff) {
   ASSERT_TRUE(ensure_vips().ok());
   TempDir dir;
-  std::string model = dir.file("sr.tsr"), in = dir.file("in16.tif"), out = dir.file("out16.tif");
-  CliResult c = run_cli(dir, fmt::format("compile {} -o {} --dim height=16:600 --dim width=16:600",
-                                         sh(testdata("sr_pixelshuffle.onnx")), sh(model)));
-  ASSERT_EQ(c.exit_code, 0) << c.err;
+  std::string in = dir.file("in16.tif"), out = dir.file("out16.tif");
+  std::string model = compile_with_cli(dir, "sr_pixelshuffle.onnx", "sr.tsr", "--dim height=16:600 --dim width=16:600");
+  ASSERT_FALSE(model.empty());
   pattern(13500, 13500, 16).write_to_file(in.c_str());
   ChildRun r = run_child(dir, {"run", model, in, out, "--tile", "512", "--threads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

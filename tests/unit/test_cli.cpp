@@ -129,11 +129,9 @@ TEST_F(Cli, InfoJson) {
 // A dense block's Concats live in one slice of the XNNPACK backend's arena: info prints each backend's.
 TEST_F(Cli, InfoPrintsEachBackendsArena) {
   TempDir dir;
-  std::string model = dir.file("dense_block.tsr");
-  ASSERT_EQ(run_cli(dir, fmt::format("compile {} -o {} --dim height=16:200 --dim width=16:200",
-                                     sh(testdata("dense_block.onnx")), sh(model)))
-                .exit_code,
-            0);
+  std::string model = compile_with_cli(dir, "dense_block.onnx", "dense_block.tsr",
+                                       "--dim height=16:200 --dim width=16:200");
+  ASSERT_FALSE(model.empty());
   CliResult r = run_cli(dir, fmt::format("info {} --json", sh(model)));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);

@@ -44,10 +44,9 @@ class ImageCli : public ::testing::Test {
   // tiny (gray in, gray out, halo 3) for 32..256 pixels of 0..255.
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
-    model_ = dir_->file("tiny.tsr");
-    CliResult r = run_cli(*dir_, fmt::format("compile {} -o {} --dim height=32:256 --dim width=32:256 --pixel-range 0:255",
-                                             sh(testdata("tiny.onnx")), sh(model_)));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    model_ = compile_with_cli(*dir_, "tiny.onnx", "tiny.tsr",
+                              "--dim height=32:256 --dim width=32:256 --pixel-range 0:255");
+    ASSERT_FALSE(model_.empty());
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
