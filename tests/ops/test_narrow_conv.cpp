@@ -7,10 +7,12 @@
 #include <omp.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
 #include <random>
+#include <stdexcept>
 
 #include "backends/onednn/narrow_conv.h"
 #include "backends/onednn/ops.h"
@@ -97,15 +99,17 @@ std::vector<float> reference_output(const ConvGraph& cg, const Buf& x, const Sha
   return y.data;
 }
 
-// The kernel's output (NCHW) for x (NCHW) with `threads` OpenMP threads; a Sum adds to `prior`.
+// The kernel's output (NCHW) for x (NCHW) with `threads` OpenMP threads, over `prior` (NCHW),
+// which a Sum adds to; `nchw_output`: the kernel writes NCHW itself.
 std::vector<float> narrow_output(const NarrowConv& conv, const Buf& x, const Shape& y_shape, const Buf& prior,
-                                 int threads) {
-  std::vector<float> xs = relayout(x.data, x.shape, true), ys = relayout(prior.data, y_shape, true);
+                                 int threads, bool nchw_output = false) {
+  std::vector<float> xs = relayout(x.data, x.shape, true);
+  std::vector<float> ys = nchw_output ? prior.data : relayout(prior.data, y_shape, true);
   const int saved = omp_get_max_threads();
   omp_set_num_threads(threads);
   conv.run(xs.data(), x.shape, ys.data(), y_shape);
   omp_set_num_threads(saved);
-  return relayout(ys, y_shape, false);
+  return nchw_output ? ys : relayout(ys, y_shape, false);
 }
 
 #define SKIP_WITHOUT_AVX512 \
@@ -164,6 +168,26 @@ TEST(NarrowConv, ThreadCountDoesNotChangeBits) {
   Buf x = random_buf(xs, 8), prior(ys);
   std::vector<float> one = narrow_output(conv, x, ys, prior, 1);
   for (int threads : {2, 3, 4}) EXPECT_EQ(narrow_output(conv, x, ys, prior, threads), one) << threads << " threads";
+}
+
+// Written NCHW (a graph output), every output channel count stores the same bits as NHWC and
+// every element, on rows with a ragged last block, over any number of threads; never with a Sum.
+TEST(NarrowConv, WritesNchwOutputWithTheSameBits) {
+  SKIP_WITHOUT_AVX512;
+  const Shape xs{2, 12, 11, 29};
+  const ir::ConvAttrs a = conv_attrs({3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1});
+  for (int64_t out_c = 1; out_c <= 4; ++out_c) {
+    ConvGraph cg = conv_graph(xs, out_c, a, true, Tail::Clip, static_cast<uint32_t>(out_c));
+    const Shape ys = conv_output(xs, out_c, a);
+    Buf x = random_buf(xs, 5), unwritten(ys);
+    std::fill(unwritten.data.begin(), unwritten.data.end(), std::nanf(""));
+    const std::vector<float> nhwc = narrow_output(NarrowConv(cg.graph, 0, cg.post_ops), x, ys, Buf(ys), 1);
+    const NarrowConv nchw(cg.graph, 0, cg.post_ops, true);
+    for (int threads : {1, 3})
+      EXPECT_EQ(narrow_output(nchw, x, ys, unwritten, threads, true), nhwc) << out_c << " outputs, " << threads << " threads";
+  }
+  ConvGraph sum = conv_graph(xs, 3, a, true, Tail::Sum, 1);
+  EXPECT_THROW(NarrowConv(sum.graph, 0, sum.post_ops, true), std::invalid_argument);
 }
 
 // A pixel's bits depend only on its window: over crops of the input that move pixels between the
@@ -257,6 +281,21 @@ std::string write_narrow_onnx(const TempDir& dir) {
   return path;
 }
 
+// x (3 channels) -> 3x3 conv to 8 -> relu -> 3x3 conv to 3 -> relu = y: the narrow convolution
+// writes the graph output through a folded activation.
+std::string write_narrow_relu_onnx(const TempDir& dir) {
+  onnx::ModelProto model;
+  onnx::GraphProto* g = start_image_model(model, "narrow_relu", 3, 3);
+  std::mt19937 rng(7);
+  add_conv(g, rng, "x", "a0", 3, 8, 3, {1, 1, 1, 1});
+  add_node(g, "Relu", {"a0"}, "a");
+  add_conv(g, rng, "a", "y0", 8, 3, 3, {1, 1, 1, 1});
+  add_node(g, "Relu", {"y0"}, "y");
+  std::string path = dir.file("narrow_relu.onnx");
+  write_file(path, model.SerializeAsString());
+  return path;
+}
+
 TEST(NarrowConvModel, OnednnRunsNarrowConvsMatchesReferenceAndTilesStitch) {
   TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   SKIP_WITHOUT_AVX512;
@@ -272,7 +311,29 @@ TEST(NarrowConvModel, OnednnRunsNarrowConvsMatchesReferenceAndTilesStitch) {
   }
   EXPECT_EQ(narrow, 3);
   EXPECT_EQ(fused, 3);
+  EXPECT_EQ(plan.homes[model->data().graph.outputs[0]], onednn::Home::ArenaNchw);  // written NCHW, no reorder
   std::shared_ptr<const Model> whole = compile_small_onnx(dir, write_narrow_onnx(dir), 200, "whole.tsr");
+  ASSERT_TRUE(whole);
+  expect_matches_reference_and_tiles_stitch(model, whole, "onednn");
+}
+
+// The narrow convolution writes the graph output NCHW through its folded activation, unless the
+// activation's output took the slot of the convolution's input (which dies at the convolution).
+TEST(NarrowConvModel, WritesTheGraphOutputNchwUnlessOverItsInput) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
+  SKIP_WITHOUT_AVX512;
+  TempDir dir;
+  std::shared_ptr<const Model> model = compile_small_onnx(dir, write_narrow_relu_onnx(dir), 96, "narrow_relu.tsr");
+  ASSERT_TRUE(model);
+  const ModelData& m = model->data();
+  const int y = m.graph.outputs[0], input = m.graph.nodes[2].inputs[0];
+  onednn::ExecutionPlan plan = onednn::plan_execution(m, m.plan);
+  ASSERT_EQ(plan.nodes[2].role, onednn::Role::Narrow);
+  EXPECT_EQ(plan.homes[y], onednn::Home::ArenaNchw);
+  MemoryPlan reused = m.plan;
+  reused.offsets[y] = reused.offsets[input];
+  EXPECT_EQ(onednn::plan_execution(m, reused).homes[y], onednn::Home::Output);
+  std::shared_ptr<const Model> whole = compile_small_onnx(dir, write_narrow_relu_onnx(dir), 200, "whole.tsr");
   ASSERT_TRUE(whole);
   expect_matches_reference_and_tiles_stitch(model, whole, "onednn");
 }

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tessera::onednn {
 namespace {
@@ -64,7 +65,8 @@ class NarrowKernel {
         full_(c.segment_floats_ / kLanes),
         tail_(lane_range(0, c.segment_floats_ % kLanes)),
         ky_lanes_(c.segments_ * c.vectors_ * OC),
-        reach_((c.kw_ - 1) * c.dilation_w_) {}
+        reach_((c.kw_ - 1) * c.dilation_w_),
+        plane_(im.oh * im.ow) {}
 
   void run() const {
     const int64_t rows = im.batch * im.oh;
@@ -74,6 +76,12 @@ class NarrowKernel {
 
  private:
   static constexpr int kPixels = kLanes / OC;
+  // Channel o's lanes in a block's sums (o, o + OC, ...): one lane per pixel.
+  static constexpr __mmask16 channel_lanes(int o) {
+    __mmask16 m = 0;
+    for (int p = 0; p < kPixels; ++p) m |= static_cast<__mmask16>(1u << (p * OC + o));
+    return m;
+  }
   // How far ahead (at least) a block prefetches the input rows; the best of 0 to 2048 on 64->4,
   // 32->3 and 12->3 3x3 layers.
   static constexpr int64_t kPrefetchFloats = 256;
@@ -92,7 +100,7 @@ class NarrowKernel {
     Rows rows{im.x, std::clamp<int64_t>(floor_div(c.dilation_h_ - 1 - top, c.dilation_h_), 0, c.kh_), 0};
     rows.end = std::clamp<int64_t>(floor_div(im.h - 1 - top, c.dilation_h_) + 1, rows.begin, c.kh_);
     if (rows.begin < rows.end) rows.x += (n * im.h + top + rows.begin * c.dilation_h_) * im.w * c.ic_;
-    float* y = im.y + (n * im.oh + oy) * im.ow * OC;
+    float* y = c.nchw_output_ ? im.y + n * OC * plane_ + oy * im.ow : im.y + (n * im.oh + oy) * im.ow * OC;
     const int64_t begin = std::min(im.ow, floor_div(c.pad_left_ + c.stride_w_ - 1, c.stride_w_));
     const int64_t end = std::clamp(floor_div(im.w - 1 - reach_ + c.pad_left_, c.stride_w_) + 1, begin, im.ow);
     int64_t ox = 0;
@@ -146,7 +154,7 @@ class NarrowKernel {
         if (full_ < c.vectors_) accumulate<true>(acc, x + full_ * kLanes, w), w += OC;
       }
     }
-    finish(reduce(acc), y + ox * OC, first, kPixels);
+    finish(reduce(acc), y, ox, first, kPixels);
   }
 
   // One output pixel anywhere: lanes of window columns outside the input are zero.
@@ -172,15 +180,24 @@ class NarrowKernel {
         }
       }
     }
-    finish(reduce(acc), y + ox * OC, 0, 1);
+    finish(reduce(acc), y, ox, 0, 1);
   }
 
-  // Adds the bias to the sums of `pixels` pixels, applies the post-ops and stores the pixels from
-  // `first` on at y (the block's first pixel).
-  [[gnu::target("avx512f")]] void finish(__m512 sums, float* y, int first, int pixels) const {
-    const __mmask16 store = lane_range(first * OC, pixels * OC);
-    const __m512 v = apply(c.epilogue_, _mm512_add_ps(sums, _mm512_load_ps(c.bias_.v)), y, store);
-    _mm512_mask_storeu_ps(y, store, v);
+  // Adds the bias to the sums of `pixels` pixels from column ox on, applies the post-ops and stores
+  // the pixels from `first` on in output row y: NHWC, the block's lanes as they are; NCHW, each
+  // channel's lanes packed into its plane.
+  [[gnu::target("avx512f")]] void finish(__m512 sums, float* y, int64_t ox, int first, int pixels) const {
+    const __m512 v = _mm512_add_ps(sums, _mm512_load_ps(c.bias_.v));
+    if (!c.nchw_output_) {
+      const __mmask16 store = lane_range(first * OC, pixels * OC);
+      _mm512_mask_storeu_ps(y + ox * OC, store, apply(c.epilogue_, v, y + ox * OC, store));
+      return;
+    }
+    const __m512 out = apply(c.epilogue_, v, nullptr, 0);  // no Sum post-op with NCHW output (constructor)
+    const __mmask16 store = lane_range(first, pixels);
+#pragma GCC unroll 4
+    for (int o = 0; o < OC; ++o)
+      _mm512_mask_storeu_ps(y + o * plane_ + ox, store, _mm512_maskz_compress_ps(channel_lanes(o), out));
   }
 
   const NarrowConv& c;
@@ -192,6 +209,7 @@ class NarrowKernel {
   const __mmask16 tail_;    // the lanes of a segment's last vector when it is not whole
   const int64_t ky_lanes_;  // weight vectors per ky
   const int64_t reach_;     // input columns that a window spans, less one
+  const int64_t plane_;     // floats in an output channel's plane (NCHW output)
 };
 
 bool NarrowConv::applies(const ir::Graph& g, int n, std::span<const PostOp> post_ops) {
@@ -204,7 +222,8 @@ bool NarrowConv::applies(const ir::Graph& g, int n, std::span<const PostOp> post
   return __builtin_cpu_supports("avx512f");
 }
 
-NarrowConv::NarrowConv(const ir::Graph& g, int n, std::span<const PostOp> post_ops) {
+NarrowConv::NarrowConv(const ir::Graph& g, int n, std::span<const PostOp> post_ops, bool nchw_output)
+    : nchw_output_(nchw_output) {
   const ir::Node& node = g.nodes[n];
   const ir::ConvAttrs& a = std::get<ir::ConvAttrs>(node.attrs);
   const ir::Value& w = g.values[node.inputs[1]];  // [OC, IC, KH, KW]
@@ -234,6 +253,9 @@ NarrowConv::NarrowConv(const ir::Graph& g, int n, std::span<const PostOp> post_o
   if (node.inputs.size() == 3)
     for (int k = 0; k < kLanes / oc_ * oc_; ++k) bias_.v[k] = g.values[node.inputs[2]].constant_data[k % oc_];
   for (const PostOp& op : post_ops) Epilogue::of(op, &epilogue_.emplace_back());
+  if (nchw_output_ && std::any_of(epilogue_.begin(), epilogue_.end(),
+                                  [](const Epilogue& e) { return e.kind == Epilogue::Kind::Sum; }))
+    throw std::invalid_argument("a narrow convolution with a Sum post-op cannot write NCHW output");
 }
 
 void NarrowConv::run(const float* x, const Shape& xs, float* y, const Shape& ys) const {

@@ -27,11 +27,12 @@ class NarrowConv {
   // is otherwise one that oneDNN runs: constant weights and bias, rank-4 activations).
   static bool applies(const ir::Graph& graph, int node, std::span<const PostOp> post_ops);
 
-  // Packs convolution `node`'s weights and bias, for a node that applies() accepts.
-  NarrowConv(const ir::Graph& graph, int node, std::span<const PostOp> post_ops);
+  // Packs convolution `node`'s weights and bias, for a node that applies() accepts. `nchw_output`:
+  // run() writes y NCHW (a graph output, which then needs no reorder; not with a Sum post-op).
+  NarrowConv(const ir::Graph& graph, int node, std::span<const PostOp> post_ops, bool nchw_output = false);
 
-  // x: NHWC data of the logical input shape [N, C, H, W]; y: NHWC data of [N, OC, OH, OW], which a
-  // Sum post-op reads before it writes. Threads over output rows (omp_get_max_threads()).
+  // x: NHWC data of the logical input shape [N, C, H, W]; y: NHWC (or NCHW) data of [N, OC, OH, OW],
+  // which a Sum post-op reads before it writes. Threads over output rows (omp_get_max_threads()).
   void run(const float* x, const Shape& x_shape, float* y, const Shape& y_shape) const;
 
   // What it holds: packed weights, bias and post-ops.
@@ -42,6 +43,7 @@ class NarrowConv {
   friend class NarrowKernel;
 
   int oc_;
+  bool nchw_output_;
   int64_t ic_, kh_, kw_, stride_h_, stride_w_, dilation_h_, dilation_w_, pad_top_, pad_left_;
   // A window row is read as segments of contiguous floats: the whole row of kw_ taps when they
   // are adjacent (no dilation), else one tap each; a segment is vectors_ vectors of 16 lanes.

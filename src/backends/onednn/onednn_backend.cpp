@@ -169,7 +169,8 @@ Status OnednnSession::init() {
     const ir::Op op = g.nodes[n].op;
     const bool conv = op == ir::Op::Conv || op == ir::Op::ConvTranspose;
     if (plan_.nodes[n].role == Role::Narrow)
-      narrow_[n] = std::make_unique<NarrowConv>(g, static_cast<int>(n), plan_.nodes[n].post_ops);
+      narrow_[n] = std::make_unique<NarrowConv>(g, static_cast<int>(n), plan_.nodes[n].post_ops,
+                                                plan_.homes[plan_.nodes[n].output] == Home::ArenaNchw);
     if (plan_.nodes[n].role == Role::PointwiseSum)
       pointwise_sums_[n] = std::make_unique<PointwiseSum>(g, plan_.nodes[n].terms, plan_.nodes[n].post_ops);
     if (plan_.nodes[n].role != Role::Primitive) continue;

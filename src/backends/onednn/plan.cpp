@@ -22,7 +22,8 @@ void place_values(const ModelData& m, const Uses& uses, ExecutionPlan& p) {
   for (int v : g.inputs) p.homes[v] = Home::Input;
   for (int v : g.outputs) {
     const int producer = uses.producer[v];
-    // Copies (DepthToSpace) and reference kernels can write the final NCHW layout directly.
+    // Copies (DepthToSpace) and reference kernels can write the final NCHW layout directly (and
+    // narrow convolutions: plan_execution).
     const bool direct = producer >= 0 && uses.readers[v].empty() && m.upper_shapes[v].rank() == 4 &&
                         (p.nodes[producer].role == Role::Reference || g.nodes[producer].op == ir::Op::DepthToSpace);
     p.homes[v] = direct ? Home::ArenaNchw : Home::Output;
@@ -96,10 +97,11 @@ struct Sum {
   std::vector<int> terms, adds;
 };
 
-// Whether arena values a and b overlap at the upper bound.
+// Whether arena values a and b (NHWC or NCHW) overlap at the upper bound.
 bool overlap(const ModelData& m, const MemoryPlan& memory, const ExecutionPlan& p, int a, int b) {
+  auto in_arena = [&](int v) { return p.homes[v] == Home::Arena || p.homes[v] == Home::ArenaNchw; };
   const int64_t x = memory.offsets[a], y = memory.offsets[b];
-  return p.homes[a] == Home::Arena && p.homes[b] == Home::Arena && x < y + upper_bytes(m, b) && y < x + upper_bytes(m, a);
+  return in_arena(a) && in_arena(b) && x < y + upper_bytes(m, b) && y < x + upper_bytes(m, a);
 }
 
 // Makes the Add `n` with its sum `sum` run on PointwiseSum, with the unary ops after it folded in,
@@ -209,7 +211,18 @@ ExecutionPlan plan_execution(const ModelData& m, const MemoryPlan& memory) {
       cur = g.nodes[r].output;
     }
     p.nodes[lead].output = cur;
-    if (NarrowConv::applies(g, static_cast<int>(lead), p.nodes[lead].post_ops)) p.nodes[lead].role = Role::Narrow;
+    if (!NarrowConv::applies(g, static_cast<int>(lead), p.nodes[lead].post_ops)) continue;
+    p.nodes[lead].role = Role::Narrow;
+    // The kernel writes a graph output that nothing reads NCHW, straight to its offset: no
+    // session buffer and no reorder. Not with a Sum post-op (it would read the output NHWC), nor
+    // over the input: a folded activation's output may reuse the slot of the input, which dies
+    // at the convolution.
+    const std::vector<PostOp>& ops = p.nodes[lead].post_ops;
+    if (p.homes[cur] != Home::Output || !uses.readers[cur].empty() ||
+        std::any_of(ops.begin(), ops.end(), [](const PostOp& op) { return op.kind == PostOp::Kind::Sum; }))
+      continue;
+    p.homes[cur] = Home::ArenaNchw;
+    if (overlap(m, memory, p, g.nodes[lead].inputs[0], cur)) p.homes[cur] = Home::Output;
   }
   // A Concat that only feeds a convolution costs a copy of every piece; the convolution reads the
   // pieces instead.
