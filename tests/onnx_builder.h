@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support.h"
+
 namespace tessera::testing {
 
 // Declares `v` as a float32 image [1, channels, "height", "width"] named `name`.
@@ -66,6 +68,13 @@ inline void add_conv(onnx::GraphProto* g, std::mt19937& rng, const std::string& 
     a->set_type(onnx::AttributeProto::INTS);
     for (int v : values) a->add_ints(v);
   }
+}
+
+// Writes `model` to `file` in `dir`; returns its path.
+inline std::string save_onnx(const TempDir& dir, const onnx::ModelProto& model, const std::string& file) {
+  std::string path = dir.file(file);
+  write_file(path, model.SerializeAsString());
+  return path;
 }
 
 }  // namespace tessera::testing

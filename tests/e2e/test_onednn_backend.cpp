@@ -168,9 +168,7 @@ std::string write_residual_onnx(const TempDir& dir) {
   node("Conv", {"r"}, "u");
   node("Add", {"u", "r"}, "v");
   node("Conv", {"v"}, "y");
-  std::string path = dir.file("residual.onnx");
-  write_file(path, model.SerializeAsString());
-  return path;
+  return save_onnx(dir, model, "residual.onnx");
 }
 
 TEST(OnednnBackend, ResidualAddsFoldedIntoConvolutions) {

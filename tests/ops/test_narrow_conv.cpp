@@ -276,9 +276,7 @@ std::string write_narrow_onnx(const TempDir& dir) {
     clip->add_input(name);
   }
   add_conv(g, rng, "c", "y", 3, 2, 1, {0, 0, 0, 0});
-  std::string path = dir.file("narrow.onnx");
-  write_file(path, model.SerializeAsString());
-  return path;
+  return save_onnx(dir, model, "narrow.onnx");
 }
 
 // x (3 channels) -> 3x3 conv to 8 -> relu -> 3x3 conv to 3 -> relu = y: the narrow convolution
@@ -291,9 +289,7 @@ std::string write_narrow_relu_onnx(const TempDir& dir) {
   add_node(g, "Relu", {"a0"}, "a");
   add_conv(g, rng, "a", "y0", 8, 3, 3, {1, 1, 1, 1});
   add_node(g, "Relu", {"y0"}, "y");
-  std::string path = dir.file("narrow_relu.onnx");
-  write_file(path, model.SerializeAsString());
-  return path;
+  return save_onnx(dir, model, "narrow_relu.onnx");
 }
 
 TEST(NarrowConvModel, OnednnRunsNarrowConvsMatchesReferenceAndTilesStitch) {

@@ -242,9 +242,7 @@ std::string write_sums_onnx(const TempDir& dir) {
   add_node(g, "Add", {"b1", "b2"}, "q");
   add_node(g, "Add", {"q", "p"}, "z");
   add_conv(g, rng, "z", "y", 20, 3, 3, {1, 1, 1, 1});
-  std::string path = dir.file("sums.onnx");
-  write_file(path, model.SerializeAsString());
-  return path;
+  return save_onnx(dir, model, "sums.onnx");
 }
 
 TEST(PointwiseSumModel, OnednnRunsConsecutiveSumsMatchesReferenceAndTilesStitch) {

@@ -139,9 +139,7 @@ std::string write_onnx(const TempDir& dir, const std::string& op, const std::str
   n->add_input("h");
   n->add_output("y");
 
-  std::string path = dir.file(op + ".onnx");
-  write_file(path, model.SerializeAsString());
-  return path;
+  return save_onnx(dir, model, op + ".onnx");
 }
 
 TEST(CompileErrors, HandmadeOnnxWithASupportedOpCompiles) {
