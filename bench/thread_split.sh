@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # How a tiled run should spend its threads: T tile workers of one thread each against fewer workers
 # with more threads inside each session, in one session of measurements. `tessera bench --workers W`
-# times each split on the same image and tiles; the images are several times the model's maximum,
-# so that creating the sessions (once per worker and tile shape) weighs little, as in a long run.
+# times each split on the same image and tiles (the workers' sessions kept from run to run); the
+# images are several times the model's maximum, as in a long run.
 # Prints a Markdown table.
 #   bench/thread_split.sh [BUILD_DIR] [THREADS]    (default: build, 2)
 set -euo pipefail
@@ -31,7 +31,7 @@ for w in $splits; do
   header="$header $w × $((threads / w)) |"
   rule="$rule---|"
 done
-echo "Tiled run time (median of 3, sessions created in each run) by workers × threads per worker, $threads threads in all."
+echo "Tiled run time (median of 3, the workers' sessions kept between runs) by workers × threads per worker, $threads threads in all."
 echo
 echo "$header"
 echo "$rule"

@@ -91,12 +91,15 @@ TEST(BenchCli, JsonReportsFullAndTiledRuns) {
   EXPECT_GT(small["full_ms"].get<double>(), 0);
   EXPECT_GT(small["first_run_ms"].get<double>(), 0);
   EXPECT_GT(small["tiled_ms"].get<double>(), 0);
+  EXPECT_GT(small["tiled_first_run_ms"].get<double>(), 0);
   EXPECT_EQ(small["differing"], 0);
   EXPECT_GT(small["gflops"].get<double>(), 0);
   const auto& large = j["sizes"][1];  // above the model's maximum: tiled only
   EXPECT_TRUE(large["full_ms"].is_null());
   EXPECT_TRUE(large["first_run_ms"].is_null());
   EXPECT_GT(large["tiles"].get<int>(), 1);
+  EXPECT_GT(large["tiled_ms"].get<double>(), 0);
+  EXPECT_GT(large["tiled_first_run_ms"].get<double>(), 0);
 }
 
 TEST(BenchCli, RefusesFullOnlyAboveTheModelsMaximum) {
