@@ -147,6 +147,11 @@ int tile_workers(int threads, int64_t band_tiles) {
   return 1;
 }
 
+Shape tiled_output_shape(const Model& model, const Shape& input_shape, const TilePlan& plan) {
+  const ModelData& d = model.data();
+  return Shape{input_shape[0], d.upper_shapes[d.graph.outputs[0]][1], plan.out_height, plan.out_width};
+}
+
 Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
                                 TileSource& source, TileSink& sink, const TiledRunOptions& options) {
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<TiledRunner> runner,
@@ -160,8 +165,7 @@ Result<Tensor> run_tiled(std::shared_ptr<const Model> model, ConstTensorView ima
   TESSERA_CHECK(image.shape.rank() == 4, Error::RankMismatch, "tiling takes a 4-D [N, C, H, W] image, got {}",
                 image.shape.to_string());
   TESSERA_ASSIGN_OR_RETURN(TilePlan plan, plan_tiles(*model, image.shape[2], image.shape[3], tiles));
-  const ModelData& d = model->data();
-  Tensor output(Shape{image.shape[0], d.upper_shapes[d.graph.outputs[0]][1], plan.out_height, plan.out_width});
+  Tensor output(tiled_output_shape(*model, image.shape, plan));
   TensorSource source(image);
   TensorSink sink(output.view());
   TESSERA_ASSIGN_OR_RETURN(TiledRunStats stats, run_tiles(model, plan, image.shape, source, sink, options));

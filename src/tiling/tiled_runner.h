@@ -104,6 +104,9 @@ class TiledRunner {
 // workers threads inside its ops. Measured: bench/thread_split.sh, docs/benchmarks.md.
 int tile_workers(int threads, int64_t band_tiles);
 
+// The shape [N, C, H, W] of the stitched output of an image of `input_shape` tiled by `plan`.
+Shape tiled_output_shape(const Model& model, const Shape& input_shape, const TilePlan& plan);
+
 // Convenience: runs every tile of `plan`.
 Result<TiledRunStats> run_tiles(std::shared_ptr<const Model> model, const TilePlan& plan, const Shape& input_shape,
                                 TileSource& source, TileSink& sink, const TiledRunOptions& options);

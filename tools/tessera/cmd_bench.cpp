@@ -81,8 +81,7 @@ double median_ms(int repeats, const std::function<Status()>& run, Status* status
 Status time_tiled(const BenchArgs& args, const std::shared_ptr<const Model>& model, ConstTensorView image,
                   tiling::TilePlan* plan, Tensor* output, SizeResult* r) {
   TESSERA_ASSIGN_OR_RETURN(*plan, tiling::plan_tiles(*model, image.shape[2], image.shape[3], args.tiles));
-  const ModelData& d = model->data();
-  *output = Tensor(Shape{image.shape[0], d.upper_shapes[d.graph.outputs[0]][1], plan->out_height, plan->out_width});
+  *output = Tensor(tiling::tiled_output_shape(*model, image.shape, *plan));
   tiling::TensorSource source(image);
   tiling::TensorSink sink(output->view());
   const tiling::TiledRunOptions options{.threads = args.threads, .workers = args.workers, .backend = args.backend};
