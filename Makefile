@@ -1,7 +1,7 @@
 # tessera: the two commands a new machine needs are `make demo` and `make test`.
 BUILD ?= build
 
-.PHONY: all deps build test test-large demo bench clean
+.PHONY: all deps build test test-large demo bench check-fresh clean
 
 all: build
 
@@ -31,6 +31,11 @@ bench: build
 	@bench/conv_layers.sh $(BUILD)
 	@bench/thread_split.sh $(BUILD)
 	@bench/peers/run.sh $(BUILD)
+
+# The README's make test and make demo on a new minimal Debian 12 root (debootstrap + chroot, as root;
+# several minutes): proves that the install steps miss nothing that this machine happens to have.
+check-fresh:
+	@scripts/check-fresh.sh
 
 clean:
 	rm -rf $(BUILD) out

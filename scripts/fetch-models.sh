@@ -29,6 +29,10 @@ for v in "${variants[@]}"; do
   work="$(mktemp -d "$root/.cache/fetch-$v.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
   echo "Fetching @upscalerjs/esrgan-$v@$version from npm"
+  # Node.js trusts only its own CA list; add the system's, so that a CA installed with
+  # update-ca-certificates (a TLS-inspecting proxy's) is trusted too.
+  [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ] &&
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
   if ! (cd "$work" && npm pack --loglevel=error "@upscalerjs/esrgan-$v@$version" > pack.log 2>&1); then
     echo "fetch-models.sh: 'npm pack @upscalerjs/esrgan-$v@$version' failed (is the npm registry reachable?):" >&2
     cat "$work/pack.log" >&2

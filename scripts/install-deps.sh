@@ -2,14 +2,18 @@
 # Installs the Debian packages tessera builds and tests with; does nothing when all are present.
 set -euo pipefail
 
+# Every package the build, the tests and the demo use is named here, even when another one pulls it
+# in today: installs run with --no-install-recommends, and `make check-fresh` proves the list on a
+# fresh Debian 12 root. ocl-icd-opencl-dev: Debian's oneDNN CMake config requires OpenCL (its GPU
+# runtime), which libdnnl-dev only recommends.
 packages=(
   cmake ninja-build g++ pkg-config
   libprotobuf-dev protobuf-compiler libonnx-dev
   libflatbuffers-dev flatbuffers-compiler
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
-  libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libdnnl-dev
+  libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libdnnl-dev ocl-icd-opencl-dev
   libvips-dev libgtest-dev time
-  python3-torch python3-onnx python3-numpy python3-pil python3-skimage
+  python3 python3-torch python3-onnx python3-numpy python3-pil python3-skimage
 )
 
 missing=()
@@ -22,6 +26,9 @@ command -v npm > /dev/null || missing+=(npm)
 
 echo "Installing: ${missing[*]}"
 sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo > /dev/null || { echo "install-deps.sh: installing needs root; run this as root or install sudo" >&2; exit 1; }
+  sudo="sudo"
+fi
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
