@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <random>
 
-#include <fmt/format.h>
-
 #include "tessera/session.h"
 
 using namespace tessera;
@@ -27,8 +25,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", session.status().message().c_str());
     return 1;
   }
-  fmt::print("model file {:.1f} KiB, arena {:.1f} MiB planned once at the upper bound, backend {}\n",
-             info.file_bytes / 1024.0, info.arena_bytes / 1048576.0, (*session)->backend());
+  std::printf("model file %.1f KiB, arena %.1f MiB planned once at the upper bound, backend %s\n",
+              info.file_bytes / 1024.0, info.arena_bytes / 1048576.0, (*session)->backend().c_str());
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
   for (int i = 2; i < argc; ++i) {
@@ -37,12 +35,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: size '%s' is not HxW\n", argv[i]);
       return 2;
     }
-    // The first input's shape with the spatial axes replaced: [N, C, H, W].
-    Shape shape;
-    for (const std::string& axis : info.inputs[0].axes) shape.push_back(std::isdigit(axis[0]) ? std::stoll(axis) : 0);
-    shape[2] = h;
-    shape[3] = w;
-    Tensor input(shape);
+    Tensor input((*model)->input_shape(h, w));
     for (int64_t k = 0; k < input.element_count(); ++k) input.data()[k] = uniform(rng);
     ConstTensorView view = input.view();
     auto start = std::chrono::steady_clock::now();
@@ -52,7 +45,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: %s\n", out.status().message().c_str());
       return 1;
     }
-    fmt::print("{:>5}x{:<5} -> {}  {:8.1f} ms\n", h, w, (*out)[0].shape.to_string(), ms);
+    std::printf("%5ldx%-5ld -> %s  %8.1f ms\n", h, w, (*out)[0].shape.to_string().c_str(), ms);
   }
   return 0;
 }

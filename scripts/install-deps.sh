@@ -8,7 +8,7 @@ set -euo pipefail
 # runtime), which libdnnl-dev only recommends.
 packages=(
   cmake ninja-build g++ pkg-config
-  libprotobuf-dev protobuf-compiler libonnx-dev
+  libprotobuf-dev protobuf-compiler libonnx-dev libssl-dev
   libflatbuffers-dev flatbuffers-compiler
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libdnnl-dev ocl-icd-opencl-dev

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -15,7 +16,7 @@
 #include "compile/dims.h"
 #include "runtime/backend.h"
 #include "runtime/model_data.h"
-#include "tiling/tiled_runner.h"
+#include "tessera/tiling.h"
 
 namespace tessera::testing {
 
@@ -49,12 +50,12 @@ const TestModel& test_model(const std::string& name) {
 std::shared_ptr<const Model> compile_and_load(const TestModel& m) {
   CompileOptions options;
   for (const std::string& d : m.dims) {
-    Result<ir::DynamicDim> dim = parse_dim(d);
+    Result<DimInfo> dim = parse_dim(d);
     EXPECT_TRUE(dim.ok()) << dim.status().message();
     options.dims.push_back(*dim);
   }
   std::string path = testdata(m.name + ".tsr");
-  Result<CompiledModel> compiled = compile_file(testdata(m.onnx), path, options);
+  Result<ModelFile> compiled = compile_file(testdata(m.onnx), path, options);
   EXPECT_TRUE(compiled.ok()) << m.name << ": " << compiled.status().message();
   if (!compiled.ok()) return nullptr;
   Result<std::shared_ptr<const Model>> model = Model::load(path);
@@ -168,17 +169,17 @@ std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info)
   return info.param.model.name + "_" + info.param.backend;
 }
 
-std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag,
+std::shared_ptr<const Model> compile_with_range(const TestModel& m, const DimInfo& range, const std::string& tag,
                                                 float pixel_max) {
   CompileOptions options;
   options.pixel_max = pixel_max;
   for (const char* name : {"height", "width"}) {
-    ir::DynamicDim d = range;
+    DimInfo d = range;
     d.name = name;
     options.dims.push_back(d);
   }
   std::string path = testdata(m.name + "." + tag + ".tsr");
-  Result<CompiledModel> compiled = compile_file(testdata(m.onnx), path, options);
+  Result<ModelFile> compiled = compile_file(testdata(m.onnx), path, options);
   EXPECT_TRUE(compiled.ok()) << m.name << ": " << compiled.status().message();
   if (!compiled.ok()) return nullptr;
   Result<std::shared_ptr<const Model>> model = Model::load(path);
@@ -216,7 +217,7 @@ std::shared_ptr<const Model> compile_small_onnx(const TempDir& dir, const std::s
                                                 const std::string& name) {
   CompileOptions options;
   for (const char* dim : {"height", "width"}) options.dims.push_back({dim, 8, max, 1});
-  Result<CompiledModel> compiled = compile_file(onnx_path, dir.file(name), options);
+  Result<ModelFile> compiled = compile_file(onnx_path, dir.file(name), options);
   EXPECT_TRUE(compiled.ok()) << compiled.status().message();
   Result<std::shared_ptr<const Model>> model = Model::load(dir.file(name));
   EXPECT_TRUE(model.ok()) << model.status().message();

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "compile/compiler.h"
-#include "io/npy.h"
+#include "tessera/npy.h"
 #include "tessera/session.h"
 
 // EXPECT_CONTAINS(status.message(), "256..1024"): on failure prints the whole text and the missing part.
@@ -106,7 +106,7 @@ std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info)
 
 // The test model compiled for `range` on both height and width, to <testdata>/<name>.<tag>.tsr.
 // `pixel_max` is the top of the pixel range stored in the .tsr (the bottom is 0).
-std::shared_ptr<const Model> compile_with_range(const TestModel& m, const ir::DynamicDim& range, const std::string& tag,
+std::shared_ptr<const Model> compile_with_range(const TestModel& m, const DimInfo& range, const std::string& tag,
                                                 float pixel_max = 1.0f);
 
 // A [1, channels, h, w] image of seeded values in [-1, 1).

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tessera/status.h"
+#include "tessera/tensor.h"
 
 namespace tessera {
 
@@ -46,6 +47,10 @@ struct OpCount {
 };
 
 struct ModelInfo {
+  // "sha256:<hex>" of everything that determines the model's outputs (graph, weights, dims, memory
+  // plan, tiling, pixel range; not the source file's name): which model produced an output.
+  // Empty for files written before tessera 0.2.
+  std::string content_hash;
   std::string source;
   std::string layout;
   std::vector<DimInfo> dims;
@@ -69,6 +74,11 @@ class Model {
   static Result<std::shared_ptr<const Model>> load(const std::string& path);
 
   const ModelInfo& info() const;
+  // The shape of the first input for an image of `height` x `width`, its other axes as the model has them.
+  Shape input_shape(int64_t height, int64_t width) const;
+  // The floating-point operations of one run on such an input (2 × the multiply-adds of its
+  // convolutions, which dominate image models), for throughput figures.
+  Result<int64_t> conv_flops(int64_t height, int64_t width) const;
   const ModelData& data() const { return *data_; }
 
   explicit Model(std::unique_ptr<ModelData> data);

@@ -19,6 +19,11 @@ struct SessionOptions {
   int threads = 1;               // threads inside each run()
 };
 
+// The backends linked into this program ("reference" always; "xnnpack" and "onednn" when their
+// libraries are linked), and the one "auto" picks on this CPU.
+std::vector<std::string> available_backends();
+std::string auto_backend();
+
 class Session {
  public:
   static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,

@@ -2,8 +2,6 @@
 // Errors carry a code (for programs) and a message that names the thing and the fix (for people).
 #pragma once
 
-#include <fmt/format.h>
-
 #include <optional>
 #include <string>
 #include <utility>
@@ -65,12 +63,6 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace tessera
-
-// Return a Status built from a format string when `cond` is false (for untrusted input).
-#define TESSERA_CHECK(cond, code, ...)                                            \
-  do {                                                                            \
-    if (!(cond)) return ::tessera::Status((code), ::fmt::format(__VA_ARGS__));    \
-  } while (0)
 
 // Propagate a failed Status.
 #define TESSERA_RETURN_IF_ERROR(expr)        \

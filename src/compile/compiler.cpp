@@ -4,11 +4,12 @@
 
 #include "compile/dims.h"
 #include "compile/passes.h"
+#include "compile/tiling_analysis.h"
+#include "core/check.h"
 #include "format/writer.h"
 #include "import/onnx_import.h"
 #include "import/tfjs_import.h"
 #include "ir/shape_inference.h"
-#include "tiling/analysis.h"
 
 namespace tessera {
 
@@ -24,7 +25,7 @@ Result<ir::Graph> import_model(const std::string& path) {
                             path));
 }
 
-Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options) {
+Result<ModelFile> compile(ir::Graph graph, const CompileOptions& options) {
   TESSERA_CHECK(options.pixel_min < options.pixel_max, Error::InvalidArgument,
                 "bad --pixel-range {}:{}: MIN must be below MAX", options.pixel_min, options.pixel_max);
   TESSERA_RETURN_IF_ERROR(bind_dims(graph, options.dims));
@@ -35,7 +36,7 @@ Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options) {
   remove_unused_values(graph);
   TESSERA_RETURN_IF_ERROR(check_dims(graph));
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at(graph, graph.upper_dim_values()));
-  CompiledModel out;
+  ModelFile out;
   TESSERA_ASSIGN_OR_RETURN(out.plan, plan_memory(graph, upper_shapes));
   out.tiling = tiling::analyse_tiling(graph);
   out.graph = std::move(graph);
@@ -44,15 +45,21 @@ Result<CompiledModel> compile(ir::Graph graph, const CompileOptions& options) {
   return out;
 }
 
-Result<CompiledModel> compile_file(const std::string& source, const std::string& output, const CompileOptions& options) {
+Result<ModelFile> compile_file(const std::string& source, const std::string& output, const CompileOptions& options) {
   std::error_code ec;
   TESSERA_CHECK(!std::filesystem::equivalent(source, output, ec), Error::InvalidArgument,
                 "the output '{}' is the source model; choose another output path", output);
   TESSERA_ASSIGN_OR_RETURN(ir::Graph graph, import_model(source));
-  TESSERA_ASSIGN_OR_RETURN(CompiledModel model, compile(std::move(graph), options));
+  TESSERA_ASSIGN_OR_RETURN(ModelFile model, compile(std::move(graph), options));
   model.source = source.substr(source.rfind('/') == std::string::npos ? 0 : source.rfind('/') + 1);
   TESSERA_RETURN_IF_ERROR(write_tsr(model, output));
   return model;
+}
+
+Result<std::shared_ptr<const Model>> compile_model(const std::string& source, const std::string& output,
+                                                   const CompileOptions& options) {
+  TESSERA_RETURN_IF_ERROR(compile_file(source, output, options).status());
+  return Model::load(output);
 }
 
 }  // namespace tessera

@@ -3,6 +3,7 @@
 // its input channels, so it can read the pieces one by one and sum, and a skip added to a
 // convolution of the same pixels is one more weight of it.
 #include <algorithm>
+#include <fmt/format.h>
 #include <vector>
 
 #include "compile/passes.h"

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <numeric>
 
+#include "core/check.h"
 #include "ir/shape_inference.h"
 
 namespace tessera {
@@ -44,7 +45,7 @@ std::string suggestion(const ir::DynamicDim& d, const std::vector<bool>& passes)
 
 }  // namespace
 
-Result<ir::DynamicDim> parse_dim(const std::string& text) {
+Result<DimInfo> parse_dim(const std::string& text) {
   auto bad = [&]() {
     return Status(Error::InvalidArgument,
                   fmt::format("bad --dim '{}': expected NAME=MIN:MAX or NAME=MIN:MAX:MULTIPLE, e.g. height=256:1024:8",
@@ -77,8 +78,8 @@ Result<ir::DynamicDim> parse_dim(const std::string& text) {
   return d;
 }
 
-Status bind_dims(ir::Graph& graph, const std::vector<ir::DynamicDim>& bindings) {
-  for (const ir::DynamicDim& b : bindings) {
+Status bind_dims(ir::Graph& graph, const std::vector<DimInfo>& bindings) {
+  for (const DimInfo& b : bindings) {
     auto it = std::find_if(graph.dims.begin(), graph.dims.end(), [&](const ir::DynamicDim& d) { return d.name == b.name; });
     if (it == graph.dims.end()) {
       std::string names;
@@ -87,7 +88,7 @@ Status bind_dims(ir::Graph& graph, const std::vector<ir::DynamicDim>& bindings) 
                     fmt::format("--dim {}: the model has no dynamic dim '{}' (its dynamic dims: {})", b.name, b.name,
                                 names.empty() ? "none" : names));
     }
-    *it = b;
+    static_cast<DimInfo&>(*it) = b;
   }
   for (const ir::DynamicDim& d : graph.dims)
     TESSERA_CHECK(d.max > 0, Error::InvalidArgument,

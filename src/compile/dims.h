@@ -6,15 +6,12 @@
 #include <vector>
 
 #include "ir/graph.h"
-#include "tessera/status.h"
+#include "tessera/compiler.h"
 
 namespace tessera {
 
-// Parses "NAME=MIN:MAX[:MULTIPLE]".
-Result<ir::DynamicDim> parse_dim(const std::string& text);
-
 // Sets min/max/multiple_of of every dynamic dim; every dim must be bound, every binding used.
-Status bind_dims(ir::Graph& graph, const std::vector<ir::DynamicDim>& bindings);
+Status bind_dims(ir::Graph& graph, const std::vector<DimInfo>& bindings);
 
 // Checks every accepted value of every dim (the others at their upper bound). On failure, the message
 // names the value, the node and a range that would work.

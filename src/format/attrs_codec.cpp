@@ -1,4 +1,5 @@
 #include "format/attrs_codec.h"
+#include "core/check.h"
 
 #include <cmath>
 

@@ -1,14 +1,13 @@
-// Model::load: maps a .tsr file and checks every offset, size and index before anything uses it.
+#include "format/reader.h"
+
 #include <zlib.h>
 
 #include <cstring>
-#include <map>
 
+#include "core/check.h"
 #include "format/attrs_codec.h"
 #include "format/header.h"
 #include "format/tessera_generated.h"
-#include "ir/shape_inference.h"
-#include "runtime/model_data.h"
 
 namespace tessera {
 
@@ -16,7 +15,7 @@ namespace {
 
 std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 
-Result<const fb::Model*> read_header(const MappedFile& file, const std::string& path, format::FileHeader* header) {
+Result<const fb::Model*> read_header(std::span<const uint8_t> file, const std::string& path, format::FileHeader* header) {
   TESSERA_CHECK(file.size() >= sizeof(format::FileHeader), Error::InvalidModel,
                 "'{}' is too small to be a tessera model ({} bytes)", path, file.size());
   std::memcpy(header, file.data(), sizeof(*header));
@@ -160,17 +159,6 @@ Status read_io(const fb::Model& m, ir::Graph& g) {
   return {};
 }
 
-TensorInfo tensor_info(const ir::Graph& g, int value, const Shape& upper) {
-  TensorInfo t;
-  t.name = g.values[value].name;
-  for (int axis = 0; axis < upper.rank(); ++axis) {
-    const auto& dims = g.values[value].input_dims;
-    bool dynamic = axis < static_cast<int>(dims.size()) && dims[axis].dynamic >= 0;
-    t.axes.push_back(dynamic ? g.dims[dims[axis].dynamic].name : std::to_string(upper[axis]));
-  }
-  return t;
-}
-
 Status check_tiling(const TilingInfo& t) {
   if (!t.tileable) return {};
   TESSERA_CHECK(t.analysed && t.axes.size() == 2, Error::InvalidModel, "its tiling info is incomplete");
@@ -183,72 +171,43 @@ Status check_tiling(const TilingInfo& t) {
   return {};
 }
 
-ModelInfo describe(const fb::Model& m, const ModelData& d, const format::FileHeader& header, size_t file_bytes) {
-  ModelInfo info;
-  info.source = str(m.source());
-  info.layout = str(m.layout());
-  for (const ir::DynamicDim& dim : d.graph.dims) info.dims.push_back({dim.name, dim.min, dim.max, dim.multiple_of});
-  for (int v : d.graph.inputs) info.inputs.push_back(tensor_info(d.graph, v, d.upper_shapes[v]));
-  for (int v : d.graph.outputs) {
-    TensorInfo t;
-    t.name = d.graph.values[v].name;
-    t.axes.push_back("computed from the inputs; at the upper bound " + d.upper_shapes[v].to_string());
-    info.outputs.push_back(t);
-  }
-  std::map<std::string, int> counts;
-  for (const ir::Node& n : d.graph.nodes) ++counts[ir::op_name(n.op)];
-  for (const auto& [op, count] : counts) info.op_counts.push_back({op, count});
-  info.arena_bytes = d.plan.arena_bytes;
-  info.lower_bound_bytes = d.plan.lower_bound_bytes;
-  info.weights_bytes = static_cast<int64_t>(header.weights_bytes);
-  info.file_bytes = static_cast<int64_t>(file_bytes);
-  info.pixel_min = m.pixel_min();
-  info.pixel_max = m.pixel_max();
-  if (const fb::Tiling* t = m.tiling()) {
-    info.tiling.analysed = t->analysed();
-    info.tiling.tileable = t->tileable();
-    info.tiling.reason = str(t->reason());
-    if (t->axes())
-      for (const fb::AxisTiling* a : *t->axes())
-        info.tiling.axes.push_back(
-            {a->halo_before(), a->halo_after(), a->alignment(), a->scale_num(), a->scale_den(), a->offset()});
-  }
-  return info;
-}
-
 }  // namespace
 
-Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
-  auto data = std::make_unique<ModelData>();
-  TESSERA_ASSIGN_OR_RETURN(data->file, MappedFile::open(path));
+Result<ModelFile> read_tsr(std::span<const uint8_t> bytes, const std::string& path, int64_t* weights_bytes) {
   format::FileHeader header;
-  TESSERA_ASSIGN_OR_RETURN(const fb::Model* m, read_header(*data->file, path, &header));
-  ir::Graph& g = data->graph;
+  TESSERA_ASSIGN_OR_RETURN(const fb::Model* m, read_header(bytes, path, &header));
+  ModelFile file;
+  ir::Graph& g = file.graph;
   auto prefix = [&](const Status& s) { return Status(s.code(), fmt::format("'{}' is invalid: {}", path, s.message())); };
   Status s = read_dims(*m, g);
-  if (s.ok()) s = read_values(*m, data->file->data() + header.weights_offset, header.weights_bytes, g, &data->plan.offsets);
+  if (s.ok()) s = read_values(*m, bytes.data() + header.weights_offset, header.weights_bytes, g, &file.plan.offsets);
   if (s.ok()) s = read_nodes(*m, g);
   if (s.ok()) s = read_io(*m, g);
   if (!s.ok()) return prefix(s);
-  data->plan.arena_bytes = static_cast<int64_t>(m->arena_bytes());
-  data->plan.lower_bound_bytes = static_cast<int64_t>(m->lower_bound_bytes());
-  TESSERA_CHECK(data->plan.arena_bytes >= 0 && data->plan.arena_bytes < (int64_t{1} << 40) &&
-                    data->plan.arena_bytes % kArenaAlignment == 0,
+  file.plan.arena_bytes = static_cast<int64_t>(m->arena_bytes());
+  file.plan.lower_bound_bytes = static_cast<int64_t>(m->lower_bound_bytes());
+  TESSERA_CHECK(file.plan.arena_bytes >= 0 && file.plan.arena_bytes < (int64_t{1} << 40) &&
+                    file.plan.arena_bytes % kArenaAlignment == 0,
                 Error::InvalidModel, "'{}' is invalid: its arena size {} is absurd or not a multiple of {}", path,
                 m->arena_bytes(), kArenaAlignment);
-  Result<std::vector<Shape>> shapes = ir::shapes_at(g, g.upper_dim_values());
-  if (!shapes.ok()) return prefix(shapes.status());
-  data->upper_shapes = std::move(shapes).value();
-  s = verify_plan(g, data->plan, data->upper_shapes);
+  file.source = str(m->source());
+  file.content_hash = str(m->content_hash());
+  file.layout = str(m->layout());
+  file.pixel_min = m->pixel_min();
+  file.pixel_max = m->pixel_max();
+  if (const fb::Tiling* t = m->tiling()) {
+    file.tiling.analysed = t->analysed();
+    file.tiling.tileable = t->tileable();
+    file.tiling.reason = str(t->reason());
+    if (t->axes())
+      for (const fb::AxisTiling* a : *t->axes())
+        file.tiling.axes.push_back(
+            {a->halo_before(), a->halo_after(), a->alignment(), a->scale_num(), a->scale_den(), a->offset()});
+  }
+  s = check_tiling(file.tiling);
   if (!s.ok()) return prefix(s);
-  data->info = describe(*m, *data, header, data->file->size());
-  s = check_tiling(data->info.tiling);
-  if (!s.ok()) return prefix(s);
-  return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(data)));
+  *weights_bytes = static_cast<int64_t>(header.weights_bytes);
+  return file;
 }
-
-Model::Model(std::unique_ptr<ModelData> data) : data_(std::move(data)) {}
-Model::~Model() = default;
-const ModelInfo& Model::info() const { return data_->info; }
 
 }  // namespace tessera

@@ -1,11 +1,14 @@
 #include "format/writer.h"
 
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 
+#include "core/check.h"
 #include "core/temp_path.h"
 #include "format/attrs_codec.h"
 #include "format/header.h"
@@ -37,7 +40,9 @@ flatbuffers::Offset<fb::Tiling> encode_tiling(flatbuffers::FlatBufferBuilder& fb
   return fb::CreateTiling(fbb, t.analysed, t.tileable, fbb.CreateString(t.reason), fbb.CreateVector(axes));
 }
 
-std::vector<uint8_t> encode_meta(const CompiledModel& m, const std::vector<uint64_t>& offsets) {
+// The metadata flatbuffer, with the given source name and content hash.
+std::vector<uint8_t> encode_meta(const ModelFile& m, const std::vector<uint64_t>& offsets, const std::string& source,
+                                 const std::string& content_hash) {
   const ir::Graph& g = m.graph;
   flatbuffers::FlatBufferBuilder fbb;
   std::vector<flatbuffers::Offset<fb::Dim>> dims;
@@ -58,27 +63,43 @@ std::vector<uint8_t> encode_meta(const CompiledModel& m, const std::vector<uint6
     nodes.push_back(fb::CreateNode(fbb, fbb.CreateString(ir::op_name(n.op)), fbb.CreateString(n.name),
                                    fbb.CreateVector(n.inputs), n.output, attrs.type, attrs.offset));
   }
-  auto model = fb::CreateModel(fbb, fbb.CreateString(m.source), fbb.CreateString("NCHW"), fbb.CreateVector(dims),
+  auto model = fb::CreateModel(fbb, fbb.CreateString(source), fbb.CreateString(m.layout), fbb.CreateVector(dims),
                                fbb.CreateVector(values), fbb.CreateVector(nodes), fbb.CreateVector(g.inputs),
                                fbb.CreateVector(g.outputs), m.plan.arena_bytes, m.plan.lower_bound_bytes,
-                               encode_tiling(fbb, m.tiling), m.pixel_min, m.pixel_max);
+                               encode_tiling(fbb, m.tiling), m.pixel_min, m.pixel_max,
+                               content_hash.empty() ? 0 : fbb.CreateString(content_hash));
   fbb.Finish(model);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
+// SHA-256 of the metadata without the source name and the hash, then of the weights.
+Result<std::string> content_hash(const std::vector<uint8_t>& meta, const std::vector<uint8_t>& weights) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) &&
+            EVP_DigestUpdate(ctx.get(), meta.data(), meta.size()) &&
+            EVP_DigestUpdate(ctx.get(), weights.data(), weights.size()) &&
+            EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  if (!ok) return Status(Error::Internal, "OpenSSL could not compute the model's SHA-256");
+  std::string hex = "sha256:";
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
 }  // namespace
 
-Status write_tsr(const CompiledModel& model, const std::string& path) {
+Status write_tsr(const ModelFile& model, const std::string& path) {
   uint64_t weights_bytes = 0;
   std::vector<uint64_t> offsets = weight_offsets(model.graph, &weights_bytes);
-  std::vector<uint8_t> meta = encode_meta(model, offsets);
-
   std::vector<uint8_t> weights(weights_bytes, 0);
   for (size_t v = 0; v < model.graph.values.size(); ++v) {
     const ir::Value& value = model.graph.values[v];
     if (value.kind == ir::ValueKind::Constant)
       std::memcpy(weights.data() + offsets[v], value.constant_data, value.constant_shape.element_count() * sizeof(float));
   }
+  TESSERA_ASSIGN_OR_RETURN(std::string hash, content_hash(encode_meta(model, offsets, "", ""), weights));
+  std::vector<uint8_t> meta = encode_meta(model, offsets, model.source, hash);
 
   format::FileHeader header{};
   std::memcpy(header.magic, format::kMagic, sizeof(header.magic));

@@ -1,12 +1,12 @@
-// Writes a compiled model as a .tsr file: to a temporary name beside the target, renamed at the end.
+// Writes a .tsr file: to a temporary name beside the target, renamed at the end.
 #pragma once
 
 #include <string>
 
-#include "compile/compiler.h"
+#include "format/model_file.h"
 
 namespace tessera {
 
-Status write_tsr(const CompiledModel& model, const std::string& path);
+Status write_tsr(const ModelFile& model, const std::string& path);
 
 }  // namespace tessera

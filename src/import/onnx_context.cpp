@@ -1,4 +1,5 @@
 #include "import/onnx_context.h"
+#include "core/check.h"
 
 namespace tessera::onnx_import {
 

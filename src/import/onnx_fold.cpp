@@ -1,5 +1,6 @@
 #include "import/onnx_fold.h"
 
+#include <fmt/format.h>
 #include <numeric>
 #include <set>
 

@@ -6,6 +6,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 
+#include "core/check.h"
 #include "import/onnx_context.h"
 
 namespace tessera {

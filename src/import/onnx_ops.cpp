@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 
+#include "core/check.h"
 #include "import/onnx_context.h"
 #include "import/onnx_fold.h"
 

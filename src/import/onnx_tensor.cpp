@@ -1,4 +1,5 @@
 #include "import/onnx_tensor.h"
+#include "core/check.h"
 
 #include <cstring>
 #include <fstream>

@@ -1,5 +1,7 @@
 #include "import/tfjs_context.h"
 
+#include <fmt/format.h>
+
 namespace tessera::tfjs_import {
 
 using nlohmann::json;

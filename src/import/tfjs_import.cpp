@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/check.h"
 #include "import/tfjs_context.h"
 
 namespace tessera {

@@ -1,6 +1,7 @@
 // Converters from Keras layers (as TF.js layers-model files store them, channels_last) to ir nodes
 // on NCHW activations: kernels are transposed to OIHW and channel axes become axis 1.
 #include <algorithm>
+#include <fmt/format.h>
 #include <functional>
 #include <limits>
 #include <regex>

@@ -1,4 +1,5 @@
 #include "import/tfjs_weights.h"
+#include "core/check.h"
 
 #include <bit>
 #include <cstring>

@@ -5,11 +5,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "io/image_tensor.h"
+#include "core/check.h"
 #include "io/image_tiles.h"
 #include "io/pixel_scale.h"
 #include "io/vips_util.h"
 #include "runtime/model_data.h"
+#include "tessera/image.h"
 
 namespace tessera {
 

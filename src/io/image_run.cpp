@@ -1,4 +1,4 @@
-#include "io/image_run.h"
+#include "tessera/image.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "core/check.h"
 #include "io/image_input.h"
 #include "io/image_tiles.h"
 #include "io/vips_util.h"

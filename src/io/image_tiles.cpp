@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/check.h"
 #include "io/vips_util.h"
 
 namespace tessera {

@@ -10,7 +10,7 @@
 
 #include "io/pixel_scale.h"
 #include "io/row_buffer.h"
-#include "tiling/tiled_runner.h"
+#include "tessera/tiling.h"
 
 namespace tessera {
 

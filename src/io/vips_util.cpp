@@ -1,5 +1,7 @@
 #include "io/vips_util.h"
 
+#include "tessera/image.h"
+
 #include <vips/vips.h>
 
 #include <cctype>

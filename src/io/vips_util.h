@@ -17,7 +17,4 @@ std::string one_line(const std::string& vips_message);
 // libvips' pending error message, on one line, and clears it.
 std::string take_vips_error();
 
-// Whether `path` names an image file rather than a .npy tensor.
-bool is_image_path(const std::string& path);
-
 }  // namespace tessera

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ir/attrs.h"
+#include "tessera/model.h"
 #include "tessera/tensor.h"
 
 namespace tessera::ir {
@@ -31,12 +32,7 @@ bool op_from_name(const std::string& name, Op* op);
 std::string supported_op_names();
 
 // A dynamic input axis: its symbolic name (ONNX dim_param) and the range it may take.
-struct DynamicDim {
-  std::string name;
-  int64_t min = 1;
-  int64_t max = 1;
-  int64_t multiple_of = 1;
-
+struct DynamicDim : DimInfo {
   bool accepts(int64_t v) const { return v >= min && v <= max && v % multiple_of == 0; }
   // The largest accepted value (max rounded down to the multiple).
   int64_t upper() const { return max / multiple_of * multiple_of; }

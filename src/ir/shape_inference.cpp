@@ -1,6 +1,7 @@
 #include "ir/shape_inference.h"
 
 #include <cmath>
+#include <fmt/format.h>
 
 namespace tessera::ir {
 

@@ -1,90 +1,85 @@
 #include "runtime/backend.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+
 #include "backends/reference/reference_backend.h"
-#ifdef TESSERA_HAVE_XNNPACK
-#include "backends/xnnpack/xnnpack_backend.h"
-#endif
-#ifdef TESSERA_HAVE_ONEDNN
-#include "backends/onednn/onednn_backend.h"
-#endif
 
 namespace tessera {
 
 namespace {
 
-using Factory = Result<std::unique_ptr<BackendSession>> (*)(const ModelData&, const MemoryPlan&, const SessionOptions&,
-                                                             uint8_t* arena);
-using Planner = Result<MemoryPlan> (*)(const ModelData&);
-
-Result<MemoryPlan> model_plan(const ModelData& model) { return model.plan; }
-
-struct Entry {
-  const char* name;
-  Factory create;
-  Planner plan;
+struct Registry {
+  std::mutex mutex;
+  std::vector<BackendEntry> entries;  // the reference backend first, then by name
 };
 
-// Every backend built in.
-const std::vector<Entry>& backends() {
-  static const std::vector<Entry> entries = {
-      {"reference", reference::create_backend_session, model_plan},
-#ifdef TESSERA_HAVE_XNNPACK
-      {"xnnpack", xnnpack::create_backend_session, xnnpack::memory_plan},
-#endif
-#ifdef TESSERA_HAVE_ONEDNN
-      {"onednn", onednn::create_backend_session, model_plan},
-#endif
-  };
-  return entries;
+// Built on first use, so that backends registering from static initializers find it ready.
+Registry& registry() {
+  static Registry* r = [] {
+    auto* r = new Registry;
+    r->entries.push_back({"reference", reference::create_backend_session, nullptr, [] { return 0; }});
+    return r;
+  }();
+  return *r;
 }
 
-}  // namespace
-
-std::vector<std::string> available_backends() {
-  std::vector<std::string> names;
-  for (const Entry& e : backends()) names.push_back(e.name);
-  return names;
+std::vector<BackendEntry> entries() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  return r.entries;
 }
 
-// oneDNN on CPUs with AVX-512, where it measured fastest (docs/benchmarks.md); XNNPACK elsewhere
-// (the portable fast path, ARM included); the reference kernels when neither is built.
-std::string auto_backend() {
-  auto built = [](const char* name) {
-    for (const Entry& e : backends())
-      if (std::string(e.name) == name) return true;
-    return false;
-  };
-#if defined(__x86_64__)
-  if (built("onednn") && __builtin_cpu_supports("avx512f")) return "onednn";
-#endif
-  if (built("xnnpack")) return "xnnpack";
-  if (built("onednn")) return "onednn";
-  return "reference";
-}
-
-namespace {
-
-Result<const Entry*> find_backend(const std::string& name) {
+Result<BackendEntry> find_backend(const std::string& name) {
   std::string wanted = name == "auto" ? auto_backend() : name;
-  for (const Entry& e : backends())
-    if (wanted == e.name) return &e;
+  std::vector<BackendEntry> all = entries();
+  for (const BackendEntry& e : all)
+    if (wanted == e.name) return e;
   std::string names = "auto";
-  for (const Entry& e : backends()) names += std::string(", ") + e.name;
+  for (const BackendEntry& e : all) names += std::string(", ") + e.name;
   return Status(Error::InvalidArgument, fmt::format("unknown backend '{}'; available: {}", name, names));
 }
 
 }  // namespace
 
+bool register_backend(const BackendEntry& entry) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto named = [&](const BackendEntry& e) { return std::string(e.name) == entry.name; };
+  if (std::find_if(r.entries.begin(), r.entries.end(), named) != r.entries.end()) return true;
+  auto after = std::find_if(r.entries.begin() + 1, r.entries.end(),
+                            [&](const BackendEntry& e) { return std::string(e.name) > entry.name; });
+  r.entries.insert(after, entry);
+  return true;
+}
+
+std::vector<std::string> available_backends() {
+  std::vector<std::string> names;
+  for (const BackendEntry& e : entries()) names.push_back(e.name);
+  return names;
+}
+
+std::string auto_backend() {
+  std::vector<BackendEntry> all = entries();
+  const BackendEntry* best = &all.front();
+  for (const BackendEntry& e : all)
+    if (e.auto_rank() > best->auto_rank()) best = &e;
+  return best->name;
+}
+
 Result<MemoryPlan> backend_memory_plan(const std::string& name, const ModelData& model) {
-  TESSERA_ASSIGN_OR_RETURN(const Entry* e, find_backend(name));
-  return e->plan(model);
+  TESSERA_ASSIGN_OR_RETURN(BackendEntry e, find_backend(name));
+  if (!e.memory_plan) return model.plan;
+  return e.memory_plan(model);
 }
 
 Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
                                                        const MemoryPlan& memory, const SessionOptions& options,
                                                        uint8_t* arena) {
-  TESSERA_ASSIGN_OR_RETURN(const Entry* e, find_backend(name));
-  return e->create(model, memory, options, arena);
+  TESSERA_ASSIGN_OR_RETURN(BackendEntry e, find_backend(name));
+  return e.create(model, memory, options, arena);
 }
 
 }  // namespace tessera

@@ -36,6 +36,19 @@ class BackendSession {
   virtual std::vector<std::string> fallbacks() const = 0;
 };
 
+// A backend as the runtime knows it. The reference backend is part of the runtime; XNNPACK and oneDNN are
+// libraries of their own that register themselves when they are linked in (src/backends/*/register.cpp).
+struct BackendEntry {
+  const char* name;
+  Result<std::unique_ptr<BackendSession>> (*create)(const ModelData& model, const MemoryPlan& memory,
+                                                    const SessionOptions& options, uint8_t* arena);
+  Result<MemoryPlan> (*memory_plan)(const ModelData& model);  // nullptr: the model's own plan
+  int (*auto_rank)();  // how much "auto" wants this backend on this CPU; the highest wins
+};
+
+// Adds a backend; returns true (for a static initializer to hold).
+bool register_backend(const BackendEntry& entry);
+
 // The memory plan the backend `name` ("reference", "xnnpack", "onednn") runs `model` on: the
 // model's own, or one of the backend's (XNNPACK stores the pieces of a channel Concat inside it).
 Result<MemoryPlan> backend_memory_plan(const std::string& name, const ModelData& model);
@@ -45,9 +58,5 @@ Result<MemoryPlan> backend_memory_plan(const std::string& name, const ModelData&
 Result<std::unique_ptr<BackendSession>> create_backend(const std::string& name, const ModelData& model,
                                                        const MemoryPlan& memory, const SessionOptions& options,
                                                        uint8_t* arena);
-
-// The backends built into this tessera, and the one "auto" picks on this machine.
-std::vector<std::string> available_backends();
-std::string auto_backend();
 
 }  // namespace tessera

@@ -6,7 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "runtime/model_data.h"
+#include "core/check.h"
+#include "runtime/mapped_file.h"
 
 namespace tessera {
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "core/check.h"
 #include "ir/shape_inference.h"
 #include "runtime/backend.h"
 #include "runtime/model_data.h"

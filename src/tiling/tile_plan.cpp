@@ -4,9 +4,10 @@
 #include <numeric>
 #include <set>
 
+#include "core/check.h"
+#include "core/rational.h"
 #include "ir/shape_inference.h"
 #include "runtime/model_data.h"
-#include "core/rational.h"
 
 namespace tessera::tiling {
 

@@ -1,10 +1,12 @@
-#include "tiling/tiled_runner.h"
+#include "tessera/tiling.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
+#include "core/check.h"
 #include "runtime/model_data.h"
 
 namespace tessera::tiling {

@@ -1,4 +1,5 @@
 // `tessera verify`, tiled `tessera run` and `tessera bench` as a user runs them.
+#include <fmt/format.h>
 #include <random>
 
 #include "test_support.h"

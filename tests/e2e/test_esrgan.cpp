@@ -2,13 +2,14 @@
 // tessera reproduces the results shipped in each package within one grey level, and their tiled
 // output equals the full-image output bit for bit on every backend.
 #include <cmath>
+#include <fmt/format.h>
 #include <fstream>
 #include <random>
 
 #include "image_support.h"
-#include "io/image_run.h"
+#include "tessera/image.h"
+#include "tessera/tiling.h"
 #include "test_support.h"
-#include "tiling/tiled_runner.h"
 
 namespace tessera::testing {
 namespace {
@@ -43,7 +44,7 @@ std::shared_ptr<const Model> compile_esrgan(const std::string& variant, int scal
   options.dims = {{"height", min, max, 1}, {"width", min, max, 1}};
   options.pixel_max = pixel_max(variant);
   std::string path = esrgan_data(fmt::format("{}_x{}_{}-{}.tsr", variant, scale, min, max));
-  Result<CompiledModel> compiled = compile_file(manifest_file(variant, scale, "model"), path, options);
+  Result<ModelFile> compiled = compile_file(manifest_file(variant, scale, "model"), path, options);
   EXPECT_TRUE(compiled.ok()) << compiled.status().message();
   if (!compiled.ok()) return nullptr;
   Result<std::shared_ptr<const Model>> model = Model::load(path);

@@ -2,6 +2,7 @@
 // same pixels converted by hand; tiled == whole image bit for bit for every depth, channel and alpha
 // case on every backend; gray <-> RGB conversion and alpha carried through at the model's scale.
 #include <cstring>
+#include <fmt/format.h>
 #include <map>
 #include <random>
 
@@ -9,8 +10,8 @@
 
 #include "compile/dims.h"
 #include "image_support.h"
-#include "io/image_run.h"
 #include "io/pixel_scale.h"
+#include "tessera/image.h"
 #include "test_support.h"
 
 namespace tessera::testing {
@@ -22,9 +23,9 @@ std::shared_ptr<const Model> image_model(const std::string& name, float pixel_ma
   auto& model = cache[{name, pixel_max}];
   if (!model) {
     const TestModel& m = test_model(name);
-    Result<ir::DynamicDim> range = parse_dim(m.dims[0]);
+    Result<DimInfo> range = parse_dim(m.dims[0]);
     EXPECT_TRUE(range.ok());
-    ir::DynamicDim small = *range;  // small images keep the tests quick
+    DimInfo small = *range;  // small images keep the tests quick
     small.min = std::min<int64_t>(small.min, 32);
     small.max = std::min<int64_t>(small.max, 256);
     model = compile_with_range(m, small, fmt::format("pixels{}", pixel_max), pixel_max);

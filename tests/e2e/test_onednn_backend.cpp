@@ -17,8 +17,8 @@
 #include "compile/dims.h"
 #include "onnx_builder.h"
 #include "runtime/model_data.h"
+#include "tessera/tiling.h"
 #include "test_support.h"
-#include "tiling/tiled_runner.h"
 
 namespace {
 
@@ -176,7 +176,7 @@ TEST(OnednnBackend, ResidualAddsFoldedIntoConvolutions) {
   TempDir dir;
   CompileOptions options;
   for (const char* name : {"height", "width"}) options.dims.push_back({name, 8, 96, 1});
-  Result<CompiledModel> compiled = compile_file(write_residual_onnx(dir), dir.file("residual.tsr"), options);
+  Result<ModelFile> compiled = compile_file(write_residual_onnx(dir), dir.file("residual.tsr"), options);
   ASSERT_TRUE(compiled.ok()) << compiled.status().message();
   Result<std::shared_ptr<const Model>> model = Model::load(dir.file("residual.tsr"));
   ASSERT_TRUE(model.ok()) << model.status().message();

@@ -7,7 +7,7 @@
 #include "compile/dims.h"
 #include "runtime/model_data.h"
 #include "test_support.h"
-#include "tiling/tiled_runner.h"
+#include "tiling/tile_plan.h"
 
 namespace tessera::testing {
 namespace {
@@ -18,8 +18,8 @@ using tiling::TilePlanOptions;
 // The ground truth, for the tests below that are about the tiler rather than a backend.
 const SessionOptions kReference{"reference", 1};
 
-ir::DynamicDim model_range(const TestModel& m) {
-  Result<ir::DynamicDim> d = parse_dim(m.dims[0]);
+DimInfo model_range(const TestModel& m) {
+  Result<DimInfo> d = parse_dim(m.dims[0]);
   EXPECT_TRUE(d.ok());
   return *d;
 }
@@ -42,9 +42,9 @@ class TiledEqualsFull : public ::testing::TestWithParam<BackendCase> {};
 TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
   const TestModel& m = GetParam().model;
   const std::string& backend = GetParam().backend;
-  ir::DynamicDim range = model_range(m);
+  DimInfo range = model_range(m);
   std::shared_ptr<const Model> model = compile_and_load(m);
-  ir::DynamicDim wide = range;
+  DimInfo wide = range;
   wide.max = 4 * range.max + 64;
   std::shared_ptr<const Model> reference = compile_with_range(m, wide, "wide");
   ASSERT_TRUE(model && reference);

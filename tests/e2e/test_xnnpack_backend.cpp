@@ -11,8 +11,8 @@
 #include "compile/dims.h"
 #include "runtime/backend.h"
 #include "runtime/model_data.h"
+#include "tessera/tiling.h"
 #include "test_support.h"
-#include "tiling/tiled_runner.h"
 
 namespace tessera::testing {
 namespace {

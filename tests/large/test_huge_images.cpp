@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 
 #include "image_support.h"

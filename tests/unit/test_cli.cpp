@@ -2,6 +2,8 @@
 // by a failed command.
 #include "test_support.h"
 
+#include <fmt/format.h>
+
 namespace tessera::testing {
 namespace {
 

@@ -1,5 +1,6 @@
 // Compile errors through the C++ API: each names what is wrong and suggests the fix, and a failed compile
 // writes no output file.
+#include <fmt/format.h>
 #include <onnx/onnx_pb.h>
 
 #include <random>
@@ -15,13 +16,13 @@ namespace {
 Status compile_error(const std::string& source, const std::vector<std::string>& dims) {
   CompileOptions options;
   for (const std::string& d : dims) {
-    Result<ir::DynamicDim> dim = parse_dim(d);
+    Result<DimInfo> dim = parse_dim(d);
     EXPECT_TRUE(dim.ok()) << dim.status().message();
     if (dim.ok()) options.dims.push_back(dim.value());
   }
   TempDir dir;
   std::string output = dir.file("out.tsr");
-  Result<CompiledModel> compiled = compile_file(source, output, options);
+  Result<ModelFile> compiled = compile_file(source, output, options);
   EXPECT_FALSE(compiled.ok()) << source << " compiled";
   EXPECT_FALSE(file_exists(output)) << "a failed compile wrote " << output;
   EXPECT_FALSE(temp_file_left(output)) << "a failed compile left a temporary file beside " << output;
@@ -32,7 +33,7 @@ Status compile_ok(const std::string& source, const std::vector<std::string>& dim
   CompileOptions options;
   for (const std::string& d : dims) options.dims.push_back(parse_dim(d).value());
   TempDir dir;
-  Result<CompiledModel> compiled = compile_file(source, dir.file("out.tsr"), options);
+  Result<ModelFile> compiled = compile_file(source, dir.file("out.tsr"), options);
   return compiled.status();
 }
 
@@ -66,13 +67,13 @@ TEST(CompileErrors, MalformedDimStrings) {
       {"height=5:7:4", "no multiple of 4 lies in 5..7"},
   };
   for (const auto& [text, part] : cases) {
-    Result<ir::DynamicDim> d = parse_dim(text);
+    Result<DimInfo> d = parse_dim(text);
     ASSERT_FALSE(d.ok()) << "'" << text << "' parsed";
     EXPECT_EQ(d.status().code(), Error::InvalidArgument) << text;
     EXPECT_CONTAINS(d.status().message(), fmt::format("'{}'", text));
     EXPECT_CONTAINS(d.status().message(), part);
   }
-  Result<ir::DynamicDim> good = parse_dim("height=32:256:4");
+  Result<DimInfo> good = parse_dim("height=32:256:4");
   ASSERT_TRUE(good.ok()) << good.status().message();
   EXPECT_EQ(good->name, "height");
   EXPECT_EQ(good->min, 32);
@@ -209,7 +210,7 @@ TEST(CompileErrors, OutputIsTheSource) {
   CompileOptions options;
   for (const char* d : {"height=256:1024", "width=256:1024"}) options.dims.push_back(parse_dim(d).value());
   for (const std::string& output : {source, dir.path() + "/./model.onnx"}) {
-    Result<CompiledModel> compiled = compile_file(source, output, options);
+    Result<ModelFile> compiled = compile_file(source, output, options);
     ASSERT_FALSE(compiled.ok()) << output;
     EXPECT_EQ(compiled.status().code(), Error::InvalidArgument);
     EXPECT_CONTAINS(compiled.status().message(), "is the source model");
@@ -222,7 +223,7 @@ TEST(CompileErrors, UnwritableOutput) {
   for (const char* d : {"height=256:1024", "width=256:1024"}) options.dims.push_back(parse_dim(d).value());
   TempDir dir;
   std::string output = dir.file("no_such_folder/out.tsr");
-  Result<CompiledModel> compiled = compile_file(testdata("tiny.onnx"), output, options);
+  Result<ModelFile> compiled = compile_file(testdata("tiny.onnx"), output, options);
   ASSERT_FALSE(compiled.ok());
   EXPECT_EQ(compiled.status().code(), Error::IoError);
   EXPECT_CONTAINS(compiled.status().message(), output);

@@ -1,6 +1,8 @@
 // plan_memory and verify_plan: every test model's stored plan verifies, verify_plan rejects overlapping or
 // out-of-arena plans, and element-wise ops are planned in place.
 #include "runtime/model_data.h"
+
+#include <fmt/format.h>
 #include "test_support.h"
 
 namespace tessera::testing {

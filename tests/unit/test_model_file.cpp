@@ -2,11 +2,14 @@
 // good file round-trips what the compiler wrote.
 #include <cstring>
 #include <filesystem>
+#include <fmt/format.h>
 #include <random>
+#include <regex>
 #include <tuple>
 
 #include "compile/dims.h"
 #include "format/header.h"
+#include "format/tessera_generated.h"
 #include "format/writer.h"
 #include "runtime/model_data.h"
 #include "test_support.h"
@@ -25,7 +28,7 @@ class ModelFile : public ::testing::Test {
   // The tiny model compiled once; each test writes damaged copies of its bytes.
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
-    Result<CompiledModel> compiled = compile_file(testdata("tiny.onnx"), dir_->file("tiny.tsr"), tiny_options());
+    Result<tessera::ModelFile> compiled = compile_file(testdata("tiny.onnx"), dir_->file("tiny.tsr"), tiny_options());
     ASSERT_TRUE(compiled.ok()) << compiled.status().message();
     good_ = read_file(dir_->file("tiny.tsr"));
     ASSERT_GE(good_.size(), sizeof(format::FileHeader));
@@ -236,7 +239,7 @@ TEST_F(ModelFile, FuzzedMetadataNeverCrashes) {
 // The planner only makes arenas of whole 64-byte blocks; a file claiming another size is corrupt (an
 // unaligned size would also make Session::create's aligned_alloc invalid). Found by the fuzz loop under ASan.
 TEST_F(ModelFile, ArenaSizeNotAMultipleOf64IsRefused) {
-  Result<CompiledModel> compiled = compile_file(testdata("tiny.onnx"), dir_->file("odd_arena_src.tsr"), tiny_options());
+  Result<tessera::ModelFile> compiled = compile_file(testdata("tiny.onnx"), dir_->file("odd_arena_src.tsr"), tiny_options());
   ASSERT_TRUE(compiled.ok()) << compiled.status().message();
   ASSERT_EQ(compiled->plan.arena_bytes % kArenaAlignment, 0);
   compiled->plan.arena_bytes += 1;
@@ -247,12 +250,12 @@ TEST_F(ModelFile, ArenaSizeNotAMultipleOf64IsRefused) {
   EXPECT_EQ(m.status().code(), Error::InvalidModel);
 }
 
-TEST_F(ModelFile, RoundTripsTheCompiledModel) {
+TEST_F(ModelFile, RoundTripsTheModelFile) {
   TempDir dir;
   CompileOptions options = tiny_options();
   options.pixel_max = 255.0f;
   std::string path = dir.file("tiny.tsr");
-  Result<CompiledModel> compiled = compile_file(testdata("tiny.onnx"), path, options);
+  Result<tessera::ModelFile> compiled = compile_file(testdata("tiny.onnx"), path, options);
   ASSERT_TRUE(compiled.ok()) << compiled.status().message();
   EXPECT_FALSE(temp_file_left(path));
   Result<std::shared_ptr<const Model>> m = Model::load(path);
@@ -294,6 +297,69 @@ TEST_F(ModelFile, RoundTripsTheCompiledModel) {
   Result<std::unique_ptr<Session>> s = Session::create(*m);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ((*s)->arena_bytes(), info.arena_bytes);
+}
+
+// The content hash of a model compiled from `source` with `options`, as Model::load reports it.
+std::string hash_of(const std::string& source, const std::string& name, const CompileOptions& options) {
+  TempDir dir;
+  std::string copy = dir.file(name + ".onnx");
+  std::filesystem::copy_file(testdata(source), copy);
+  EXPECT_TRUE(compile_file(copy, dir.file(name + ".tsr"), options).ok());
+  Result<std::shared_ptr<const Model>> m = Model::load(dir.file(name + ".tsr"));
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  return m.ok() ? (*m)->info().content_hash : "";
+}
+
+TEST_F(ModelFile, ContentHashNamesWhatDeterminesTheOutputs) {
+  const std::string hash = hash_of("tiny.onnx", "tiny", tiny_options());
+  EXPECT_TRUE(std::regex_match(hash, std::regex("sha256:[0-9a-f]{64}"))) << hash;
+  // The source file's name is not part of it; dims, pixel range and weights are.
+  EXPECT_EQ(hash_of("tiny.onnx", "renamed", tiny_options()), hash);
+  CompileOptions other_dims = tiny_options();
+  other_dims.dims[0].max = 512;
+  EXPECT_NE(hash_of("tiny.onnx", "tiny", other_dims), hash);
+  CompileOptions other_range = tiny_options();
+  other_range.pixel_max = 255.0f;
+  EXPECT_NE(hash_of("tiny.onnx", "tiny", other_range), hash);
+  EXPECT_NE(hash_of("valid_convs.onnx", "tiny", tiny_options()), hash);
+}
+
+// A file written before the hash existed has no content_hash field: the vtable slot of the root table
+// is zero. Clearing that slot makes one (the metadata is not under the weights checksum).
+TEST_F(ModelFile, FileWithoutHashLoadsAndSaysSo) {
+  std::string bytes = good_;
+  uint8_t* meta = reinterpret_cast<uint8_t*>(bytes.data()) + header_.meta_offset;
+  const fb::Model* root = fb::GetModel(meta);
+  ASSERT_NE(root->content_hash(), nullptr);
+  const uint8_t* table = reinterpret_cast<const uint8_t*>(root);
+  uint8_t* vtable = const_cast<uint8_t*>(table - flatbuffers::ReadScalar<flatbuffers::soffset_t>(table));
+  ASSERT_GT(flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable), fb::Model::VT_CONTENT_HASH);
+  flatbuffers::WriteScalar<flatbuffers::voffset_t>(vtable + fb::Model::VT_CONTENT_HASH, 0);
+
+  std::string path = dir_->file("without_hash.tsr");
+  write_file(path, bytes);
+  Result<std::shared_ptr<const Model>> m = Model::load(path);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ((*m)->info().content_hash, "");
+  CliResult info = run_cli(*dir_, "info " + path);
+  EXPECT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("hash     none (written before tessera 0.2)"), std::string::npos) << info.out;
+  CliResult json = run_cli(*dir_, "info --json " + path);
+  EXPECT_NE(json.out.find("\"content_hash\": null"), std::string::npos) << json.out;
+}
+
+TEST_F(ModelFile, InfoAndRunSummaryShowTheHash) {
+  Result<std::shared_ptr<const Model>> m = Model::load(dir_->file("tiny.tsr"));
+  ASSERT_TRUE(m.ok());
+  const std::string hash = (*m)->info().content_hash;
+  CliResult info = run_cli(*dir_, "info " + dir_->file("tiny.tsr"));
+  EXPECT_NE(info.out.find("hash     " + hash + "\n"), std::string::npos) << info.out;
+  CliResult json = run_cli(*dir_, "info --json " + dir_->file("tiny.tsr"));
+  EXPECT_NE(json.out.find("\"content_hash\": \"" + hash + "\""), std::string::npos) << json.out;
+  CliResult run = run_cli(*dir_, fmt::format("run {} {} {}", dir_->file("tiny.tsr"), testdata("tiny/in_256x256.npy"),
+                                             dir_->file("out.npy")));
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("model " + hash.substr(0, 19) + ")"), std::string::npos) << run.out;
 }
 
 }  // namespace

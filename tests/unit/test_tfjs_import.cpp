@@ -83,7 +83,7 @@ Tensor tensor(const Shape& shape, const std::vector<float>& values) {
 Tensor run(const TempDir& dir, const std::string& model_json, const Tensor& x) {
   CompileOptions options;
   options.dims = {{"height", x.shape()[2], x.shape()[2], 1}, {"width", x.shape()[3], x.shape()[3], 1}};
-  Result<CompiledModel> compiled = compile_file(model_json, dir.file("m.tsr"), options);
+  Result<ModelFile> compiled = compile_file(model_json, dir.file("m.tsr"), options);
   EXPECT_TRUE(compiled.ok()) << compiled.status().message();
   if (!compiled.ok()) return {};
   Result<std::shared_ptr<const Model>> model = Model::load(dir.file("m.tsr"));

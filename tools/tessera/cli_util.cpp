@@ -14,6 +14,11 @@ bool above_max(const Model& model, const Shape& shape) {
   return false;
 }
 
+std::string short_hash(const ModelInfo& info) {
+  const std::string prefix = "sha256:";
+  return info.content_hash.empty() ? "without hash" : info.content_hash.substr(0, prefix.size() + 12);
+}
+
 std::string human_bytes(int64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

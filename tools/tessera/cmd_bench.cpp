@@ -14,12 +14,9 @@
 
 #include "commands.h"
 #include "fma_probe.h"
-#include "io/npy.h"
-#include "ir/flops.h"
-#include "ir/shape_inference.h"
-#include "runtime/model_data.h"
+#include "tessera/npy.h"
 #include "tessera/session.h"
-#include "tiling/tiled_runner.h"
+#include "tessera/tiling.h"
 
 namespace tessera::cli {
 
@@ -97,39 +94,32 @@ Status time_tiled(const BenchArgs& args, const std::shared_ptr<const Model>& mod
 }
 
 // A random image of the model's input shape at `height` x `width`, in the model's pixel range.
-Tensor random_image(const ModelData& d, int64_t height, int64_t width) {
-  Shape shape = d.upper_shapes[d.graph.inputs[0]];
-  shape[2] = height;
-  shape[3] = width;
-  Tensor input(shape);
+Tensor random_image(const Model& model, int64_t height, int64_t width) {
+  Tensor input(model.input_shape(height, width));
   std::mt19937 rng(1);
-  std::uniform_real_distribution<float> u(d.info.pixel_min, d.info.pixel_max);
+  std::uniform_real_distribution<float> u(model.info().pixel_min, model.info().pixel_max);
   for (int64_t i = 0; i < input.element_count(); ++i) input.data()[i] = u(rng);
   return input;
 }
 
 Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model> model, Session& session,
                               const Tensor& input) {
-  const ModelData& d = model->data();
   const Shape& shape = input.shape();
-  TESSERA_CHECK(shape.rank() == 4, Error::RankMismatch, "bench takes a 4-D [N, C, H, W] image, got {}", shape.to_string());
+  TESSERA_RETURN_IF_ERROR(require(shape.rank() == 4, Error::RankMismatch, "bench takes a 4-D [N, C, H, W] image, got {}", shape.to_string()));
   SizeResult r;
   r.height = shape[2];
   r.width = shape[3];
-  std::vector<int64_t> dims = d.graph.upper_dim_values();
-  dims[d.graph.values[d.graph.inputs[0]].input_dims[2].dynamic] = r.height;
-  dims[d.graph.values[d.graph.inputs[0]].input_dims[3].dynamic] = r.width;
-  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(d.graph, dims));
-  r.gflop = static_cast<double>(ir::conv_flops(d.graph, shapes)) / 1e9;
+  TESSERA_ASSIGN_OR_RETURN(int64_t flops, model->conv_flops(r.height, r.width));
+  r.gflop = static_cast<double>(flops) / 1e9;
 
   if (above_max(*model, shape)) {  // tiles only: say so rather than measure nothing
-    TESSERA_CHECK(!args.full_only, Error::InvalidArgument,
+    TESSERA_RETURN_IF_ERROR(require(!args.full_only, Error::InvalidArgument,
                   "the image {}x{} is above the model's maximum, so it cannot run whole; drop --full-only to time "
                   "tiles, or compile the model for larger dims",
-                  r.height, r.width);
-    TESSERA_CHECK(args.output.empty(), Error::InvalidArgument,
+                  r.height, r.width));
+    TESSERA_RETURN_IF_ERROR(require(args.output.empty(), Error::InvalidArgument,
                   "--output writes the full-image output, and the image {}x{} is above the model's maximum",
-                  r.height, r.width);
+                  r.height, r.width));
   }
   Status status;
   Tensor full;
@@ -174,10 +164,10 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
 std::string ms_text(double ms) { return ms < 0 ? "-" : fmt::format("{:.1f}", ms); }
 
 Status run_bench(const BenchArgs& args) {
-  TESSERA_CHECK(args.workers >= 0 && args.workers <= args.threads && (args.workers == 0 || args.threads % args.workers == 0),
+  TESSERA_RETURN_IF_ERROR(require(args.workers >= 0 && args.workers <= args.threads && (args.workers == 0 || args.threads % args.workers == 0),
                 Error::InvalidArgument,
                 "--workers {} must divide --threads {} (each worker gets --threads / --workers threads); e.g. --workers 1",
-                args.workers, args.threads);
+                args.workers, args.threads));
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   const auto created = std::chrono::steady_clock::now();
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
@@ -190,7 +180,7 @@ Status run_bench(const BenchArgs& args) {
     results.push_back(r);
   }
   for (int64_t s : args.input.empty() ? args.sizes : std::vector<int64_t>{}) {
-    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, random_image(model->data(), s, s)));
+    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, random_image(*model, s, s)));
     results.push_back(r);
   }
   // After the runs, so that the first run's time is the model's alone.

@@ -1,9 +1,9 @@
 // tessera compile SRC -o OUT.tsr --dim NAME=MIN:MAX[:MULTIPLE] ... [--pixel-range MIN:MAX]
+#include <fmt/format.h>
 #include <memory>
 
 #include "commands.h"
-#include "compile/compiler.h"
-#include "compile/dims.h"
+#include "tessera/compiler.h"
 
 namespace tessera::cli {
 
@@ -28,15 +28,18 @@ Result<std::pair<float, float>> parse_pixel_range(const std::string& text) {
 Status run_compile(const CompileArgs& args) {
   CompileOptions options;
   for (const std::string& d : args.dims) {
-    TESSERA_ASSIGN_OR_RETURN(ir::DynamicDim dim, parse_dim(d));
+    TESSERA_ASSIGN_OR_RETURN(DimInfo dim, parse_dim(d));
     options.dims.push_back(dim);
   }
   TESSERA_ASSIGN_OR_RETURN(auto range, parse_pixel_range(args.pixel_range));
   options.pixel_min = range.first;
   options.pixel_max = range.second;
-  TESSERA_ASSIGN_OR_RETURN(CompiledModel model, compile_file(args.source, args.output, options));
-  fmt::print("compiled {} -> {}: {} nodes, arena {} (lower bound {})\n", args.source, args.output,
-             model.graph.nodes.size(), human_bytes(model.plan.arena_bytes), human_bytes(model.plan.lower_bound_bytes));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, compile_model(args.source, args.output, options));
+  const ModelInfo& info = model->info();
+  int nodes = 0;
+  for (const OpCount& c : info.op_counts) nodes += c.count;
+  fmt::print("compiled {} -> {}: {} nodes, arena {} (lower bound {})\n", args.source, args.output, nodes,
+             human_bytes(info.arena_bytes), human_bytes(info.lower_bound_bytes));
   return {};
 }
 

@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "runtime/backend.h"
 #include "tessera/session.h"
 
 namespace tessera::cli {
@@ -68,6 +67,7 @@ nlohmann::json to_json(const std::string& path, const ModelInfo& info, const std
   j["file"] = path;
   j["file_bytes"] = info.file_bytes;
   j["source"] = info.source;
+  j["content_hash"] = info.content_hash.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.content_hash);
   j["layout"] = info.layout;
   for (const DimInfo& d : info.dims)
     j["dims"].push_back({{"name", d.name}, {"min", d.min}, {"max", d.max}, {"multiple_of", d.multiple_of}});
@@ -109,6 +109,7 @@ Status run_info(const InfoArgs& args) {
   }
   fmt::print("model    {} ({}), compiled from {}, layout {}\n", args.model, human_bytes(info.file_bytes), info.source,
              info.layout);
+  fmt::print("hash     {}\n", info.content_hash.empty() ? "none (written before tessera 0.2)" : info.content_hash);
   fmt::print("dims     {}\n", dims.empty() ? "none (static shapes)" : fmt::format("{}", fmt::join(dims, ", ")));
   for (const TensorInfo& t : info.inputs) fmt::print("input    {} [{}]\n", t.name, fmt::join(t.axes, ", "));
   for (const TensorInfo& t : info.outputs) fmt::print("output   {} ({})\n", t.name, fmt::join(t.axes, ", "));

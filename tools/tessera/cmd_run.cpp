@@ -4,17 +4,16 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fmt/format.h>
 #include <memory>
 
 #include "commands.h"
 #include "interrupt.h"
-#include "io/image_run.h"
-#include "io/npy.h"
-#include "io/vips_util.h"
 #include "progress.h"
-#include "runtime/backend.h"
+#include "tessera/image.h"
+#include "tessera/npy.h"
 #include "tessera/session.h"
-#include "tiling/tiled_runner.h"
+#include "tessera/tiling.h"
 
 namespace tessera::cli {
 
@@ -58,23 +57,23 @@ Status run_image(const RunArgs& args, std::shared_ptr<const Model> model) {
   TESSERA_RETURN_IF_ERROR(info.status());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!args.quiet)
-    fmt::print("{} {}x{} {} -> {} {}x{}: {} tile{} of {}x{}, {} thread(s), backend {}, {:.2f} s, peak memory {}{}\n",
+    fmt::print("{} {}x{} {} -> {} {}x{}: {} tile{} of {}x{}, {} thread(s), backend {}, {:.2f} s, peak memory {}{}, model {}\n",
                args.input, info->in_width, info->in_height, info->in_description, args.output, info->out_width,
                info->out_height, info->tiles, info->tiles == 1 ? "" : "s", info->core_width, info->core_height,
                args.threads, args.backend == "auto" ? auto_backend() : args.backend, seconds,
-               human_bytes(peak_rss_bytes()), info->bigtiff ? " (BigTIFF)" : "");
+               human_bytes(peak_rss_bytes()), info->bigtiff ? " (BigTIFF)" : "", short_hash(model->info()));
   return {};
 }
 
 Status run_run(const RunArgs& args) {
-  TESSERA_CHECK(!(args.no_tile && args.tiles.tile > 0), Error::InvalidArgument, "--no-tile and --tile exclude each other");
-  TESSERA_CHECK(is_image_path(args.input) == is_image_path(args.output), Error::InvalidArgument,
-                "'{}' -> '{}': give two image files or two .npy tensors", args.input, args.output);
+  TESSERA_RETURN_IF_ERROR(require(!(args.no_tile && args.tiles.tile > 0), Error::InvalidArgument, "--no-tile and --tile exclude each other"));
+  TESSERA_RETURN_IF_ERROR(require(is_image_path(args.input) == is_image_path(args.output), Error::InvalidArgument,
+                "'{}' -> '{}': give two image files or two .npy tensors", args.input, args.output));
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   if (is_image_path(args.input)) return run_image(args, model);
   std::error_code ec;
-  TESSERA_CHECK(!std::filesystem::equivalent(args.input, args.output, ec), Error::InvalidArgument,
-                "the output '{}' is the input file; choose another output path", args.output);
+  TESSERA_RETURN_IF_ERROR(require(!std::filesystem::equivalent(args.input, args.output, ec), Error::InvalidArgument,
+                "the output '{}' is the input file; choose another output path", args.output));
   TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
   auto start = std::chrono::steady_clock::now();
   std::string how;
@@ -89,16 +88,17 @@ Status run_run(const RunArgs& args) {
                              Session::create(model, SessionOptions{args.backend, args.threads}));
     ConstTensorView view = input.view();
     TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> outputs, session->run({&view, 1}));
-    TESSERA_CHECK(outputs.size() == 1, Error::Unsupported,
-                  "the model has {} outputs; tessera run writes models with one output", outputs.size());
+    TESSERA_RETURN_IF_ERROR(require(outputs.size() == 1, Error::Unsupported,
+                  "the model has {} outputs; tessera run writes models with one output", outputs.size()));
     result = Tensor(outputs[0].shape);
     std::copy(outputs[0].data, outputs[0].data + outputs[0].shape.element_count(), result.data());
     how = "whole image";
   }
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   TESSERA_RETURN_IF_ERROR(write_npy(args.output, result.view()));
-  if (!args.quiet) fmt::print("{} {} -> {} {} in {:.1f} ms ({}, backend {})\n", args.input, input.shape().to_string(), args.output,
-             result.shape().to_string(), ms, how, args.backend == "auto" ? auto_backend() : args.backend);
+  if (!args.quiet) fmt::print("{} {} -> {} {} in {:.1f} ms ({}, backend {}, model {})\n", args.input, input.shape().to_string(), args.output,
+             result.shape().to_string(), ms, how, args.backend == "auto" ? auto_backend() : args.backend,
+             short_hash(model->info()));
   return {};
 }
 

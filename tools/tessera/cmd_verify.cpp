@@ -9,11 +9,10 @@
 #include <fmt/ranges.h>
 
 #include "commands.h"
-#include "io/image_tensor.h"
-#include "io/npy.h"
-#include "io/vips_util.h"
+#include "tessera/image.h"
+#include "tessera/npy.h"
 #include "tessera/session.h"
-#include "tiling/tiled_runner.h"
+#include "tessera/tiling.h"
 
 namespace tessera::cli {
 
@@ -49,10 +48,10 @@ Status run_verify(const VerifyArgs& args) {
 
   std::shared_ptr<const Model> full_model = model;
   if (above_max(*model, input.shape())) {
-    TESSERA_CHECK(!args.reference.empty(), Error::InvalidArgument,
+    TESSERA_RETURN_IF_ERROR(require(!args.reference.empty(), Error::InvalidArgument,
                   "cannot verify: the image {} is above the model's maximum, so it cannot run whole; give "
                   "--reference MODEL2.tsr, the same model compiled for larger dims",
-                  input.shape().to_string());
+                  input.shape().to_string()));
     TESSERA_ASSIGN_OR_RETURN(full_model, Model::load(args.reference));
   }
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
@@ -63,8 +62,8 @@ Status run_verify(const VerifyArgs& args) {
   double full_ms = ms_since(start);
   int64_t full_rss = peak_rss_bytes();
   const TensorView& full = outputs[0];
-  TESSERA_CHECK(full.shape == tiled.shape(), Error::Internal, "the tiled output {} and the full output {} differ in shape",
-                tiled.shape().to_string(), full.shape.to_string());
+  TESSERA_RETURN_IF_ERROR(require(full.shape == tiled.shape(), Error::Internal, "the tiled output {} and the full output {} differ in shape",
+                tiled.shape().to_string(), full.shape.to_string()));
 
   double max_diff = 0;
   int64_t differing = 0, count = full.shape.element_count();
@@ -90,8 +89,8 @@ Status run_verify(const VerifyArgs& args) {
   fmt::print("full         {:.1f} ms, peak RSS {} (arena {})\n", full_ms, human_bytes(full_rss),
              human_bytes(session->arena_bytes()));
   fmt::print("max |tiled - full| = {:g}, differing elements: {} of {}\n", max_diff, differing, count);
-  TESSERA_CHECK(differing == 0, Error::Internal, "the tiled output differs from the full image in {} elements",
-                differing);
+  TESSERA_RETURN_IF_ERROR(require(differing == 0, Error::Internal, "the tiled output differs from the full image in {} elements",
+                differing));
   fmt::print("result       bit-identical\n");
   return {};
 }

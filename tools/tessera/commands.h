@@ -2,13 +2,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <functional>
 
 #include "tessera/model.h"
 #include "tessera/status.h"
 #include "tessera/tensor.h"
-#include "tiling/tile_plan.h"
+#include "tessera/tiling.h"
 
 namespace tessera::cli {
 
@@ -28,6 +29,16 @@ void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& thre
 
 // Whether a dynamic axis of `shape` exceeds the model's maximum for its first input.
 bool above_max(const Model& model, const Shape& shape);
+
+// A failed Status with a formatted message unless `ok`: the CLI's checks of its arguments and results.
+template <typename... Args>
+Status require(bool ok, Error code, fmt::format_string<Args...> format, Args&&... args) {
+  if (ok) return {};
+  return Status(code, fmt::format(format, std::forward<Args>(args)...));
+}
+
+// The model's content hash shortened for one-line summaries ("sha256:1a2b3c4d5e6f"), or "without hash".
+std::string short_hash(const ModelInfo& info);
 
 // "1.5 MiB"
 std::string human_bytes(int64_t bytes);

@@ -17,6 +17,7 @@
 #include "backends/onednn/plan.h"
 #include "backends/onednn/pointwise_sum.h"
 #include "backends/reference/kernels.h"
+#include "core/check.h"
 
 
 namespace tessera::onednn {

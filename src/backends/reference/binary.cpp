@@ -1,4 +1,5 @@
 // Add, Sub, Mul, Div with numpy multidirectional broadcasting (rank <= 6).
+#include <fmt/format.h>
 #include <functional>
 
 #include "backends/reference/broadcast.h"

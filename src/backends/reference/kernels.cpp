@@ -1,6 +1,7 @@
 // run_node: dispatches one node to its reference kernel.
 #include "backends/reference/kernels.h"
 
+#include <fmt/format.h>
 #include <variant>
 
 #include "backends/reference/ops.h"

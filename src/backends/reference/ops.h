@@ -3,6 +3,7 @@
 
 #include <span>
 
+#include "core/check.h"
 #include "ir/attrs.h"
 #include "ir/graph.h"
 #include "tessera/status.h"

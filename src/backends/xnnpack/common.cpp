@@ -1,4 +1,5 @@
 #include "backends/xnnpack/common.h"
+#include "core/check.h"
 
 #include <fmt/format.h>
 

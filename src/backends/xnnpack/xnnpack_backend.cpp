@@ -14,6 +14,7 @@
 #include "backends/xnnpack/lowering.h"
 #include "backends/xnnpack/resize.h"
 #include "backends/xnnpack/xnnpack_ops.h"
+#include "core/check.h"
 
 namespace tessera::xnnpack {
 namespace {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/xnnpack/layout.h"
+#include "core/check.h"
 
 namespace tessera::xnnpack {
 namespace {

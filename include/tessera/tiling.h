@@ -1,3 +1,10 @@
+// Exact tiling, the public API (library tessera::runtime).
+//
+// TilePlan: cuts an image into tiles whose stitched cores equal the full-image output bit for bit.
+// Per axis, the output is cut into cores on an aligned grid (the last core smaller); each core's
+// input window is the core plus the halo, clipped at the image border (never padded), aligned to the
+// model's alignment and widened inward when it would be below the model's minimum size.
+//
 // TiledRunner: runs the tiles of a TilePlan on T workers, each with its own Session (one arena each),
 // reading windows from a TileSource and handing cropped cores to a TileSink. Tiles run band by band
 // (a band is one row of tiles, top to bottom), so a source can stream the image from top to bottom
@@ -8,13 +15,53 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <thread>
+#include <utility>
 #include <vector>
 
+#include "tessera/model.h"
 #include "tessera/session.h"
-#include "tiling/tile_plan.h"
 
 namespace tessera::tiling {
+
+// One axis of a tile, in pixels. Input window [window_begin, window_end); global output core
+// [out_begin, out_end), found in the window's output at [crop_begin, crop_begin + out_end - out_begin).
+struct Span {
+  int64_t window_begin = 0;
+  int64_t window_end = 0;
+  int64_t out_begin = 0;
+  int64_t out_end = 0;
+  int64_t crop_begin = 0;
+
+  int64_t window() const { return window_end - window_begin; }
+};
+
+struct Tile {
+  Span rows;
+  Span cols;
+};
+
+struct TilePlanOptions {
+  int64_t tile = 0;  // core size in input pixels per axis; 0: the largest that fits the model's max
+  int64_t halo = 0;  // a minimum halo; it may enlarge the derived halo, never shrink it
+};
+
+struct TilePlan {
+  std::vector<Tile> tiles;  // row-major
+  int64_t out_height = 0;
+  int64_t out_width = 0;
+  int64_t core_height = 0;  // in input pixels
+  int64_t core_width = 0;
+
+  // The distinct window shapes (height, width), sorted.
+  std::vector<std::pair<int64_t, int64_t>> window_shapes() const;
+};
+
+// Plans the tiles of an image of `height` x `width` for a loaded model: checks that it is tileable and computes the output size.
+Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options);
+
+// One tile covering the whole image, for any model whose dims accept `height` x `width`.
+Result<TilePlan> whole_image_plan(const Model& model, int64_t height, int64_t width);
+
 
 // Gives the input pixels of a window: fills `window` ([N, C, h, w]) from rows [y0, y0+h), cols [x0, x0+w).
 class TileSource {

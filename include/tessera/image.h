@@ -1,7 +1,10 @@
-// Runs a model over an image file and writes an image file, streaming: the input is decoded from top
-// to bottom a band of tiles at a time, and the output is encoded as bands finish, so memory depends on
-// the tile size, the image width and the threads, never on the image height. The output is written to
-// a temporary file beside the target and renamed at the end; on any error nothing is left behind.
+// Image files in and out (library tessera::images, over libvips).
+//
+// run_image_file runs a model over an image file and writes an image file, streaming: the input is
+// decoded from top to bottom a band of tiles at a time, and the output is encoded as bands finish,
+// so memory depends on the tile size, the image width and the threads, never on the image height.
+// The output is written to a temporary file beside the target and renamed at the end; on any error
+// nothing is left behind.
 #pragma once
 
 #include <functional>
@@ -9,7 +12,7 @@
 #include <string>
 
 #include "tessera/model.h"
-#include "tiling/tiled_runner.h"
+#include "tessera/tiling.h"
 
 namespace tessera {
 
@@ -36,5 +39,12 @@ struct ImageRunInfo {
 Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const std::string& input,
                                     const std::string& output, const ImageRunOptions& options,
                                     const std::function<void(const ImageRunInfo&)>& on_start = {});
+
+// The whole image as the model's input [1, C, H, W] in its pixel range, converted as run_image_file
+// converts it, for comparing runs in memory (tessera verify); run_image_file streams instead.
+Result<Tensor> read_image_tensor(const std::string& path, const Model& model);
+
+// Whether `path` names an image file rather than a .npy tensor.
+bool is_image_path(const std::string& path);
 
 }  // namespace tessera

@@ -1,4 +1,4 @@
-#include "io/npy.h"
+#include "tessera/npy.h"
 
 #include <cstdio>
 #include <cstring>
@@ -7,6 +7,7 @@
 
 #include <fmt/ranges.h>
 
+#include "core/check.h"
 #include "core/temp_path.h"
 
 namespace tessera {

@@ -1,8 +1,9 @@
-#include "compile/memory_planner.h"
+#include "planner/memory_planner.h"
 
 #include <algorithm>
 #include <numeric>
 
+#include "core/check.h"
 #include "ir/shape_inference.h"
 
 namespace tessera {

@@ -1,11 +1,12 @@
-#include "tiling/analysis.h"
+#include "compile/tiling_analysis.h"
 
 #include <algorithm>
 #include <cmath>
+#include <fmt/format.h>
 #include <optional>
 
-#include "ir/shape_inference.h"
 #include "core/rational.h"
+#include "ir/shape_inference.h"
 
 namespace tessera::tiling {
 

@@ -1,0 +1,78 @@
+# The tests: unit, op and end-to-end tests in one GoogleTest binary (tests of a backend only when it is
+# built), the gigapixel images, and an outside CMake project built against an installed tessera.
+find_package(GTest REQUIRED)
+find_package(nlohmann_json REQUIRED)
+enable_testing()
+
+file(GLOB TEST_SOURCES CONFIGURE_DEPENDS tests/*.cpp tests/unit/*.cpp tests/ops/*.cpp tests/e2e/*.cpp)
+set(XNNPACK_TESTS tests/e2e/test_xnnpack_backend.cpp)
+set(ONEDNN_TESTS tests/e2e/test_onednn_backend.cpp tests/ops/test_narrow_conv.cpp tests/ops/test_pointwise_sum.cpp)
+list(TRANSFORM XNNPACK_TESTS PREPEND ${CMAKE_SOURCE_DIR}/)
+list(TRANSFORM ONEDNN_TESTS PREPEND ${CMAKE_SOURCE_DIR}/)
+if(NOT TARGET tessera_xnnpack)
+  list(REMOVE_ITEM TEST_SOURCES ${XNNPACK_TESTS})
+endif()
+if(NOT TARGET tessera_onednn)
+  list(REMOVE_ITEM TEST_SOURCES ${ONEDNN_TESTS})
+endif()
+
+set(TEST_INCLUDES ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests ${CMAKE_BINARY_DIR}/generated)
+set(TEST_DEFINITIONS TESSERA_TESTDATA_DIR="${CMAKE_BINARY_DIR}/testdata" TESSERA_CLI_PATH="$<TARGET_FILE:tessera_cli>")
+add_executable(tessera_tests ${TEST_SOURCES})
+target_include_directories(tessera_tests PRIVATE ${TEST_INCLUDES})
+target_link_libraries(tessera_tests PRIVATE ${TESSERA_LIBRARIES} GTest::gtest GTest::gtest_main
+  nlohmann_json::nlohmann_json onnx_proto protobuf::libprotobuf flatbuffers::flatbuffers_shared PkgConfig::VIPS)
+if(TARGET tessera_onednn)
+  target_link_libraries(tessera_tests PRIVATE DNNL::dnnl OpenMP::OpenMP_CXX)
+endif()
+target_compile_definitions(tessera_tests PRIVATE ${TEST_DEFINITIONS})
+add_dependencies(tessera_tests tessera_cli)
+include(GoogleTest)
+gtest_discover_tests(tessera_tests DISCOVERY_TIMEOUT 60)
+
+# Test models and expected outputs, exported from PyTorch at build time (never committed).
+set(TESTDATA_MANIFEST ${CMAKE_BINARY_DIR}/testdata/manifest.json)
+file(GLOB MODEL_SCRIPTS CONFIGURE_DEPENDS tests/models/*.py)
+add_custom_command(
+  OUTPUT ${TESTDATA_MANIFEST}
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/models/make_models.py ${CMAKE_BINARY_DIR}/testdata
+  DEPENDS ${MODEL_SCRIPTS}
+  COMMENT "Exporting test models from PyTorch")
+add_custom_target(testdata DEPENDS ${TESTDATA_MANIFEST})
+add_dependencies(tessera_tests testdata)
+
+# Images of gigabytes (tests/large). The 20000 x 20000 one (about half a minute) runs in make test;
+# make test-large runs them all, the 4.4 GB BigTIFF output too (minutes).
+file(GLOB LARGE_TEST_SOURCES CONFIGURE_DEPENDS tests/large/*.cpp)
+add_executable(tessera_large_tests ${LARGE_TEST_SOURCES} tests/test_support.cpp tests/image_support.cpp)
+target_include_directories(tessera_large_tests PRIVATE ${TEST_INCLUDES})
+target_link_libraries(tessera_large_tests PRIVATE ${TESSERA_LIBRARIES} GTest::gtest GTest::gtest_main
+  nlohmann_json::nlohmann_json PkgConfig::VIPS)
+target_compile_definitions(tessera_large_tests PRIVATE ${TEST_DEFINITIONS})
+add_dependencies(tessera_large_tests tessera_cli testdata)
+add_test(NAME HugeImages.A20000SquareImageStreamsUnder400MB
+  COMMAND tessera_large_tests --gtest_filter=HugeImages.A20000SquareImageStreamsUnder400MB)
+
+# ESRGAN golden data (tests/e2e/test_esrgan.cpp): scripts/fetch-models.sh fetches the UpscalerJS
+# TF.js models from npm into .cache/models (never committed), listed in a manifest. A failed fetch
+# leaves testdata/esrgan/fetch_error.txt for the tests to report, and is retried by the next build
+# (the manifest is missing).
+set(ESRGAN_MANIFEST ${CMAKE_BINARY_DIR}/testdata/esrgan/manifest.json)
+add_custom_command(
+  OUTPUT ${ESRGAN_MANIFEST}
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/esrgan/make_testdata.py ${CMAKE_SOURCE_DIR}
+          ${CMAKE_BINARY_DIR}/testdata/esrgan
+  DEPENDS ${CMAKE_SOURCE_DIR}/tests/esrgan/make_testdata.py ${CMAKE_SOURCE_DIR}/scripts/fetch-models.sh
+  COMMENT "Fetching the ESRGAN models from npm")
+add_custom_target(esrgan_testdata DEPENDS ${ESRGAN_MANIFEST})
+add_dependencies(tessera_tests esrgan_testdata)
+
+# An app's view: install into a temporary prefix, build examples/ as a project of its own with
+# find_package(tessera), run both examples, and check what the runtime-only one links.
+add_test(NAME OutsideProject.InstallsAndBuildsTheExamples
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/outside_project.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}/examples)
+set_tests_properties(OutsideProject.InstallsAndBuildsTheExamples PROPERTIES TIMEOUT 600)
+
+# The configurations an embedded user picks (the runtime alone, with XNNPACK) build.
+add_test(NAME BuildOptions.EmbeddedConfigurationsBuild COMMAND ${CMAKE_SOURCE_DIR}/tests/build_options.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(BuildOptions.EmbeddedConfigurationsBuild PROPERTIES TIMEOUT 900)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The configurations an embedded user picks configure and build: the runtime alone (the reference
+# backend), and the runtime with XNNPACK; a full build without oneDNN and one without the compiler,
+# images, command and tests configure.
+#   tests/build_options.sh SOURCE_DIR
+set -euo pipefail
+source=$(cd "$1" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+configure() {  # NAME OPTIONS...: configures into $work/NAME, printing the log on failure
+  local name=$1
+  shift
+  cmake -S "$source" -B "$work/$name" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" > "$work/$name.log" 2>&1 ||
+    { cat "$work/$name.log"; echo "FAILED: configuring $name ($*)"; exit 1; }
+}
+build() {
+  ninja -C "$work/$1" > "$work/$1.build.log" 2>&1 || { tail -30 "$work/$1.build.log"; echo "FAILED: building $1"; exit 1; }
+  echo "$1: configures and builds: $(cd "$work/$1" && ls ./*.a | xargs -n1 basename | tr '\n' ' ')"
+}
+lean=(-DTESSERA_BUILD_COMPILER=OFF -DTESSERA_BUILD_IMAGES=OFF -DTESSERA_BUILD_CLI=OFF -DTESSERA_BUILD_TESTS=OFF)
+
+configure runtime-only -DTESSERA_WITH_XNNPACK=OFF -DTESSERA_WITH_ONEDNN=OFF "${lean[@]}"
+build runtime-only
+configure runtime-xnnpack -DTESSERA_WITH_ONEDNN=OFF "${lean[@]}"
+build runtime-xnnpack
+configure no-onednn -DTESSERA_WITH_ONEDNN=OFF
+grep -q "test_onednn_backend" "$work/no-onednn/build.ninja" && { echo "FAILED: oneDNN tests in a build without oneDNN"; exit 1; }
+echo "no-onednn: configures, without the oneDNN tests"
+
+# A command without its libraries is refused with the option to change.
+if cmake -S "$source" -B "$work/bad" -G Ninja -DTESSERA_BUILD_COMPILER=OFF > "$work/bad.log" 2>&1; then
+  echo "FAILED: the command was configured without the compiler"; exit 1
+fi
+grep -q "DTESSERA_BUILD_CLI=OFF" "$work/bad.log" || { cat "$work/bad.log"; echo "FAILED: no hint"; exit 1; }
+echo "a command without the compiler: refused, naming -DTESSERA_BUILD_CLI=OFF"
