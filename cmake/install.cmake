@@ -9,7 +9,12 @@ install(FILES ${CMAKE_BINARY_DIR}/include/tessera/version.h DESTINATION ${CMAKE_
 # pkg-config: a static library lists what it links under Libs, where pkg-config --libs finds it. The
 # prefix is found from the .pc file's own folder, so that an install under any --prefix works.
 file(RELATIVE_PATH PC_PREFIX_FROM_PCDIR /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
-function(tessera_pkg_config name description requires libs)
+
+# tessera_pkg_config(TARGET NAME DESCRIPTION REQUIRES LIBS): NAME.pc for TARGET, when it is built.
+function(tessera_pkg_config target name description requires libs)
+  if(NOT TARGET ${target})
+    return()
+  endif()
   set(PC_NAME ${name})
   set(PC_DESCRIPTION ${description})
   set(PC_REQUIRES ${requires})
@@ -27,24 +32,16 @@ foreach(target ${TESSERA_LIBRARIES})
   install(EXPORT tessera-${component}-targets NAMESPACE tessera:: DESTINATION ${TESSERA_CMAKE_DIR})
 endforeach()
 
-tessera_pkg_config(tessera "tessera runtime: load a .tsr model and run it whole or in exact tiles" ""
+tessera_pkg_config(tessera_runtime tessera "tessera runtime: load a .tsr model and run it whole or in exact tiles" ""
                    "-ltessera_runtime -lz -pthread")
-if(TARGET tessera_xnnpack)
-  tessera_pkg_config(tessera-xnnpack "tessera's XNNPACK backend" "tessera"
-                     "-Wl,-u,tessera_xnnpack_backend -ltessera_xnnpack -lXNNPACK -lpthreadpool -lcpuinfo")
-endif()
-if(TARGET tessera_onednn)
-  tessera_pkg_config(tessera-onednn "tessera's oneDNN backend" "tessera"
-                     "-Wl,-u,tessera_onednn_backend -ltessera_onednn -ldnnl -fopenmp")
-endif()
-if(TARGET tessera_compiler)
-  tessera_pkg_config(tessera-compiler "tessera's compiler: ONNX and TF.js models to .tsr" "tessera protobuf libcrypto"
-                     "-ltessera_compiler -lonnx_proto")
-endif()
-if(TARGET tessera_images)
-  tessera_pkg_config(tessera-images "tessera's image files, streamed through libvips" "tessera vips-cpp"
-                     "-ltessera_images")
-endif()
+tessera_pkg_config(tessera_xnnpack tessera-xnnpack "tessera's XNNPACK backend" "tessera"
+                   "-Wl,-u,tessera_xnnpack_backend -ltessera_xnnpack -lXNNPACK -lpthreadpool -lcpuinfo")
+tessera_pkg_config(tessera_onednn tessera-onednn "tessera's oneDNN backend" "tessera"
+                   "-Wl,-u,tessera_onednn_backend -ltessera_onednn -ldnnl -fopenmp")
+tessera_pkg_config(tessera_compiler tessera-compiler "tessera's compiler: ONNX and TF.js models to .tsr"
+                   "tessera protobuf libcrypto" "-ltessera_compiler -lonnx_proto")
+tessera_pkg_config(tessera_images tessera-images "tessera's image files, streamed through libvips" "tessera vips-cpp"
+                   "-ltessera_images")
 
 if(TARGET tessera_cli)
   install(TARGETS tessera_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
