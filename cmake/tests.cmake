@@ -1,5 +1,6 @@
-# The tests: unit, op and end-to-end tests in one GoogleTest binary (tests of a backend only when it is
-# built), the gigapixel images, and an outside CMake project built against an installed tessera.
+# The tests, built by make test (not by make build): unit, op and end-to-end tests in one GoogleTest
+# binary (tests of a backend only when it is built), the gigapixel images, an outside CMake project
+# built against an installed tessera, and the build options an embedded user picks.
 find_package(GTest REQUIRED)
 find_package(nlohmann_json REQUIRED)
 enable_testing()
@@ -18,7 +19,7 @@ endif()
 
 set(TEST_INCLUDES ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests ${CMAKE_BINARY_DIR}/generated)
 set(TEST_DEFINITIONS TESSERA_TESTDATA_DIR="${CMAKE_BINARY_DIR}/testdata" TESSERA_CLI_PATH="$<TARGET_FILE:tessera_cli>")
-add_executable(tessera_tests ${TEST_SOURCES})
+add_executable(tessera_tests EXCLUDE_FROM_ALL ${TEST_SOURCES})
 target_include_directories(tessera_tests PRIVATE ${TEST_INCLUDES})
 target_link_libraries(tessera_tests PRIVATE ${TESSERA_LIBRARIES} GTest::gtest GTest::gtest_main
   nlohmann_json::nlohmann_json onnx_proto protobuf::libprotobuf flatbuffers::flatbuffers_shared PkgConfig::VIPS)
@@ -44,7 +45,7 @@ add_dependencies(tessera_tests testdata)
 # Images of gigabytes (tests/large). The 20000 x 20000 one (about half a minute) runs in make test;
 # make test-large runs them all, the 4.4 GB BigTIFF output too (minutes).
 file(GLOB LARGE_TEST_SOURCES CONFIGURE_DEPENDS tests/large/*.cpp)
-add_executable(tessera_large_tests ${LARGE_TEST_SOURCES} tests/test_support.cpp tests/image_support.cpp)
+add_executable(tessera_large_tests EXCLUDE_FROM_ALL ${LARGE_TEST_SOURCES} tests/test_support.cpp tests/image_support.cpp)
 target_include_directories(tessera_large_tests PRIVATE ${TEST_INCLUDES})
 target_link_libraries(tessera_large_tests PRIVATE ${TESSERA_LIBRARIES} GTest::gtest GTest::gtest_main
   nlohmann_json::nlohmann_json PkgConfig::VIPS)

@@ -24,6 +24,10 @@ out=$("$work/build/dynamic_shapes" "$work/sr.tsr" 96x96 40x72)
 echo "$out"
 grep -q "backend reference" <<< "$out" || fail "the runtime-only example should run on the reference backend"
 grep -q "96x96    -> \[1, 3, 192, 192\]" <<< "$out" || fail "dynamic_shapes: no 96x96 -> 192x192 run"
+"$work/build/dynamic_shapes" "$work/sr.tsr" --backend xnnpack 64x64 2> "$work/err.txt" &&
+  fail "the runtime-only example ran a backend it does not link"
+grep -q "backend 'xnnpack' is not linked into this program .*link tessera::xnnpack" "$work/err.txt" ||
+  fail "a backend that is not linked: $(cat "$work/err.txt")"
 if [ -x "$work/build/dynamic_shapes_xnnpack" ]; then
   "$work/build/dynamic_shapes_xnnpack" "$work/sr.tsr" 64x64 | grep -q "backend xnnpack" ||
     fail "linking tessera::xnnpack should register the XNNPACK backend"

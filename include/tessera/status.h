@@ -42,6 +42,10 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+// Called when a Result that holds an error is read as a value: prints the error and aborts (a bug in
+// the caller, which must check ok() first).
+[[noreturn]] void result_value_on_error(const Status& status);
+
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -50,14 +54,26 @@ class [[nodiscard]] Result {
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
+  // The value; reading it from a Result that holds an error aborts with the error's message.
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
+  T& operator*() & { return checked(); }
+  const T& operator*() const& { return checked(); }
+  T&& operator*() && { return std::move(checked()); }
 
  private:
+  T& checked() {
+    if (!value_) result_value_on_error(status_);
+    return *value_;
+  }
+  const T& checked() const {
+    if (!value_) result_value_on_error(status_);
+    return *value_;
+  }
+
   Status status_;
   std::optional<T> value_;
 };

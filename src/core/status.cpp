@@ -1,5 +1,8 @@
 #include "tessera/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace tessera {
 
 const char* error_name(Error code) {
@@ -20,6 +23,12 @@ const char* error_name(Error code) {
     case Error::Internal: return "internal error";
   }
   return "unknown error";
+}
+
+void result_value_on_error(const Status& status) {
+  std::fprintf(stderr, "tessera: the value of a Result was read, but it holds an error (check ok() first): [%s] %s\n",
+               error_name(status.code()), status.message().c_str());
+  std::abort();
 }
 
 }  // namespace tessera

@@ -39,6 +39,11 @@ Result<BackendEntry> find_backend(const std::string& name) {
     if (wanted == e.name) return e;
   std::string names = "auto";
   for (const BackendEntry& e : all) names += std::string(", ") + e.name;
+  if (wanted == "xnnpack" || wanted == "onednn")
+    return Status(Error::InvalidArgument,
+                  fmt::format("backend '{0}' is not linked into this program (available: {1}); link tessera::{0} "
+                              "(CMake) or tessera-{0} (pkg-config)",
+                              wanted, names));
   return Status(Error::InvalidArgument, fmt::format("unknown backend '{}'; available: {}", name, names));
 }
 

@@ -145,5 +145,21 @@ TEST_F(SessionErrors, SessionStillRunsCorrectlyAfterErrors) {
   run_and_compare("after another shape and an error");
 }
 
+// Reading the value of a Result that holds an error is a bug in the caller: it aborts with the
+// error's message instead of reading an empty optional.
+TEST(ResultDeathTest, ReadingTheValueOfAnErrorAbortsWithItsMessage) {
+  Result<int> failed = Status(Error::IoError, "cannot open 'x.tsr'");
+  EXPECT_DEATH((void)*failed, "holds an error \\(check ok\\(\\) first\\): \\[I/O error\\] cannot open 'x.tsr'");
+  EXPECT_DEATH((void)Model::load("/nonexistent/model.tsr").value(), "/nonexistent/model.tsr");
+  EXPECT_DEATH((void)failed.value(), "cannot open");
+}
+
+TEST(Result, ValueOfATemporary) {
+  EXPECT_EQ(*Result<int>(3), 3);
+  const Result<std::string> named = std::string("abc");
+  EXPECT_EQ(*named, "abc");
+  EXPECT_EQ(named->size(), 3u);
+}
+
 }  // namespace
 }  // namespace tessera::testing

@@ -47,7 +47,8 @@ Status run_compile(const CompileArgs& args) {
 
 Command add_compile(CLI::App& app) {
   auto args = std::make_shared<CompileArgs>();
-  CLI::App* sub = app.add_subcommand("compile", "compile an ONNX model into a .tsr file with dynamic dims");
+  CLI::App* sub = app.add_subcommand(
+      "compile", "compile an ONNX model or a TF.js layers-model into a .tsr file with dynamic dims");
   sub->add_option("source", args->source, "the source model: .onnx, or a TF.js layers-model .json")->required();
   sub->add_option("-o,--output", args->output, "the .tsr file to write")->required();
   sub->add_option("--dim", args->dims, "NAME=MIN:MAX[:MULTIPLE] for each dynamic dim (ONNX dim_param)");
