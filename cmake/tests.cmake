@@ -77,3 +77,8 @@ set_tests_properties(OutsideProject.InstallsAndBuildsTheExamples PROPERTIES TIME
 # The configurations an embedded user picks (the runtime alone, with XNNPACK) build.
 add_test(NAME BuildOptions.EmbeddedConfigurationsBuild COMMAND ${CMAKE_SOURCE_DIR}/tests/build_options.sh ${CMAKE_SOURCE_DIR})
 set_tests_properties(BuildOptions.EmbeddedConfigurationsBuild PROPERTIES TIMEOUT 900)
+
+# The Python package, imported from the build tree (pytest, Debian's python3-pytest).
+add_test(NAME Python.Pytest COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/python)
+set_tests_properties(Python.Pytest PROPERTIES TIMEOUT 600
+  ENVIRONMENT "PYTHONPATH=${CMAKE_BINARY_DIR}/python;TESSERA_TESTDATA_DIR=${CMAKE_BINARY_DIR}/testdata")

@@ -18,7 +18,8 @@ build() {
   ninja -C "$work/$1" > "$work/$1.build.log" 2>&1 || { tail -30 "$work/$1.build.log"; echo "FAILED: building $1"; exit 1; }
   echo "$1: configures and builds: $(cd "$work/$1" && ls ./*.a | xargs -n1 basename | tr '\n' ' ')"
 }
-lean=(-DTESSERA_BUILD_COMPILER=OFF -DTESSERA_BUILD_IMAGES=OFF -DTESSERA_BUILD_CLI=OFF -DTESSERA_BUILD_TESTS=OFF)
+lean=(-DTESSERA_BUILD_COMPILER=OFF -DTESSERA_BUILD_IMAGES=OFF -DTESSERA_BUILD_CLI=OFF -DTESSERA_BUILD_PYTHON=OFF
+      -DTESSERA_BUILD_TESTS=OFF)
 
 configure runtime-only -DTESSERA_WITH_XNNPACK=OFF -DTESSERA_WITH_ONEDNN=OFF "${lean[@]}"
 build runtime-only
@@ -29,7 +30,7 @@ grep -q "test_onednn_backend" "$work/no-onednn/build.ninja" && { echo "FAILED: o
 echo "no-onednn: configures, without the oneDNN tests"
 
 # A command without its libraries is refused with the option to change.
-if cmake -S "$source" -B "$work/bad" -G Ninja -DTESSERA_BUILD_COMPILER=OFF > "$work/bad.log" 2>&1; then
+if cmake -S "$source" -B "$work/bad" -G Ninja -DTESSERA_BUILD_COMPILER=OFF -DTESSERA_BUILD_PYTHON=OFF > "$work/bad.log" 2>&1; then
   echo "FAILED: the command was configured without the compiler"; exit 1
 fi
 grep -q "DTESSERA_BUILD_CLI=OFF" "$work/bad.log" || { cat "$work/bad.log"; echo "FAILED: no hint"; exit 1; }

@@ -1,0 +1,16 @@
+"""tessera: run image models on any size in a declared range from one compiled file, whole or in
+exact tiles.
+
+    m = tessera.load("model.tsr")          # once
+    y = m(x)                               # any size in range: a NumPy array or a torch CPU tensor
+"""
+
+from . import _tessera
+from ._compile import Dim, compile, export
+from ._module import MethodMeta, Module, backends, load
+from .errors import (ArgumentError, CancelledError, Error, InvalidModelError, MissingFileError, ShapeError,
+                     TesseraIOError)
+
+__version__ = _tessera.__version__
+__all__ = ["Dim", "compile", "export", "load", "backends", "Module", "MethodMeta", "Error", "ArgumentError", "ShapeError",
+           "InvalidModelError", "TesseraIOError", "MissingFileError", "CancelledError"]

@@ -1,0 +1,96 @@
+"""A loaded model as a module: load once, call at any size in range."""
+
+import os
+from dataclasses import dataclass
+
+from . import _tessera
+from .errors import MissingFileError
+
+
+@dataclass(frozen=True)
+class MethodMeta:
+    """What a model takes and gives, as ExecuTorch's method_meta tells it."""
+
+    inputs: list          # [{"name", "axes"}]: per axis a size or a dim name
+    outputs: list
+    dims: list            # [{"name", "min", "max", "multiple_of"}]
+    tiling: list          # per spatial axis {"halo_before", "halo_after", "alignment", "scale", "offset"}
+    tileable: bool
+    arena_bytes: int      # the memory one session plans at the dims' upper bounds
+    content_hash: str     # "sha256:..." of what determines the outputs; None for files older than 0.2
+    pixel_range: tuple
+
+
+def _as_array(x):
+    """A NumPy view of a torch CPU tensor (no copy), or x itself; and whether x was a torch tensor."""
+    if type(x).__module__.startswith("torch"):
+        if x.device.type != "cpu":
+            raise TypeError(f"the input is on {x.device}; tessera runs on the CPU: pass x.cpu()")
+        return x.detach().numpy(), True
+    return x, False
+
+
+class Module:
+    """A compiled model, loaded once; every call runs any input size in the model's range.
+
+    Inputs are float32 NumPy arrays or torch CPU tensors, read in place when C-contiguous.
+    Outputs are NumPy arrays for NumPy inputs and torch tensors for torch inputs.
+    """
+
+    def __init__(self, model, backend="auto", threads=1):
+        self._model = model
+        self._runner = _tessera.Runner(model, backend, threads)
+        self._meta = model.describe()
+
+    @property
+    def backend(self):
+        """The backend that runs this module ("auto" resolved)."""
+        return self._runner.backend
+
+    def forward(self, *inputs, out=None):
+        """Runs the model; returns its output (a tuple for several), or fills `out` (an array, or a
+        sequence with one array per output) without allocating."""
+        arrays, torch_in = zip(*(_as_array(x) for x in inputs)) if inputs else ((), ())
+        outs = None if out is None else ([out] if not isinstance(out, (list, tuple)) else list(out))
+        results = self._runner.run(list(arrays), outs)
+        if out is None and any(torch_in):
+            import torch
+            results = [torch.from_numpy(r) for r in results]
+        return results[0] if len(results) == 1 else tuple(results)
+
+    __call__ = forward
+
+    def run_method(self, name, inputs):
+        """ExecuTorch's spelling: run_method("forward", (x,)) returns a list of outputs."""
+        if name != "forward":
+            raise ValueError(f"a tessera model has one method, 'forward'; got '{name}'")
+        result = self.forward(*inputs)
+        return list(result) if isinstance(result, tuple) else [result]
+
+    def method_meta(self, name="forward"):
+        """The inputs, outputs, dims with their ranges, tiling, arena size and content hash."""
+        if name != "forward":
+            raise ValueError(f"a tessera model has one method, 'forward'; got '{name}'")
+        m = self._meta
+        return MethodMeta(m["inputs"], m["outputs"], m["dims"], m["tiling"], m["tileable"], m["arena_bytes"],
+                          m["content_hash"], m["pixel_range"])
+
+    def __repr__(self):
+        dims = ", ".join(f"{d['name']} {d['min']}..{d['max']}" for d in self._meta["dims"])
+        return f"<tessera.Module {self._meta['source']} ({dims}) on {self.backend}>"
+
+
+def backends():
+    """The backends built into this tessera, and the one "auto" picks on this CPU: (names, auto)."""
+    return _tessera.available_backends(), _tessera.auto_backend()
+
+
+def load(path, backend="auto", threads=1):
+    """Loads a .tsr file once (mapped and verified) for a module that runs every size in its range.
+
+    backend: "auto", "reference", "xnnpack" or "onednn"; threads: threads inside each run.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise MissingFileError(f"no model file '{path}'; compile one with tessera.compile or tessera.export")
+    return Module(_tessera.Model.load(path), backend, threads)

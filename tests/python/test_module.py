@@ -1,0 +1,150 @@
+"""tessera from Python: export, load, run at any size, NumPy and torch, out=, errors, threads."""
+
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+
+import tessera
+from conftest import BACKENDS, TESTDATA, random_input
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_export_matches_pytorch_at_every_size(small, backend):
+    _, net, path = small
+    m = tessera.load(path, backend=backend, threads=2)
+    assert m.backend == backend
+    for h, w in [(128, 128), (64, 100), (16, 17), (36, 128)]:
+        x = random_input((1, 1, h, w), seed=h * w)
+        expected = net(torch.from_numpy(x)).detach().numpy()
+        np.testing.assert_allclose(m(x), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_compiled_test_models_match_pytorch(manifest, backend, tmp_path):
+    for name in ["sr_pixelshuffle", "unet", "valid_convs"]:
+        entry = next(m for m in manifest["models"] if m["name"] == name)
+        dims = {d.split("=")[0]: tuple(int(v) for v in d.split("=")[1].split(":")) for d in entry["dims"]}
+        m = tessera.compile(TESTDATA / f"{name}.onnx", tmp_path / f"{name}.tsr", dims, backend=backend)
+        for case in entry["cases"][:2]:
+            expected = np.load(TESTDATA / case["expected"])
+            # The C++ tests' bound: |tessera - PyTorch| <= 1e-4 relative to the output's scale.
+            scale = max(float(np.abs(expected).max()), 1e-2)
+            assert np.abs(m(np.load(TESTDATA / case["input"])) - expected).max() <= 1e-4 * scale
+
+
+def test_torch_in_torch_out_and_run_method(small):
+    module, net, _ = small
+    x = torch.rand(1, 1, 32, 48)
+    y = module(x)
+    assert isinstance(y, torch.Tensor)
+    assert torch.equal(y, torch.from_numpy(module(x.numpy())))
+    outputs = module.run_method("forward", (x,))
+    assert isinstance(outputs, list) and torch.equal(outputs[0], y)
+    with pytest.raises(ValueError, match="one method, 'forward'"):
+        module.run_method("backward", (x,))
+
+
+def test_method_meta(small):
+    meta = small[0].method_meta()
+    assert meta.dims == [{"name": "height", "min": 16, "max": 128, "multiple_of": 4},
+                         {"name": "width", "min": 16, "max": 128, "multiple_of": 1}]
+    assert meta.inputs == [{"name": "x", "axes": ["1", "1", "height", "width"]}]
+    assert meta.tileable and meta.tiling[0]["halo_before"] == 3 and meta.tiling[0]["scale"] == (1, 1)
+    assert meta.content_hash.startswith("sha256:") and meta.arena_bytes > 0
+
+
+def test_out_writes_into_the_callers_array(small):
+    module = small[0]
+    x = random_input((1, 1, 64, 64))
+    out = np.full((1, 1, 64, 64), np.nan, dtype=np.float32)
+    assert module(x, out=out) is out
+    assert np.array_equal(out, module(x))
+    with pytest.raises(tessera.ArgumentError, match=r"out\[0\] has shape \[1, 1, 64, 60\]; this output is \[1, 1, 64, 64\]"):
+        module(x, out=np.empty((1, 1, 64, 60), np.float32))
+
+
+def test_input_is_read_in_place(small):
+    """A C-contiguous float32 input is not copied: the call allocates its output, and no more."""
+    module = small[0]
+    x = random_input((1, 1, 128, 128))
+    module(x)  # the session sets itself up for this shape first
+    tracemalloc.start()
+    module(x)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < x.nbytes * 1.5, f"peak {peak} bytes for a {x.nbytes}-byte input and output"
+
+
+def test_errors_name_the_problem(small, tmp_path):
+    module = small[0]
+    cases = [
+        (random_input((1, 64, 64)), tessera.ShapeError, r"has rank 3 \(shape \[1, 64, 64\]\); the model takes rank 4"),
+        (random_input((1, 1, 200, 64)), tessera.ShapeError, r"axis 2 \(height\) is 200; the model takes height in 16..128"),
+        (random_input((1, 1, 62, 64)), tessera.ShapeError, "not a multiple of 4"),
+        (random_input((1, 2, 64, 64)), tessera.ShapeError, "axis 1 is 2"),
+        (random_input((1, 1, 64, 64)).astype(np.float64), tessera.ShapeError, "float64; tessera computes in float32"),
+        (random_input((1, 1, 64, 128))[:, :, :, ::2], tessera.ArgumentError, "not C-contiguous"),
+    ]
+    for x, error, message in cases:
+        with pytest.raises(error, match=message):
+            module(x)
+        assert issubclass(error, ValueError) and issubclass(error, tessera.Error)
+    with pytest.raises(TypeError, match="is a list; pass a numpy.ndarray"):
+        module([1.0, 2.0])
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        tessera.load(tmp_path / "missing.tsr")
+    corrupt = tmp_path / "corrupt.tsr"
+    corrupt.write_bytes(small[2].read_bytes()[:500])
+    with pytest.raises(tessera.InvalidModelError, match="truncated or corrupt"):
+        tessera.load(corrupt)
+    with pytest.raises(tessera.ArgumentError, match="unknown backend 'gpu'"):
+        tessera.load(small[2], backend="gpu")
+
+
+def test_compile_errors_carry_the_compilers_hint(tmp_path):
+    with pytest.raises(tessera.ArgumentError, match="try --dim height=32:256:4"):
+        tessera.compile(TESTDATA / "unet.onnx", tmp_path / "unet.tsr", {"height": (30, 256), "width": (32, 256, 4)})
+
+
+def test_the_gil_is_released_during_a_run(tmp_path):
+    """While another thread runs a model for a while, this thread keeps running Python: the longest
+    pause between two of its steps stays far below the run's length (it would be the whole run if the
+    run held the GIL)."""
+    net = torch.nn.Sequential(*[torch.nn.Conv2d(16, 16, 3, padding=1) for _ in range(4)]).eval()
+    h, w = tessera.Dim("height", min=16, max=512), tessera.Dim("width", min=16, max=512)
+    tessera.export(net, (torch.randn(1, 16, 32, 32),), tmp_path / "slow.tsr", dynamic_shapes={"input": {2: h, 3: w}})
+    module = tessera.load(tmp_path / "slow.tsr", backend="reference")
+    x = random_input((1, 16, 256, 256))
+    worker = threading.Thread(target=module, args=(x,))
+    start = last = time.perf_counter()
+    longest = 0.0
+    worker.start()
+    while worker.is_alive():
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    run_time = time.perf_counter() - start
+    assert run_time > 0.2, "the run was too short to tell"
+    assert longest < run_time / 4, f"this thread stood still for {longest:.3f} s of a {run_time:.3f} s run"
+
+
+def test_one_module_from_several_threads(small):
+    module = small[0]
+    inputs = [random_input((1, 1, 16 * (i + 1), 64), seed=i) for i in range(6)]
+    expected = [module(x) for x in inputs]
+    results = [None] * len(inputs)
+
+    def run(i):
+        for _ in range(5):
+            results[i] = module(inputs[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got, want in zip(results, expected):
+        assert np.array_equal(got, want)
