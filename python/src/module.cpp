@@ -11,6 +11,7 @@
 
 #include "arrays.h"
 #include "errors.h"
+#include "tiled.h"
 #include "tessera/compiler.h"
 #include "tessera/session.h"
 #include "tessera/version.h"
@@ -88,6 +89,7 @@ PYBIND11_MODULE(_tessera, m) {
   m.doc() = "tessera's C++ engine; import the package tessera instead.";
   m.attr("__version__") = TESSERA_VERSION;
   bind_errors(m);
+  bind_tiled(m);
 
   py::class_<Model, std::shared_ptr<Model>>(m, "Model")
       .def_static(

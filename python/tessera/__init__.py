@@ -7,10 +7,10 @@ exact tiles.
 
 from . import _tessera
 from ._compile import Dim, compile, export
-from ._module import MethodMeta, Module, backends, load
+from ._module import MethodMeta, Module, backends, load, run_image
 from .errors import (ArgumentError, CancelledError, Error, InvalidModelError, MissingFileError, ShapeError,
                      TesseraIOError)
 
 __version__ = _tessera.__version__
-__all__ = ["Dim", "compile", "export", "load", "backends", "Module", "MethodMeta", "Error", "ArgumentError", "ShapeError",
+__all__ = ["Dim", "compile", "export", "load", "backends", "run_image", "Module", "MethodMeta", "Error", "ArgumentError", "ShapeError",
            "InvalidModelError", "TesseraIOError", "MissingFileError", "CancelledError"]

@@ -30,6 +30,36 @@ def _as_array(x):
     return x, False
 
 
+def _progress_callback(progress):
+    """A callable(done, total) from a callable, a tqdm-like bar (update, total, n) or None."""
+    if progress is None or not hasattr(progress, "update"):
+        return progress
+    bar = progress
+
+    def update(done, total):
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    return update
+
+
+def run_image(model, input, output, tile=0, threads=2, halo=0, backend="auto", progress=None):
+    """Runs a model (a path or a loaded Module) over an image file and writes an image file,
+    streamed band by band: memory depends on the tile size and the image width, not its height.
+    Larger images than the model's maximum are tiled; the output (format from its extension, libvips
+    options as in "out.jpg[Q=95]") is written to a temporary name and renamed at the end, so an
+    error or Ctrl-C leaves nothing behind. Returns a dict with the sizes and tiles."""
+    if isinstance(model, Module):
+        native, backend = model._model, model._backend if backend == "auto" else backend
+    else:
+        native = load(model)._model
+    if not os.path.exists(os.fspath(input)):
+        raise MissingFileError(f"no image file '{os.fspath(input)}'")
+    return _tessera.run_image(native, os.fspath(input), os.fspath(output), tile, halo, threads, backend,
+                              _progress_callback(progress))
+
+
 class Module:
     """A compiled model, loaded once; every call runs any input size in the model's range.
 
@@ -41,6 +71,7 @@ class Module:
         self._model = model
         self._runner = _tessera.Runner(model, backend, threads)
         self._meta = model.describe()
+        self._backend, self._threads = backend, threads
 
     @property
     def backend(self):
@@ -59,6 +90,25 @@ class Module:
         return results[0] if len(results) == 1 else tuple(results)
 
     __call__ = forward
+
+    def run_tiled(self, x, tile=0, threads=None, workers=0, halo=0, progress=None):
+        """Runs x ([N, C, H, W], of any size, above the model's maximum too) in tiles whose stitched
+        output equals the whole-image output bit for bit. tile: the core size (0: the largest that
+        fits); workers: tile workers sharing `threads` (0: chosen); progress: called with
+        (tiles done, tiles) or a tqdm bar. Ctrl-C stops the run (KeyboardInterrupt)."""
+        array, torch_in = _as_array(x)
+        out, self.last_tiled_report = _tessera.run_tiled(self._model, array, tile, halo, threads or self._threads,
+                                                         workers, self._backend, _progress_callback(progress))
+        if torch_in:
+            import torch
+            return torch.from_numpy(out)
+        return out
+
+    def verify(self, x, tile=0, threads=None, workers=0, halo=0):
+        """Runs x whole and in tiles and compares them: a dict with max_difference, differing (of
+        elements), tiles, tile_shapes, core, workers, full_ms, tiled_ms and the arenas' bytes."""
+        array, _ = _as_array(x)
+        return _tessera.verify(self._model, array, tile, halo, threads or self._threads, workers, self._backend)
 
     def run_method(self, name, inputs):
         """ExecuTorch's spelling: run_method("forward", (x,)) returns a list of outputs."""

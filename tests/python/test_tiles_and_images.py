@@ -1,0 +1,90 @@
+"""Tiles and image files from Python: exact tiles, reports, progress, Ctrl-C, a real photo."""
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import tessera
+from conftest import BACKENDS, TESTDATA, random_input
+
+PHOTO = "/usr/lib/python3/dist-packages/skimage/data/coffee.png"  # 600x400 RGB, Debian's python3-skimage
+
+
+@pytest.fixture(scope="module")
+def sr(tmp_path_factory):
+    """The x2 test model sr_pixelshuffle for 16..256."""
+    path = tmp_path_factory.mktemp("sr") / "sr.tsr"
+    tessera.compile(TESTDATA / "sr_pixelshuffle.onnx", path, {"height": (16, 256), "width": (16, 256)})
+    return path
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tiles_equal_the_whole_image_bit_for_bit(sr, backend):
+    rng = np.random.default_rng(7)
+    for threads in (1, 2):
+        m = tessera.load(sr, backend=backend, threads=threads)
+        for _ in range(3):
+            h, w = (int(v) for v in rng.integers(40, 256, 2))
+            tile = int(rng.integers(16, 96))
+            x = random_input((1, 3, h, w), seed=h + w)
+            report = m.verify(x, tile=tile)
+            assert report["differing"] == 0 and report["max_difference"] == 0.0, report
+            assert report["elements"] == 3 * 4 * h * w and report["tiles"] > 1
+            assert np.array_equal(m.run_tiled(x, tile=tile), m(x))
+
+
+def test_run_tiled_above_the_models_maximum_with_progress(sr):
+    m = tessera.load(sr, threads=2)
+    calls = []
+    y = m.run_tiled(random_input((1, 3, 300, 520)), progress=lambda done, total: calls.append((done, total)))
+    assert y.shape == (1, 3, 600, 1040)
+    report = m.last_tiled_report
+    assert calls[-1] == (report["tiles"], report["tiles"]) and report["tiles"] >= 6
+    assert all(h <= 256 and w <= 256 for h, w in report["tile_shapes"])
+
+
+def test_run_image_on_a_photo(sr, tmp_path):
+    out = tmp_path / "coffee_x2.png"
+    calls = []
+    info = tessera.run_image(sr, PHOTO, out, tile=128, progress=lambda done, total: calls.append((done, total)))
+    assert Image.open(out).size == (1200, 800)
+    assert info["input_size"] == (600, 400) and info["output_size"] == (1200, 800) and info["tiled"]
+    assert calls[-1] == (info["tiles"], info["tiles"])
+    with pytest.raises(FileNotFoundError, match="no image file"):
+        tessera.run_image(sr, tmp_path / "missing.png", tmp_path / "x.png")
+
+
+def interrupt_soon(seconds=0.3):
+    """Sends this process SIGINT (what Ctrl-C sends) after `seconds`."""
+    timer = threading.Timer(seconds, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def test_ctrl_c_stops_an_image_run_and_leaves_nothing(sr, tmp_path):
+    big = tmp_path / "big.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (3000, 3000, 3), dtype=np.uint8)).save(big)
+    out = tmp_path / "out.png"
+    interrupt_soon()
+    with pytest.raises(KeyboardInterrupt):
+        tessera.run_image(tessera.load(sr, backend="reference"), big, out, tile=64, threads=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.png"]
+
+
+def test_ctrl_c_stops_a_tiled_run(sr):
+    m = tessera.load(sr, backend="reference")
+    interrupt_soon()
+    with pytest.raises(KeyboardInterrupt):
+        m.run_tiled(random_input((1, 3, 2000, 2000)), tile=64)
+
+
+def test_an_error_in_the_progress_callback_stops_the_run(sr):
+    def progress(done, total):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        tessera.load(sr).run_tiled(random_input((1, 3, 300, 300)), tile=32, progress=progress)
