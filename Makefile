@@ -1,7 +1,7 @@
 # tessera: the two commands a new machine needs are `make demo` and `make test`.
 BUILD ?= build
 
-.PHONY: all deps build test test-large demo bench check-fresh clean
+.PHONY: all deps build test test-large demo bench check-fresh install-python clean
 
 all: build
 
@@ -20,6 +20,12 @@ test: build
 test-large: build
 	@ninja -C $(BUILD) tessera_large_tests
 	@$(BUILD)/tessera_large_tests
+
+# `import tessera` for Debian's /usr/bin/python3: pip puts the package into /usr/local (root), reusing
+# this build; nothing is fetched. Undo with /usr/bin/python3 -m pip uninstall --break-system-packages tessera.
+install-python: build
+	@TESSERA_CMAKE_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pip install -q --root-user-action=ignore \
+		--break-system-packages --no-build-isolation --no-index --no-deps .
 
 # MODEL=esrgan-medium-x2 (scripts/models.sh list) and PHOTO=path change the demo's model and photograph.
 demo: build

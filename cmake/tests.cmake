@@ -78,7 +78,16 @@ set_tests_properties(OutsideProject.InstallsAndBuildsTheExamples PROPERTIES TIME
 add_test(NAME BuildOptions.EmbeddedConfigurationsBuild COMMAND ${CMAKE_SOURCE_DIR}/tests/build_options.sh ${CMAKE_SOURCE_DIR})
 set_tests_properties(BuildOptions.EmbeddedConfigurationsBuild PROPERTIES TIMEOUT 900)
 
-# The Python package, imported from the build tree (pytest, Debian's python3-pytest).
-add_test(NAME Python.Pytest COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/python)
-set_tests_properties(Python.Pytest PROPERTIES TIMEOUT 600
-  ENVIRONMENT "PYTHONPATH=${CMAKE_BINARY_DIR}/python;TESSERA_TESTDATA_DIR=${CMAKE_BINARY_DIR}/testdata")
+# The Python package, installed with pip into a virtual environment (tests/python_package.sh), then its
+# pytest suite (Debian's python3-pytest) and the dynamic-shapes example run against that install.
+set(PYTHON_VENV ${CMAKE_BINARY_DIR}/python-venv/bin/python)
+add_test(NAME Python.PipInstall COMMAND ${CMAKE_SOURCE_DIR}/tests/python_package.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(Python.PipInstall PROPERTIES FIXTURES_SETUP python_package TIMEOUT 300)
+add_test(NAME Python.Pytest COMMAND ${PYTHON_VENV} -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/python
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(Python.Pytest PROPERTIES FIXTURES_REQUIRED python_package TIMEOUT 600
+  ENVIRONMENT "TESSERA_TESTDATA_DIR=${CMAKE_BINARY_DIR}/testdata")
+add_test(NAME Python.DynamicShapesExample COMMAND ${PYTHON_VENV} ${CMAKE_SOURCE_DIR}/examples/dynamic_shapes.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(Python.DynamicShapesExample PROPERTIES FIXTURES_REQUIRED python_package TIMEOUT 300
+  PASS_REGULAR_EXPRESSION "Max difference: +0[.]00e[+]00 [(]bit-identical[)]")

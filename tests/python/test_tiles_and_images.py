@@ -47,6 +47,18 @@ def test_run_tiled_above_the_models_maximum_with_progress(sr):
     assert all(h <= 256 and w <= 256 for h, w in report["tile_shapes"])
 
 
+def test_progress_drives_a_tqdm_like_bar(sr):
+    class Bar:  # what tqdm offers: total, n, update(k)
+        total, n = None, 0
+
+        def update(self, k):
+            self.n += k
+
+    bar = Bar()
+    tessera.load(sr).run_tiled(random_input((1, 3, 200, 200)), tile=64, progress=bar)
+    assert bar.total == 16 and bar.n == 16
+
+
 def test_run_image_on_a_photo(sr, tmp_path):
     out = tmp_path / "coffee_x2.png"
     calls = []
