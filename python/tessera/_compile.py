@@ -1,18 +1,20 @@
 """From a source model to a .tsr file: compile an ONNX or TF.js file, or export a torch module."""
 
+from __future__ import annotations
+
 import inspect
 import os
 import tempfile
 
 from . import _tessera
-from ._module import Module
+from ._module import Module, PathLike
 
 
 class Dim:
     """A dynamic axis and the range it may take, as torch.export.Dim: Dim("height", min=256, max=1024).
     `4 * Dim(...)` asks for multiples of 4."""
 
-    def __init__(self, name, min=1, max=1 << 14, multiple_of=1):
+    def __init__(self, name: str, min: int = 1, max: int = 1 << 14, multiple_of: int = 1):
         self.name, self.min, self.max, self.multiple_of = name, min, max, multiple_of
 
     def __rmul__(self, factor):
@@ -41,7 +43,8 @@ def _dim_tuples(dims):
     return [(d.name, d.min, d.max, d.multiple_of) for d in map(_as_dim, dims)]
 
 
-def compile(source, path, dims, pixel_range=(0.0, 1.0), backend="auto", threads=1):
+def compile(source: PathLike, path: PathLike, dims, pixel_range: tuple = (0.0, 1.0), backend: str = "auto",
+            threads: int = 1) -> Module:
     """Compiles an ONNX model (.onnx) or a TF.js layers-model (model.json) into `path` and loads it.
 
     dims: Dim objects, or {"height": (min, max[, multiple_of]), ...}, one for every dynamic dim.
@@ -52,7 +55,8 @@ def compile(source, path, dims, pixel_range=(0.0, 1.0), backend="auto", threads=
     return Module(model, backend, threads)
 
 
-def export(module, example_args, path, dynamic_shapes, pixel_range=(0.0, 1.0), opset=13):
+def export(module, example_args, path: PathLike, dynamic_shapes, pixel_range: tuple = (0.0, 1.0),
+           opset: int = 13) -> Module:
     """Exports a torch module with dynamic height and width into a .tsr file and loads it.
 
     dynamic_shapes is torch.export's structure: per input (by name or position) a {axis: Dim}.

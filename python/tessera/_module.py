@@ -1,10 +1,16 @@
 """A loaded model as a module: load once, call at any size in range."""
 
+from __future__ import annotations
+
 import os
+from typing import Callable, Optional, Sequence, Union
 from dataclasses import dataclass
 
 from . import _tessera
 from .errors import MissingFileError
+
+PathLike = Union[str, "os.PathLike[str]"]
+Progress = Optional[Union[Callable[[int, int], None], object]]  # a callable(done, total) or a tqdm bar
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ def _progress_callback(progress):
     return update
 
 
-def run_image(model, input, output, tile=0, threads=2, halo=0, backend="auto", progress=None):
+def run_image(model: Union[PathLike, "Module"], input: PathLike, output: PathLike, tile: int = 0, threads: int = 2,
+              halo: int = 0, backend: str = "auto", progress: Progress = None) -> dict:
     """Runs a model (a path or a loaded Module) over an image file and writes an image file,
     streamed band by band: memory depends on the tile size and the image width, not its height.
     Larger images than the model's maximum are tiled; the output (format from its extension, libvips
@@ -67,14 +74,14 @@ class Module:
     Outputs are NumPy arrays for NumPy inputs and torch tensors for torch inputs.
     """
 
-    def __init__(self, model, backend="auto", threads=1):
+    def __init__(self, model: _tessera.Model, backend: str = "auto", threads: int = 1):
         self._model = model
         self._runner = _tessera.Runner(model, backend, threads)
         self._meta = model.describe()
         self._backend, self._threads = backend, threads
 
     @property
-    def backend(self):
+    def backend(self) -> str:
         """The backend that runs this module ("auto" resolved)."""
         return self._runner.backend
 
@@ -91,7 +98,8 @@ class Module:
 
     __call__ = forward
 
-    def run_tiled(self, x, tile=0, threads=None, workers=0, halo=0, progress=None):
+    def run_tiled(self, x, tile: int = 0, threads: Optional[int] = None, workers: int = 0, halo: int = 0,
+                  progress: Progress = None):
         """Runs x ([N, C, H, W], of any size, above the model's maximum too) in tiles whose stitched
         output equals the whole-image output bit for bit. tile: the core size (0: the largest that
         fits); workers: tile workers sharing `threads` (0: chosen); progress: called with
@@ -104,20 +112,20 @@ class Module:
             return torch.from_numpy(out)
         return out
 
-    def verify(self, x, tile=0, threads=None, workers=0, halo=0):
+    def verify(self, x, tile: int = 0, threads: Optional[int] = None, workers: int = 0, halo: int = 0) -> dict:
         """Runs x whole and in tiles and compares them: a dict with max_difference, differing (of
         elements), tiles, tile_shapes, core, workers, full_ms, tiled_ms and the arenas' bytes."""
         array, _ = _as_array(x)
         return _tessera.verify(self._model, array, tile, halo, threads or self._threads, workers, self._backend)
 
-    def run_method(self, name, inputs):
+    def run_method(self, name: str, inputs: Sequence) -> list:
         """ExecuTorch's spelling: run_method("forward", (x,)) returns a list of outputs."""
         if name != "forward":
             raise ValueError(f"a tessera model has one method, 'forward'; got '{name}'")
         result = self.forward(*inputs)
         return list(result) if isinstance(result, tuple) else [result]
 
-    def method_meta(self, name="forward"):
+    def method_meta(self, name: str = "forward") -> MethodMeta:
         """The inputs, outputs, dims with their ranges, tiling, arena size and content hash."""
         if name != "forward":
             raise ValueError(f"a tessera model has one method, 'forward'; got '{name}'")
@@ -130,12 +138,12 @@ class Module:
         return f"<tessera.Module {self._meta['source']} ({dims}) on {self.backend}>"
 
 
-def backends():
+def backends() -> tuple[list[str], str]:
     """The backends built into this tessera, and the one "auto" picks on this CPU: (names, auto)."""
     return _tessera.available_backends(), _tessera.auto_backend()
 
 
-def load(path, backend="auto", threads=1):
+def load(path: PathLike, backend: str = "auto", threads: int = 1) -> Module:
     """Loads a .tsr file once (mapped and verified) for a module that runs every size in its range.
 
     backend: "auto", "reference", "xnnpack" or "onednn"; threads: threads inside each run.
