@@ -3,6 +3,7 @@
 import threading
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,3 +149,34 @@ def test_one_module_from_several_threads(small):
         t.join()
     for got, want in zip(results, expected):
         assert np.array_equal(got, want)
+
+
+def whole_model_specs():
+    """The project's tileable test models (tests/models/whole_models.py), as make_models.py builds them."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+    import whole_models
+    return [s for s in whole_models.specs() if s.tileable]
+
+
+@pytest.mark.parametrize("spec", whole_model_specs(), ids=lambda s: s.name)
+def test_export_of_the_test_models_matches_pytorch(spec, tmp_path):
+    from common import randomize, seed_of
+    torch.manual_seed(seed_of(spec.name))
+    net = spec.build().eval()
+    randomize(net)
+    d = spec.dims
+    h = d.mult * tessera.Dim("height", min=d.lo, max=d.hi)
+    w = d.mult * tessera.Dim("width", min=d.lo, max=d.hi)
+    example = torch.rand(1, spec.in_ch, d.lo, d.lo)
+    tessera.export(net, (example,), tmp_path / "m.tsr", dynamic_shapes=[{2: h, 3: w}])
+    mid = (d.lo + d.hi) // 2 // d.mult * d.mult
+    for backend in BACKENDS:
+        m = tessera.load(tmp_path / "m.tsr", backend=backend, threads=2)
+        for size in [(d.lo, d.lo), (mid, d.lo + d.mult), (d.hi // 2 // d.mult * d.mult, d.hi // 4 // d.mult * d.mult)]:
+            x = random_input((1, spec.in_ch) + size, seed=size[0])
+            with torch.no_grad():
+                expected = net(torch.from_numpy(x)).numpy()
+            # The C++ tests' bound: |tessera - PyTorch| <= 1e-4 relative to the output's scale.
+            scale = max(float(np.abs(expected).max()), 1e-2)
+            assert np.abs(m(x) - expected).max() <= 1e-4 * scale, (backend, size)
