@@ -5,22 +5,32 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
+from typing import Optional
 
 from . import _tessera
 from ._module import Module, PathLike
+from .errors import ArgumentError
 
 
 class Dim:
     """A dynamic axis and the range it may take, as torch.export.Dim: Dim("height", min=256, max=1024).
-    `4 * Dim(...)` asks for multiples of 4."""
+    As in torch.export, `4 * Dim("height", min=64, max=256)` is the sizes 4 × (64..256): 256..1024 in
+    steps of 4. tessera plans memory at the upper bound, so `max` is required."""
 
-    def __init__(self, name: str, min: int = 1, max: int = 1 << 14, multiple_of: int = 1):
+    def __init__(self, name: str, min: int = 1, max: Optional[int] = None, multiple_of: int = 1):
+        if max is None:
+            raise ArgumentError(f"Dim({name!r}) needs a max: tessera plans memory once, at the largest size; "
+                                f"e.g. Dim({name!r}, min=16, max=1024)")
+        if not all(isinstance(v, int) for v in (min, max, multiple_of)) or not (1 <= min <= max and multiple_of >= 1):
+            raise ArgumentError(f"Dim({name!r}, min={min}, max={max}): need whole numbers with 1 <= min <= max")
+        if max // multiple_of * multiple_of < min:
+            raise ArgumentError(f"Dim({name!r}): no multiple of {multiple_of} lies in {min}..{max}")
         self.name, self.min, self.max, self.multiple_of = name, min, max, multiple_of
 
     def __rmul__(self, factor):
         if not isinstance(factor, int) or factor < 1:
             return NotImplemented
-        return Dim(self.name, self.min, self.max, self.multiple_of * factor)
+        return Dim(self.name, self.min * factor, self.max * factor, self.multiple_of * factor)
 
     def __repr__(self):
         step = f", multiple_of={self.multiple_of}" if self.multiple_of > 1 else ""
@@ -48,11 +58,13 @@ def compile(source: PathLike, path: PathLike, dims, pixel_range: tuple = (0.0, 1
     """Compiles an ONNX model (.onnx) or a TF.js layers-model (model.json) into `path` and loads it.
 
     dims: Dim objects, or {"height": (min, max[, multiple_of]), ...}, one for every dynamic dim.
+    pixel_range: the values the model takes for black and white, (0, 1) or (0, 255); image files are
+    converted to it.
     Errors raise with the compiler's message, e.g. "... try --dim height=32:256:4".
     """
     source, path = os.fspath(source), os.fspath(path)
     model = _tessera.compile(source, path, _dim_tuples(dims), float(pixel_range[0]), float(pixel_range[1]))
-    return Module(model, backend, threads)
+    return Module(model, backend, threads, name=os.path.basename(path))
 
 
 def export(module, example_args, path: PathLike, dynamic_shapes, pixel_range: tuple = (0.0, 1.0),

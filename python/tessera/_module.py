@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional, Sequence, Union
 from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Union
 
 from . import _tessera
-from .errors import MissingFileError
+from .errors import MissingFileError, ShapeError
 
 PathLike = Union[str, "os.PathLike[str]"]
 Progress = Optional[Union[Callable[[int, int], None], object]]  # a callable(done, total) or a tqdm bar
@@ -27,11 +27,13 @@ class MethodMeta:
     pixel_range: tuple
 
 
-def _as_array(x):
+def _as_array(x, what="the input"):
     """A NumPy view of a torch CPU tensor (no copy), or x itself; and whether x was a torch tensor."""
     if type(x).__module__.startswith("torch"):
         if x.device.type != "cpu":
-            raise TypeError(f"the input is on {x.device}; tessera runs on the CPU: pass x.cpu()")
+            raise TypeError(f"{what} is on {x.device}; tessera runs on the CPU: pass x.cpu()")
+        if str(x.dtype) != "torch.float32":
+            raise ShapeError(f"{what} is {x.dtype}; tessera computes in float32: convert it with x.float()")
         return x.detach().numpy(), True
     return x, False
 
@@ -50,17 +52,17 @@ def _progress_callback(progress):
     return update
 
 
-def run_image(model: Union[PathLike, "Module"], input: PathLike, output: PathLike, tile: int = 0, threads: int = 2,
-              halo: int = 0, backend: str = "auto", progress: Progress = None) -> dict:
+def run_image(model: Union[PathLike, "Module"], input: PathLike, output: PathLike, tile: int = 0,
+              threads: Optional[int] = None, halo: int = 0, backend: str = "auto", progress: Progress = None) -> dict:
     """Runs a model (a path or a loaded Module) over an image file and writes an image file,
     streamed band by band: memory depends on the tile size and the image width, not its height.
     Larger images than the model's maximum are tiled; the output (format from its extension, libvips
     options as in "out.jpg[Q=95]") is written to a temporary name and renamed at the end, so an
     error or Ctrl-C leaves nothing behind. Returns a dict with the sizes and tiles."""
-    if isinstance(model, Module):
-        native, backend = model._model, model._backend if backend == "auto" else backend
-    else:
-        native = load(model)._model
+    if not isinstance(model, Module):
+        model = load(model)
+    native, threads = model._model, threads or model._threads
+    backend = model._backend if backend == "auto" else backend
     if not os.path.exists(os.fspath(input)):
         raise MissingFileError(f"no image file '{os.fspath(input)}'")
     return _tessera.run_image(native, os.fspath(input), os.fspath(output), tile, halo, threads, backend,
@@ -74,8 +76,9 @@ class Module:
     Outputs are NumPy arrays for NumPy inputs and torch tensors for torch inputs.
     """
 
-    def __init__(self, model: _tessera.Model, backend: str = "auto", threads: int = 1):
-        self._model = model
+    def __init__(self, model: _tessera.Model, backend: str = "auto", threads: int = 1, name: str = ""):
+        """Made by tessera.load, compile and export."""
+        self._model, self._name = model, name
         self._runner = _tessera.Runner(model, backend, threads)
         self._meta = model.describe()
         self._backend, self._threads = backend, threads
@@ -88,10 +91,13 @@ class Module:
     def forward(self, *inputs, out=None):
         """Runs the model; returns its output (a tuple for several), or fills `out` (an array, or a
         sequence with one array per output) without allocating."""
-        arrays, torch_in = zip(*(_as_array(x) for x in inputs)) if inputs else ((), ())
-        outs = None if out is None else ([out] if not isinstance(out, (list, tuple)) else list(out))
-        results = self._runner.run(list(arrays), outs)
-        if out is None and any(torch_in):
+        arrays, torch_in = zip(*(_as_array(x, f"input {i}") for i, x in enumerate(inputs))) if inputs else ((), ())
+        targets = None if out is None else ([out] if not isinstance(out, (list, tuple)) else list(out))
+        if targets is not None:
+            self._runner.run(list(arrays), [_as_array(t, f"out[{i}]")[0] for i, t in enumerate(targets)])
+            return targets[0] if len(targets) == 1 else tuple(targets)
+        results = self._runner.run(list(arrays), None)
+        if any(torch_in):
             import torch
             results = [torch.from_numpy(r) for r in results]
         return results[0] if len(results) == 1 else tuple(results)
@@ -122,6 +128,9 @@ class Module:
         """ExecuTorch's spelling: run_method("forward", (x,)) returns a list of outputs."""
         if name != "forward":
             raise ValueError(f"a tessera model has one method, 'forward'; got '{name}'")
+        if not isinstance(inputs, (list, tuple)):
+            raise TypeError(f"run_method takes its inputs as a tuple or list, e.g. run_method('forward', (x,)); "
+                            f"got a {type(inputs).__name__}")
         result = self.forward(*inputs)
         return list(result) if isinstance(result, tuple) else [result]
 
@@ -135,7 +144,7 @@ class Module:
 
     def __repr__(self):
         dims = ", ".join(f"{d['name']} {d['min']}..{d['max']}" for d in self._meta["dims"])
-        return f"<tessera.Module {self._meta['source']} ({dims}) on {self.backend}>"
+        return f"<tessera.Module {self._name or self._meta['source']} ({dims}) on {self.backend}>"
 
 
 def backends() -> tuple[list[str], str]:
@@ -151,4 +160,4 @@ def load(path: PathLike, backend: str = "auto", threads: int = 1) -> Module:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise MissingFileError(f"no model file '{path}'; compile one with tessera.compile or tessera.export")
-    return Module(_tessera.Model.load(path), backend, threads)
+    return Module(_tessera.Model.load(path), backend, threads, name=os.path.basename(path))

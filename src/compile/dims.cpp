@@ -43,6 +43,16 @@ std::string suggestion(const ir::DynamicDim& d, const std::vector<bool>& passes)
   return fmt::format("{}; try {}", what, dim_flag(best));
 }
 
+// A range holds at least one size and stays within what a .tsr may declare; `what` starts the message.
+Status check_range(const ir::DynamicDim& d, const std::string& what) {
+  TESSERA_CHECK(d.min >= 1 && d.max >= d.min && d.multiple_of >= 1, Error::InvalidArgument,
+                "{}: need 1 <= MIN <= MAX and MULTIPLE >= 1", what);
+  TESSERA_CHECK(d.max <= (int64_t{1} << 24), Error::InvalidArgument, "{}: MAX above 2^24", what);
+  TESSERA_CHECK(d.upper() >= d.min, Error::InvalidArgument, "{}: no multiple of {} lies in {}..{}", what,
+                d.multiple_of, d.min, d.max);
+  return {};
+}
+
 }  // namespace
 
 Result<DimInfo> parse_dim(const std::string& text) {
@@ -70,11 +80,7 @@ Result<DimInfo> parse_dim(const std::string& text) {
   d.min = parts[0];
   d.max = parts[1];
   d.multiple_of = parts.size() == 3 ? parts[2] : 1;
-  TESSERA_CHECK(d.min >= 1 && d.max >= d.min && d.multiple_of >= 1, Error::InvalidArgument,
-                "bad --dim '{}': need 1 <= MIN <= MAX and MULTIPLE >= 1", text);
-  TESSERA_CHECK(d.max <= (int64_t{1} << 24), Error::InvalidArgument, "bad --dim '{}': MAX above 2^24", text);
-  TESSERA_CHECK(d.upper() >= d.min, Error::InvalidArgument, "bad --dim '{}': no multiple of {} lies in {}..{}", text,
-                d.multiple_of, d.min, d.max);
+  TESSERA_RETURN_IF_ERROR(check_range(d, fmt::format("bad --dim '{}'", text)));
   return d;
 }
 
@@ -89,6 +95,8 @@ Status bind_dims(ir::Graph& graph, const std::vector<DimInfo>& bindings) {
                                 names.empty() ? "none" : names));
     }
     static_cast<DimInfo&>(*it) = b;
+    TESSERA_RETURN_IF_ERROR(check_range(*it, fmt::format("dim {} {}..{} (multiples of {})", b.name, b.min, b.max,
+                                                         b.multiple_of)));
   }
   for (const ir::DynamicDim& d : graph.dims)
     TESSERA_CHECK(d.max > 0, Error::InvalidArgument,

@@ -58,6 +58,17 @@ def test_method_meta(small):
     assert meta.content_hash.startswith("sha256:") and meta.arena_bytes > 0
 
 
+def test_dims_as_torch_export_has_them():
+    h = tessera.Dim("height", min=64, max=256)
+    assert vars(4 * h) == {"name": "height", "min": 256, "max": 1024, "multiple_of": 4}
+    with pytest.raises(tessera.ArgumentError, match=r"Dim\('height'\) needs a max"):
+        tessera.Dim("height")
+    with pytest.raises(ValueError, match="need whole numbers with 1 <= min <= max"):
+        tessera.Dim("height", min=256, max=32)
+    with pytest.raises(ValueError, match="no multiple of 8 lies in 5..7"):
+        tessera.Dim("height", min=5, max=7, multiple_of=8)
+
+
 def test_out_writes_into_the_callers_array(small):
     module = small[0]
     x = random_input((1, 1, 64, 64))
@@ -66,6 +77,9 @@ def test_out_writes_into_the_callers_array(small):
     assert np.array_equal(out, module(x))
     with pytest.raises(tessera.ArgumentError, match=r"out\[0\] has shape \[1, 1, 64, 60\]; this output is \[1, 1, 64, 64\]"):
         module(x, out=np.empty((1, 1, 64, 60), np.float32))
+    out_t = torch.empty(1, 1, 64, 64)
+    assert module(torch.from_numpy(x), out=out_t) is out_t
+    assert torch.equal(out_t, torch.from_numpy(module(x)))
 
 
 def test_input_is_read_in_place(small):
@@ -96,6 +110,10 @@ def test_errors_name_the_problem(small, tmp_path):
         assert issubclass(error, ValueError) and issubclass(error, tessera.Error)
     with pytest.raises(TypeError, match="is a list; pass a numpy.ndarray"):
         module([1.0, 2.0])
+    with pytest.raises(tessera.ShapeError, match=r"torch.float64; tessera computes in float32: convert it with x.float\(\)"):
+        module(torch.zeros(1, 1, 64, 64, dtype=torch.float64))
+    with pytest.raises(TypeError, match="takes its inputs as a tuple or list"):
+        module.run_method("forward", random_input((1, 1, 64, 64)))
     with pytest.raises(FileNotFoundError, match="no model file"):
         tessera.load(tmp_path / "missing.tsr")
     corrupt = tmp_path / "corrupt.tsr"
@@ -166,8 +184,8 @@ def test_export_of_the_test_models_matches_pytorch(spec, tmp_path):
     net = spec.build().eval()
     randomize(net)
     d = spec.dims
-    h = d.mult * tessera.Dim("height", min=d.lo, max=d.hi)
-    w = d.mult * tessera.Dim("width", min=d.lo, max=d.hi)
+    h = tessera.Dim("height", min=d.lo, max=d.hi, multiple_of=d.mult)
+    w = tessera.Dim("width", min=d.lo, max=d.hi, multiple_of=d.mult)
     example = torch.rand(1, spec.in_ch, d.lo, d.lo)
     tessera.export(net, (example,), tmp_path / "m.tsr", dynamic_shapes=[{2: h, 3: w}])
     mid = (d.lo + d.hi) // 2 // d.mult * d.mult

@@ -229,5 +229,20 @@ TEST(CompileErrors, UnwritableOutput) {
   EXPECT_CONTAINS(compiled.status().message(), output);
 }
 
+// Ranges given through the API (not parsed from --dim) are checked the same way.
+TEST(CompileErrors, EmptyRangeThroughTheApi) {
+  TempDir dir;
+  for (const auto& [height, message] : {std::pair{DimInfo{"height", 256, 32, 1}, "need 1 <= MIN <= MAX"},
+                                        std::pair{DimInfo{"height", 5, 7, 8}, "no multiple of 8 lies in 5..7"},
+                                        std::pair{DimInfo{"height", 0, 64, 1}, "need 1 <= MIN <= MAX"}}) {
+    CompileOptions options{{height, {"width", 256, 1024, 1}}};
+    Result<std::shared_ptr<const Model>> m = compile_model(testdata("tiny.onnx"), dir.file("out.tsr"), options);
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.status().code(), Error::InvalidArgument);
+    EXPECT_NE(m.status().message().find(message), std::string::npos) << m.status().message();
+    EXPECT_FALSE(file_exists(dir.file("out.tsr")));
+  }
+}
+
 }  // namespace
 }  // namespace tessera::testing
