@@ -76,7 +76,6 @@ class Runner {
   }
 
   const std::string& backend() const { return session_->backend(); }
-  int64_t arena_bytes() const { return session_->arena_bytes(); }
 
  private:
   std::unique_ptr<Session> session_;
@@ -104,8 +103,7 @@ PYBIND11_MODULE(_tessera, m) {
            }),
            "model"_a, "backend"_a, "threads"_a)
       .def("run", &Runner::run, "inputs"_a, "out"_a = py::none())
-      .def_property_readonly("backend", &Runner::backend)
-      .def_property_readonly("arena_bytes", &Runner::arena_bytes);
+      .def_property_readonly("backend", &Runner::backend);
 
   m.def("available_backends", &available_backends);
   m.def("auto_backend", &auto_backend);
