@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace tessera {
@@ -22,10 +23,17 @@ enum class Error {
   IoError,             // a file could not be read or written
   InvalidImage,        // an image file is corrupt, truncated or holds pixels tessera cannot use
   Cancelled,           // the caller stopped the run (e.g. Ctrl-C)
+  OutOfMemory,         // the machine could not give the memory a run needs
   Internal,            // a broken invariant inside tessera (a bug)
 };
 
 const char* error_name(Error code);
+
+// `text` (a name or path taken from a file) made safe to print on one line: control bytes, DEL,
+// C1 controls, bidirectional overrides and bytes that are not valid UTF-8 become \xNN or \uNNNN;
+// valid UTF-8 is kept. Messages quote names from files through it, and the command line prints
+// every message through it, so an error is one line that cannot drive the terminal.
+std::string printable(std::string_view text);
 
 class [[nodiscard]] Status {
  public:
@@ -45,12 +53,15 @@ class [[nodiscard]] Status {
 // Called when a Result that holds an error is read as a value: prints the error and aborts (a bug in
 // the caller, which must check ok() first).
 [[noreturn]] void result_value_on_error(const Status& status);
+// The error a Result made from an OK status holds.
+Status result_without_value();
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
+  // An OK status holds no value: such a Result holds an Internal error instead (a bug in the caller).
+  Result(Status status) : status_(status.ok() ? result_without_value() : std::move(status)) {}  // NOLINT: implicit
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }

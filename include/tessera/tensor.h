@@ -21,9 +21,11 @@ class Shape {
   int64_t& operator[](int axis) { return dims_[axis]; }
   const int64_t* begin() const { return dims_.data(); }
   const int64_t* end() const { return dims_.data() + rank_; }
-  void push_back(int64_t dim) { dims_[rank_++] = dim; }
+  // Appends an axis; a shape holds at most kMaxRank (a caller bug beyond that: aborts with a message).
+  void push_back(int64_t dim);
 
-  // Product of all dims (1 for a scalar). 64-bit: gigapixel tensors exceed 2^31 elements.
+  // Product of all dims (1 for a scalar), saturating at INT64_MAX. 64-bit: gigapixel tensors exceed
+  // 2^31 elements.
   int64_t element_count() const;
   std::string to_string() const;  // "[1, 3, 256, 256]"
 

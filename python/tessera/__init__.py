@@ -9,8 +9,9 @@ from . import _tessera
 from ._compile import Dim, compile, export
 from ._module import MethodMeta, Module, backends, load, run_image
 from .errors import (ArgumentError, CancelledError, Error, InvalidModelError, MissingFileError, ShapeError,
-                     TesseraIOError)
+                     TesseraIOError, TesseraMemoryError)
 
 __version__ = _tessera.__version__
 __all__ = ["Dim", "compile", "export", "load", "backends", "run_image", "Module", "MethodMeta", "Error", "ArgumentError", "ShapeError",
-           "InvalidModelError", "TesseraIOError", "MissingFileError", "CancelledError"]
+           "InvalidModelError", "TesseraIOError", "MissingFileError", "CancelledError",
+           "TesseraMemoryError"]

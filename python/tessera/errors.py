@@ -31,6 +31,10 @@ class CancelledError(Error):
     """The run was stopped (e.g. by Ctrl-C)."""
 
 
+class TesseraMemoryError(Error, MemoryError):
+    """The machine could not give the memory a run needs (its arena, planned at the model's upper bound)."""
+
+
 _CLASSES = {
     "invalid argument": ArgumentError,
     "input count mismatch": ShapeError,
@@ -44,6 +48,7 @@ _CLASSES = {
     "I/O error": TesseraIOError,
     "invalid image": InvalidModelError,
     "cancelled": CancelledError,
+    "out of memory": TesseraMemoryError,
     "internal error": Error,
 }
 assert set(_CLASSES) == set(_tessera.error_names), "an error code without an exception class"

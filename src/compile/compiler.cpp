@@ -1,5 +1,6 @@
 #include "compile/compiler.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "compile/dims.h"
@@ -10,6 +11,7 @@
 #include "import/onnx_import.h"
 #include "import/tfjs_import.h"
 #include "ir/shape_inference.h"
+#include "ir/validate.h"
 
 namespace tessera {
 
@@ -26,8 +28,11 @@ Result<ir::Graph> import_model(const std::string& path) {
 }
 
 Result<ModelFile> compile(ir::Graph graph, const CompileOptions& options) {
-  TESSERA_CHECK(options.pixel_min < options.pixel_max, Error::InvalidArgument,
-                "bad --pixel-range {}:{}: MIN must be below MAX", options.pixel_min, options.pixel_max);
+  TESSERA_CHECK(std::isfinite(options.pixel_min) && std::isfinite(options.pixel_max) &&
+                    options.pixel_min < options.pixel_max,
+                Error::InvalidArgument, "bad --pixel-range {}:{}: MIN and MAX must be finite numbers, MIN below MAX",
+                options.pixel_min, options.pixel_max);
+  TESSERA_RETURN_IF_ERROR(ir::validate_nodes(graph));
   TESSERA_RETURN_IF_ERROR(bind_dims(graph, options.dims));
   flatten_channel_concats(graph);
   fold_channel_affine_into_conv(graph);
@@ -35,9 +40,12 @@ Result<ModelFile> compile(ir::Graph graph, const CompileOptions& options) {
   split_conv_over_concat(graph);
   remove_unused_values(graph);
   TESSERA_RETURN_IF_ERROR(check_dims(graph));
+  // What Model::load checks, so that the compiler never writes a file the loader refuses.
+  TESSERA_RETURN_IF_ERROR(ir::validate(graph));
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at(graph, graph.upper_dim_values()));
   ModelFile out;
   TESSERA_ASSIGN_OR_RETURN(out.plan, plan_memory(graph, upper_shapes));
+  TESSERA_RETURN_IF_ERROR(ir::check_arena_bytes(graph, out.plan.arena_bytes));
   out.tiling = tiling::analyse_tiling(graph);
   out.graph = std::move(graph);
   out.pixel_min = options.pixel_min;

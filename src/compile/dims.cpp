@@ -6,6 +6,7 @@
 
 #include "core/check.h"
 #include "ir/shape_inference.h"
+#include "ir/validate.h"
 
 namespace tessera {
 
@@ -47,7 +48,8 @@ std::string suggestion(const ir::DynamicDim& d, const std::vector<bool>& passes)
 Status check_range(const ir::DynamicDim& d, const std::string& what) {
   TESSERA_CHECK(d.min >= 1 && d.max >= d.min && d.multiple_of >= 1, Error::InvalidArgument,
                 "{}: need 1 <= MIN <= MAX and MULTIPLE >= 1", what);
-  TESSERA_CHECK(d.max <= (int64_t{1} << 24), Error::InvalidArgument, "{}: MAX above 2^24", what);
+  TESSERA_CHECK(d.max <= ir::kMaxAttribute && d.multiple_of <= ir::kMaxAttribute, Error::InvalidArgument,
+                "{}: MAX and MULTIPLE may be at most {}", what, ir::kMaxAttribute);
   TESSERA_CHECK(d.upper() >= d.min, Error::InvalidArgument, "{}: no multiple of {} lies in {}..{}", what,
                 d.multiple_of, d.min, d.max);
   return {};
@@ -85,7 +87,12 @@ Result<DimInfo> parse_dim(const std::string& text) {
 }
 
 Status bind_dims(ir::Graph& graph, const std::vector<DimInfo>& bindings) {
-  for (const DimInfo& b : bindings) {
+  for (size_t i = 0; i < bindings.size(); ++i) {
+    const DimInfo& b = bindings[i];
+    for (size_t j = 0; j < i; ++j)
+      TESSERA_CHECK(bindings[j].name != b.name, Error::InvalidArgument,
+                    "--dim {} is given twice ({}:{} and {}:{}); give each dim once", b.name, bindings[j].min,
+                    bindings[j].max, b.min, b.max);
     auto it = std::find_if(graph.dims.begin(), graph.dims.end(), [&](const ir::DynamicDim& d) { return d.name == b.name; });
     if (it == graph.dims.end()) {
       std::string names;
@@ -107,6 +114,8 @@ Status bind_dims(ir::Graph& graph, const std::vector<DimInfo>& bindings) {
 Status check_dims(const ir::Graph& graph) {
   std::vector<int64_t> upper = graph.upper_dim_values();
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at(graph, upper));
+  // Before trying every value: a model too large at its upper bound is refused at once.
+  TESSERA_RETURN_IF_ERROR(ir::check_value_sizes(graph, upper_shapes, upper));
   for (size_t k = 0; k < graph.dims.size(); ++k) {
     const ir::DynamicDim& d = graph.dims[k];
     std::vector<bool> passes(d.max - d.min + 1, false);

@@ -83,8 +83,22 @@ Interval backward(const ir::Node& node, int axis, Interval out) {
       int64_t before = std::get<ir::PadAttrs>(node.attrs).pads[axis];
       return {out.lo - before, out.hi - before};
     }
-    default: return out;  // element-wise and channel-wise ops
+    case ir::Op::Relu:
+    case ir::Op::LeakyRelu:
+    case ir::Op::PRelu:
+    case ir::Op::Clip:
+    case ir::Op::Sigmoid:
+    case ir::Op::Tanh:
+    case ir::Op::HardSigmoid:
+    case ir::Op::Add:
+    case ir::Op::Sub:
+    case ir::Op::Mul:
+    case ir::Op::Div:
+    case ir::Op::Concat:
+    case ir::Op::GlobalAveragePool:
+    case ir::Op::ReduceMean: break;
   }
+  return out;  // element-wise and channel-wise ops
 }
 
 // Output pixels per input pixel of each value along one axis, or the reason the graph is not
@@ -143,7 +157,18 @@ Resolutions resolutions(const ir::Graph& g, int axis, std::span<const Shape> upp
           return r;
         }
         break;
-      default: break;
+      case ir::Op::Relu:
+      case ir::Op::LeakyRelu:
+      case ir::Op::PRelu:
+      case ir::Op::Clip:
+      case ir::Op::Sigmoid:
+      case ir::Op::Tanh:
+      case ir::Op::HardSigmoid:
+      case ir::Op::Add:
+      case ir::Op::Sub:
+      case ir::Op::Mul:
+      case ir::Op::Div:
+      case ir::Op::Pad: break;
     }
     // Every spatial operand must be at the same resolution; a constant may only broadcast spatially.
     for (int in_value : node.inputs) {

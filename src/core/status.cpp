@@ -20,9 +20,14 @@ const char* error_name(Error code) {
     case Error::IoError: return "I/O error";
     case Error::InvalidImage: return "invalid image";
     case Error::Cancelled: return "cancelled";
+    case Error::OutOfMemory: return "out of memory";
     case Error::Internal: return "internal error";
   }
   return "unknown error";
+}
+
+Status result_without_value() {
+  return Status(Error::Internal, "a Result was made from an OK status, without a value (a bug in tessera)");
 }
 
 void result_value_on_error(const Status& status) {

@@ -1,7 +1,9 @@
 #include "tessera/tensor.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include <fmt/format.h>
@@ -15,8 +17,17 @@ Shape::Shape(std::initializer_list<int64_t> dims) {
 
 int64_t Shape::element_count() const {
   int64_t n = 1;
-  for (int64_t d : *this) n *= d;
+  for (int64_t d : *this)
+    if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<int64_t>::max();
   return n;
+}
+
+void Shape::push_back(int64_t dim) {
+  if (rank_ == kMaxRank) {
+    std::fprintf(stderr, "tessera: Shape::push_back beyond kMaxRank (%d) axes\n", kMaxRank);
+    std::abort();
+  }
+  dims_[rank_++] = dim;
 }
 
 std::string Shape::to_string() const { return fmt::format("[{}]", fmt::join(*this, ", ")); }

@@ -1,4 +1,5 @@
-// ir::Attrs ↔ the flatbuffer union in tessera.fbs. Decoding validates every field (untrusted file).
+// ir::Attrs ↔ the flatbuffer union in tessera.fbs. Decoding checks the table's form (value counts, enum
+// values); ir::validate then checks the values against the node's op, as for every graph.
 #pragma once
 
 #include "format/tessera_generated.h"
@@ -14,7 +15,7 @@ struct EncodedAttrs {
 
 EncodedAttrs encode_attrs(flatbuffers::FlatBufferBuilder& fbb, const ir::Attrs& attrs);
 
-// Decodes and checks the attributes of `node` for its op.
-Result<ir::Attrs> decode_attrs(const fb::Node& node, ir::Op op);
+// Decodes the attributes `node` carries.
+Result<ir::Attrs> decode_attrs(const fb::Node& node);
 
 }  // namespace tessera::format

@@ -73,7 +73,9 @@ struct ReduceAttrs {
   bool keepdims = true;
 };
 
-using Attrs = std::variant<std::monostate, ConvAttrs, PoolAttrs, LeakyReluAttrs, ClipAttrs,
+using NoAttrs = std::monostate;  // ops without attributes
+
+using Attrs = std::variant<NoAttrs, ConvAttrs, PoolAttrs, LeakyReluAttrs, ClipAttrs,
                            HardSigmoidAttrs, ConcatAttrs, DepthToSpaceAttrs, ResizeAttrs, PadAttrs,
                            ReduceAttrs>;
 

@@ -1,23 +1,36 @@
 #include "ir/graph.h"
 
 #include <cstring>
+#include <type_traits>
 
 namespace tessera::ir {
 
 namespace {
-constexpr const char* kOpNames[] = {
-#define TESSERA_OP(name, onnx_name) #name,
+
+// The position of T among the alternatives of ir::Attrs.
+template <typename T, size_t I = 0>
+constexpr size_t attrs_index() {
+  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, Attrs>>) return I;
+  else return attrs_index<T, I + 1>();
+}
+
+constexpr OpInfo kOps[] = {
+#define TESSERA_OP(name, min_inputs, max_inputs, attrs, kind) \
+  {#name, min_inputs, max_inputs, attrs_index<attrs>(), OpKind::kind},
 #include "ir/ops.inc"
 #undef TESSERA_OP
 };
-static_assert(std::size(kOpNames) == kOpCount);
+static_assert(std::size(kOps) == kOpCount);
+
 }  // namespace
 
-const char* op_name(Op op) { return kOpNames[static_cast<int>(op)]; }
+const OpInfo& op_info(Op op) { return kOps[static_cast<int>(op)]; }
+
+const char* op_name(Op op) { return op_info(op).name; }
 
 bool op_from_name(const std::string& name, Op* op) {
   for (int i = 0; i < kOpCount; ++i) {
-    if (name == kOpNames[i]) {
+    if (name == kOps[i].name) {
       *op = static_cast<Op>(i);
       return true;
     }
@@ -29,7 +42,7 @@ std::string supported_op_names() {
   std::string out;
   for (int i = 0; i < kOpCount; ++i) {
     if (i > 0) out += ", ";
-    out += kOpNames[i];
+    out += kOps[i].name;
   }
   return out;
 }

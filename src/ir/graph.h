@@ -14,16 +14,28 @@
 namespace tessera::ir {
 
 enum class Op {
-#define TESSERA_OP(name, onnx_name) name,
+#define TESSERA_OP(name, min_inputs, max_inputs, attrs, kind) name,
 #include "ir/ops.inc"
 #undef TESSERA_OP
 };
 
 inline constexpr int kOpCount = 0
-#define TESSERA_OP(name, onnx_name) +1
+#define TESSERA_OP(name, min_inputs, max_inputs, attrs, kind) +1
 #include "ir/ops.inc"
 #undef TESSERA_OP
     ;
+
+enum class OpKind { Elementwise, Spatial, Channel, Global };
+
+// An op's facts, as ops.inc states them.
+struct OpInfo {
+  const char* name;
+  int min_inputs;
+  int max_inputs;
+  size_t attrs_index;  // the alternative of ir::Attrs its nodes carry
+  OpKind kind;
+};
+const OpInfo& op_info(Op op);
 
 const char* op_name(Op op);
 // Looks an op up by its name; false when there is no such op.

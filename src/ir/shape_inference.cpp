@@ -7,6 +7,10 @@ namespace tessera::ir {
 
 namespace {
 
+// The largest axis any value may have: far above any image, small enough that products of a few
+// axes with kernels and strides stay within 64 bits.
+constexpr int64_t kMaxAxis = int64_t{1} << 32;
+
 Status fail(const Node& node, const std::string& what) {
   return Status(Error::InvalidModel, fmt::format("node '{}' ({}): {}", node.name, op_name(node.op), what));
 }
@@ -161,7 +165,6 @@ Status reduce_shape(const Node& node, const Shape& x, Shape* out) {
 }
 
 Status node_shape(const Node& node, std::span<const Shape> shapes, Shape* out) {
-  static_assert(kOpCount == 21, "add the new op's shape rule below");
   const Shape& x = shapes[node.inputs[0]];
   switch (node.op) {
     case Op::Conv:
@@ -214,7 +217,11 @@ Shape input_shape(const Graph& graph, int input, std::span<const int64_t> dim_va
 Status infer_shapes(const Graph& graph, std::span<const Shape> input_shapes, std::span<Shape> shapes) {
   for (size_t i = 0; i < graph.inputs.size(); ++i) shapes[graph.inputs[i]] = input_shapes[i];
   for (const Node& node : graph.nodes) {
-    TESSERA_RETURN_IF_ERROR(node_shape(node, shapes, &shapes[node.output]));
+    Shape& out = shapes[node.output];
+    TESSERA_RETURN_IF_ERROR(node_shape(node, shapes, &out));
+    // Bounds every axis so that no shape rule's arithmetic can overflow, however many nodes grow it.
+    for (int64_t d : out)
+      if (d > kMaxAxis) return fail(node, fmt::format("its output {} is too large", out.to_string()));
   }
   return {};
 }
@@ -230,20 +237,7 @@ Result<std::vector<Shape>> shapes_at(const Graph& graph, std::span<const int64_t
 }
 
 bool can_run_in_place(const Node& node, const Shape& input, const Shape& output) {
-  switch (node.op) {
-    case Op::Relu:
-    case Op::LeakyRelu:
-    case Op::PRelu:
-    case Op::Clip:
-    case Op::Sigmoid:
-    case Op::Tanh:
-    case Op::HardSigmoid:
-    case Op::Add:
-    case Op::Sub:
-    case Op::Mul:
-    case Op::Div: return input == output;
-    default: return false;
-  }
+  return op_info(node.op).kind == OpKind::Elementwise && input == output;
 }
 
 }  // namespace tessera::ir

@@ -6,6 +6,7 @@
 
 #include "core/check.h"
 #include "ir/shape_inference.h"
+#include "ir/validate.h"
 #include "runtime/backend.h"
 #include "runtime/model_data.h"
 
@@ -106,7 +107,10 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   TESSERA_ASSIGN_OR_RETURN(state->memory, backend_memory_plan(options.backend, d));
   const int64_t arena_bytes = state->memory.arena_bytes;
   state->arena.reset(allocate_arena(arena_bytes));
-  TESSERA_CHECK(state->arena != nullptr, Error::Internal, "cannot allocate the {}-byte arena", arena_bytes);
+  TESSERA_CHECK(state->arena != nullptr, Error::OutOfMemory,
+                "cannot allocate the {}-byte arena the model plans at the upper bound of its dims ({}): compile "
+                "it with a smaller --dim MAX (tiled runs still cover larger images)", arena_bytes, ir::dims_text(d.graph,
+                d.graph.upper_dim_values()));
   const ir::Graph& g = d.graph;
   state->shapes.resize(g.values.size());
   for (size_t v = 0; v < g.values.size(); ++v)

@@ -63,7 +63,7 @@ TEST(CompileErrors, MalformedDimStrings) {
       {"height=0:5", "need 1 <= MIN <= MAX"},
       {"height=-4:5", "need 1 <= MIN <= MAX"},
       {"height=1:5:0", "MULTIPLE >= 1"},
-      {"height=1:99999999", "MAX above 2^24"},
+      {"height=1:99999999", "MAX and MULTIPLE may be at most 16777216"},
       {"height=5:7:4", "no multiple of 4 lies in 5..7"},
   };
   for (const auto& [text, part] : cases) {
@@ -242,6 +242,32 @@ TEST(CompileErrors, EmptyRangeThroughTheApi) {
     EXPECT_NE(m.status().message().find(message), std::string::npos) << m.status().message();
     EXPECT_FALSE(file_exists(dir.file("out.tsr")));
   }
+}
+
+// What the loader would refuse, the compiler refuses first, and writes nothing: sizes past the limit, a
+// pad of 2e9, a Resize by a million.
+TEST(CompileErrors, NoFileTheLoaderWouldRefuse) {
+  Status s = compile_error(testdata("tiny.onnx"), {"height=5:3000000", "width=5:3000000"});
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), "would take 32.7 TiB at height=3000000, width=3000000; tessera plans at most 1.0 TiB");
+
+  TempDir dir;
+  std::mt19937 rng(7);
+  onnx::ModelProto padded;
+  add_conv(start_image_model(padded, "padded", 1, 1), rng, "x", "y", 1, 1, 3, {2000000000, 1, 1, 1});
+  s = compile_error(save_onnx(dir, padded, "padded.onnx"), {"height=8:64", "width=8:64"});
+  EXPECT_CONTAINS(s.message(), "node 'y' (Conv): pads 2000000000x1x1x1 is out of range (each must lie in 0..16777216)");
+
+  onnx::ModelProto resized;
+  onnx::GraphProto* g = start_image_model(resized, "resized", 1, 1);
+  onnx::TensorProto* scales = g->add_initializer();
+  scales->set_name("scales");
+  scales->set_data_type(onnx::TensorProto::FLOAT);
+  scales->add_dims(4);
+  for (float f : {1.0f, 1.0f, 1e6f, 1e6f}) scales->add_float_data(f);
+  add_node(g, "Resize", {"x", "", "scales"}, "y");
+  s = compile_error(save_onnx(dir, resized, "resized.onnx"), {"height=8:64", "width=8:64"});
+  EXPECT_CONTAINS(s.message(), "node 'y' (Resize): scale 1000000 is out of range (above 0, at most 64)");
 }
 
 }  // namespace

@@ -110,6 +110,42 @@ TEST_F(ModelFile, HeaderSectionsOutsideTheFile) {
   }
 }
 
+TEST_F(ModelFile, ReservedHeaderWordsMustBeZero) {
+  for (int word = 0; word < 3; ++word) {
+    format::FileHeader h = header_;
+    h.reserved[word] = 1;
+    Result<std::shared_ptr<const Model>> m = load_bytes(with_header(h));
+    ASSERT_FALSE(m.ok()) << word;
+    EXPECT_CONTAINS(m.status().message(), "its header's reserved words are not zero");
+  }
+}
+
+// A .tsr ends with its weights: bytes after them (a file appended to, 100 GB of them or one) are refused.
+TEST_F(ModelFile, BytesAfterTheWeightsAreRefused) {
+  for (size_t extra : {size_t{1}, size_t{64}, size_t{4096}}) {
+    Result<std::shared_ptr<const Model>> m = load_bytes(good_ + std::string(extra, '\0'));
+    ASSERT_FALSE(m.ok()) << extra;
+    EXPECT_EQ(m.status().code(), Error::InvalidModel);
+    EXPECT_CONTAINS(m.status().message(), fmt::format("{} bytes follow its weights", extra));
+  }
+}
+
+// An arena the machine cannot give is an out-of-memory error that says what to change, not an internal one.
+TEST_F(ModelFile, AnArenaTooLargeForTheMachineIsOutOfMemory) {
+  Result<tessera::ModelFile> compiled = compile_file(testdata("tiny.onnx"), dir_->file("big_src.tsr"), tiny_options());
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  compiled->plan.arena_bytes = int64_t{1} << 40;  // the most a file may plan: 1 TiB
+  std::string path = dir_->file("big_arena.tsr");
+  ASSERT_TRUE(write_tsr(*compiled, path).ok());
+  Result<std::shared_ptr<const Model>> m = Model::load(path);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  Result<std::unique_ptr<Session>> s = Session::create(*m, {"reference", 1});
+  ASSERT_FALSE(s.ok()) << "allocated 1 TiB";
+  EXPECT_EQ(s.status().code(), Error::OutOfMemory);
+  EXPECT_CONTAINS(s.status().message(), "cannot allocate the 1099511627776-byte arena");
+  EXPECT_CONTAINS(s.status().message(), "compile it with a smaller --dim MAX");
+}
+
 TEST_F(ModelFile, TruncatedAtEveryLength) {
   for (size_t length = 0; length < good_.size(); length += 7) {
     Result<std::shared_ptr<const Model>> m = load_bytes(good_.substr(0, length));

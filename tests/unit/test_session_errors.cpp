@@ -1,5 +1,7 @@
 // Session::run refuses inputs that do not fit the model with a specific code and a message that names
 // the input, the axis, the value and the accepted range; a refused run leaves the session usable.
+#include <limits>
+
 #include "test_support.h"
 
 namespace tessera::testing {
@@ -152,6 +154,26 @@ TEST(ResultDeathTest, ReadingTheValueOfAnErrorAbortsWithItsMessage) {
   EXPECT_DEATH((void)*failed, "holds an error \\(check ok\\(\\) first\\): \\[I/O error\\] cannot open 'x.tsr'");
   EXPECT_DEATH((void)Model::load("/nonexistent/model.tsr").value(), "/nonexistent/model.tsr");
   EXPECT_DEATH((void)failed.value(), "cannot open");
+}
+
+// A Result made from an OK status has no value to give: it holds an Internal error instead.
+TEST(Result, FromAnOkStatusHoldsAnInternalError) {
+  Result<int> r = Status();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Error::Internal);
+  EXPECT_CONTAINS(r.status().message(), "made from an OK status");
+}
+
+TEST(ShapeDeathTest, PushBackBeyondTheMaximumRankAborts) {
+  Shape s{1, 2, 3, 4, 5, 6};
+  EXPECT_DEATH(s.push_back(7), "Shape::push_back beyond kMaxRank");
+}
+
+TEST(Shape, ElementCountSaturatesInsteadOfOverflowing) {
+  const int64_t big = int64_t{1} << 32;
+  EXPECT_EQ((Shape{big, big, big}.element_count()), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ((Shape{big, 0, big, big}.element_count()), 0);
+  EXPECT_EQ((Shape{1, 3, 1024, 1024}.element_count()), 3 * 1024 * 1024);
 }
 
 TEST(Result, ValueOfATemporary) {

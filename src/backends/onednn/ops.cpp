@@ -396,8 +396,22 @@ std::vector<PostOp> unary_post_ops(const ir::Graph& g, int n) {
       op.value = node.inputs[1];
       return {op};
     }
-    default: return {};
+    case ir::Op::Conv:
+    case ir::Op::ConvTranspose:
+    case ir::Op::Add:
+    case ir::Op::Sub:
+    case ir::Op::Mul:
+    case ir::Op::Div:
+    case ir::Op::Concat:
+    case ir::Op::DepthToSpace:
+    case ir::Op::Resize:
+    case ir::Op::MaxPool:
+    case ir::Op::AveragePool:
+    case ir::Op::Pad:
+    case ir::Op::GlobalAveragePool:
+    case ir::Op::ReduceMean: break;
   }
+  return {};  // not a unary op
 }
 
 int conv_parts(const NodePlan& plan) { return plan.pieces.empty() ? 1 : static_cast<int>(plan.pieces.size()); }
@@ -444,7 +458,9 @@ std::vector<PrimitiveSpec> make_primitives(const OpContext& ctx, int n, std::spa
     case ir::Op::Resize: return resize_primitive(ctx, n);
     case ir::Op::MaxPool:
     case ir::Op::AveragePool: return pool_primitive(ctx, n);
-    default: break;
+    case ir::Op::Pad:
+    case ir::Op::GlobalAveragePool:
+    case ir::Op::ReduceMean: break;
   }
   throw OpError("no oneDNN primitive for this op");
 }

@@ -29,9 +29,18 @@ bool takes_pixel_stride(ir::Op op) {
     case ir::Op::DepthToSpace:
     case ir::Op::Resize:
       return true;
-    default:
-      return false;
+    case ir::Op::Tanh:
+    case ir::Op::HardSigmoid:
+    case ir::Op::Add:
+    case ir::Op::Sub:
+    case ir::Op::Mul:
+    case ir::Op::Div:
+    case ir::Op::Concat:
+    case ir::Op::Pad:
+    case ir::Op::ReduceMean:
+      break;
   }
+  return false;
 }
 
 class SliceChooser {

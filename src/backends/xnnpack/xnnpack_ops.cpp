@@ -134,7 +134,19 @@ Status XnnpackStep::create(const NodePlan& plan) {
     case Op::AveragePool:
       status = create_pool(&op);
       break;
-    default:
+    case Op::Relu:
+    case Op::LeakyRelu:
+    case Op::PRelu:
+    case Op::Clip:
+    case Op::Sigmoid:
+    case Op::Tanh:
+    case Op::HardSigmoid:
+    case Op::Concat:
+    case Op::DepthToSpace:
+    case Op::Resize:
+    case Op::Pad:
+    case Op::GlobalAveragePool:
+    case Op::ReduceMean:
       status = create_other(&op);
       break;
   }
@@ -207,16 +219,11 @@ Status XnnpackStep::create_binary(const NodePlan& plan, xnn_operator_t* op) {
     extra_bytes_ += static_cast<int64_t>(operands_[k].size() * sizeof(float));
   }
   const float lo = plan.output_min, hi = plan.output_max;
-  switch (node_.op) {
-    case Op::Add:
-      return check(xnn_create_add_nd_f32(lo, hi, 0, op), node_, "xnn_create_add_nd_f32");
-    case Op::Sub:
-      return check(xnn_create_subtract_nd_f32(lo, hi, 0, op), node_, "xnn_create_subtract_nd_f32");
-    case Op::Mul:
-      return check(xnn_create_multiply_nd_f32(lo, hi, 0, op), node_, "xnn_create_multiply_nd_f32");
-    default:
-      return check(xnn_create_divide_nd_f32(lo, hi, 0, op), node_, "xnn_create_divide_nd_f32");
-  }
+  // Called for the binary ops only (create()).
+  if (node_.op == Op::Add) return check(xnn_create_add_nd_f32(lo, hi, 0, op), node_, "xnn_create_add_nd_f32");
+  if (node_.op == Op::Sub) return check(xnn_create_subtract_nd_f32(lo, hi, 0, op), node_, "xnn_create_subtract_nd_f32");
+  if (node_.op == Op::Mul) return check(xnn_create_multiply_nd_f32(lo, hi, 0, op), node_, "xnn_create_multiply_nd_f32");
+  return check(xnn_create_divide_nd_f32(lo, hi, 0, op), node_, "xnn_create_divide_nd_f32");
 }
 
 Status XnnpackStep::create_pool(xnn_operator_t* op) {
@@ -280,7 +287,18 @@ Status XnnpackStep::create_other(xnn_operator_t* op) {
       const float value = std::get<ir::PadAttrs>(node_.attrs).value;
       return check(xnn_create_constant_pad_nd_x32(&value, 0, op), node_, "xnn_create_constant_pad_nd_x32");
     }
-    default:
+    case Op::Conv:
+    case Op::ConvTranspose:
+    case Op::Tanh:
+    case Op::HardSigmoid:
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+    case Op::Concat:
+    case Op::MaxPool:
+    case Op::AveragePool:
+    case Op::ReduceMean:
       break;
   }
   return Status(Error::Internal,
@@ -296,23 +314,20 @@ Status XnnpackStep::setup_binary(const StepContext& ctx, float* y) {
     dims[k] = nhwc_dims(constant ? constant_shape(k) : ctx.shapes[v]);
     data[k] = constant ? operands_[k].data() : ctx.data[v];
   }
-  switch (node_.op) {
-    case Op::Add:
-      return check(xnn_setup_add_nd_f32(op_.get(), 4, dims[0].data(), 4, dims[1].data(), data[0], data[1], y, ctx.pool),
-                   node_, "xnn_setup_add_nd_f32");
-    case Op::Sub:
-      return check(
-          xnn_setup_subtract_nd_f32(op_.get(), 4, dims[0].data(), 4, dims[1].data(), data[0], data[1], y, ctx.pool),
-          node_, "xnn_setup_subtract_nd_f32");
-    case Op::Mul:
-      return check(
-          xnn_setup_multiply_nd_f32(op_.get(), 4, dims[0].data(), 4, dims[1].data(), data[0], data[1], y, ctx.pool),
-          node_, "xnn_setup_multiply_nd_f32");
-    default:
-      return check(
-          xnn_setup_divide_nd_f32(op_.get(), 4, dims[0].data(), 4, dims[1].data(), data[0], data[1], y, ctx.pool),
-          node_, "xnn_setup_divide_nd_f32");
-  }
+  const size_t* a = dims[0].data();
+  const size_t* b = dims[1].data();
+  xnn_operator_t op = op_.get();
+  // Called for the binary ops only (setup()).
+  if (node_.op == Op::Add)
+    return check(xnn_setup_add_nd_f32(op, 4, a, 4, b, data[0], data[1], y, ctx.pool), node_, "xnn_setup_add_nd_f32");
+  if (node_.op == Op::Sub)
+    return check(xnn_setup_subtract_nd_f32(op, 4, a, 4, b, data[0], data[1], y, ctx.pool), node_,
+                 "xnn_setup_subtract_nd_f32");
+  if (node_.op == Op::Mul)
+    return check(xnn_setup_multiply_nd_f32(op, 4, a, 4, b, data[0], data[1], y, ctx.pool), node_,
+                 "xnn_setup_multiply_nd_f32");
+  return check(xnn_setup_divide_nd_f32(op, 4, a, 4, b, data[0], data[1], y, ctx.pool), node_,
+               "xnn_setup_divide_nd_f32");
 }
 
 Status XnnpackStep::setup(const StepContext& ctx) {
@@ -370,7 +385,14 @@ Status XnnpackStep::setup(const StepContext& ctx) {
       return check(xnn_setup_constant_pad_nd_x32(op, 4, nhwc_dims(xs).data(), pre.data(), post.data(), x, y, pool),
                    node_, "xnn_setup_constant_pad_nd_x32");
     }
-    default:
+    case Op::Tanh:
+    case Op::HardSigmoid:
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+    case Op::Concat:
+    case Op::ReduceMean:
       break;
   }
   return Status(Error::Internal,
@@ -425,9 +447,13 @@ bool xnnpack_supports(const ModelData& m, const ir::Node& n) {
       for (int64_t p : a.pads) non_negative = non_negative && p >= 0;
       return rank4_activation(m, x) && a.mode == ir::PadMode::Constant && non_negative;
     }
-    default:
-      return false;
+    case Op::Tanh:
+    case Op::HardSigmoid:
+    case Op::Concat:
+    case Op::ReduceMean:
+      break;
   }
+  return false;
 }
 
 bool takes_output_clamp(ir::Op op) {
