@@ -7,10 +7,15 @@
 
 #include "core/rational.h"
 #include "ir/shape_inference.h"
+#include "ir/validate.h"
 
 namespace tessera::tiling {
 
 namespace {
+
+// The largest resolution ratio (numerator or denominator) and alignment the analysis handles: far
+// beyond any real network, small enough that its coordinate arithmetic stays within 64 bits.
+constexpr int64_t kMaxRatio = int64_t{1} << 16;
 
 // The spatial index (0 = height, 1 = width) of NCHW axis 2 or 3.
 int spatial(int axis) { return axis - 2; }
@@ -170,6 +175,11 @@ Resolutions resolutions(const ir::Graph& g, int axis, std::span<const Shape> upp
       case ir::Op::Div:
       case ir::Op::Pad: break;
     }
+    if (out.num > kMaxRatio || out.den > kMaxRatio) {
+      r.refusal = refuse(node, fmt::format("takes the resolution to {}/{} of the input's; tiling handles ratios up "
+                                           "to {}", out.num, out.den, kMaxRatio));
+      return r;
+    }
     // Every spatial operand must be at the same resolution; a constant may only broadcast spatially.
     for (int in_value : node.inputs) {
       const ir::Value& v = g.values[in_value];
@@ -256,7 +266,14 @@ TilingInfo analyse_tiling(const ir::Graph& g) {
       return info;
     }
     AxisTiling t;
-    for (const Rational& s : r.sigma) t.alignment = std::lcm(t.alignment, s.den);
+    for (const Rational& s : r.sigma) {
+      t.alignment = std::lcm(t.alignment, s.den);
+      if (t.alignment > kMaxRatio) {
+        info.reason = fmt::format("its tiles would have to align to more than {} pixels", kMaxRatio);
+        info.axes.clear();
+        return info;
+      }
+    }
     Rational scale = r.sigma[g.outputs[0]];
     t.scale_num = scale.num;
     t.scale_den = scale.den;
@@ -279,6 +296,12 @@ TilingInfo analyse_tiling(const ir::Graph& g) {
     t.offset = std::clamp(floor_div(lost, 2), -before, after);
     t.halo_before = before + t.offset;
     t.halo_after = after - t.offset;
+    if (std::max(t.halo_before, t.halo_after) > ir::kMaxAttribute) {  // the most a .tsr may declare
+      info.reason = fmt::format("its halo of {} pixels is larger than any image tessera takes",
+                                std::max(t.halo_before, t.halo_after));
+      info.axes.clear();
+      return info;
+    }
     info.axes.push_back(t);
   }
   info.tileable = true;

@@ -117,9 +117,9 @@ Status check_tiling(const TilingInfo& t) {
   if (!t.tileable) return {};
   TESSERA_CHECK(t.analysed && t.axes.size() == 2, Error::InvalidModel, "its tiling info is incomplete");
   for (const AxisTiling& a : t.axes) {
-    auto sane = [](int64_t v, int64_t lo) { return v >= lo && v <= (int64_t{1} << 24); };
+    auto sane = [](int64_t v, int64_t lo) { return v >= lo && v <= ir::kMaxAttribute; };
     TESSERA_CHECK(sane(a.halo_before, 0) && sane(a.halo_after, 0) && sane(a.alignment, 1) && sane(a.scale_num, 1) &&
-                      sane(a.scale_den, 1) && a.offset >= -(int64_t{1} << 24) && a.offset <= (int64_t{1} << 24),
+                      sane(a.scale_den, 1) && a.offset >= -ir::kMaxAttribute && a.offset <= ir::kMaxAttribute,
                   Error::InvalidModel, "its tiling info is out of range");
   }
   return {};

@@ -37,6 +37,18 @@ class GraphMaker {
     return out;
   }
 
+  // x through three 1x1 Convs of stride 256: a resolution of 1/2^24.
+  static ir::Graph strided() {
+    GraphMaker m;
+    ir::ConvAttrs conv;
+    conv.strides = {256, 256};
+    int v = 0;
+    for (const char* name : {"s1", "s2", "s3"})
+      v = m.node(Op::Conv, name, {v, m.constant(std::string(name) + "_w", {4, 4, 1, 1})}, conv);
+    m.g_.outputs.push_back(v);
+    return std::move(m.g_);
+  }
+
   // The graph every case starts from.
   static ir::Graph chain() {
     GraphMaker m;
@@ -221,6 +233,18 @@ TEST(Validate, ShapesAtTheLowEndOfTheRangeAreChecked) {
   Result<std::shared_ptr<const Model>> loaded = Model::load(dir.file("m.tsr"));
   ASSERT_FALSE(loaded.ok());
   EXPECT_CONTAINS(loaded.status().message(), "at height=3, width=64: node 'concat' (Concat)");
+}
+
+// Ratios past what the tiling arithmetic handles exactly make a model untileable, with the reason,
+// instead of overflowing (the loader would refuse such tiling info).
+TEST(Validate, ResolutionsBeyondTheTilingLimitAreNotTileable) {
+  Result<tessera::ModelFile> compiled = compile(GraphMaker::strided(), {});
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  EXPECT_FALSE(compiled->tiling.tileable);
+  EXPECT_CONTAINS(compiled->tiling.reason, "node 's3' (Conv) takes the resolution to 1/16777216 of the input's");
+  TempDir dir;
+  ASSERT_TRUE(write_tsr(*compiled, dir.file("strided.tsr")).ok());
+  EXPECT_TRUE(Model::load(dir.file("strided.tsr")).ok());
 }
 
 }  // namespace
