@@ -20,7 +20,9 @@ std::map<std::string, py::object>& classes() {
 void raise(const Status& status) {
   auto it = classes().find(error_name(status.code()));
   PyObject* type = it != classes().end() ? it->second.ptr() : PyExc_RuntimeError;
-  PyErr_SetString(type, status.message().c_str());
+  // printable(): one line, and valid UTF-8 whatever names from a file the message quotes (Python
+  // would otherwise raise a UnicodeDecodeError in its place).
+  PyErr_SetString(type, printable(status.message()).c_str());
   throw py::error_already_set();
 }
 

@@ -3,9 +3,10 @@
 
 namespace tessera::onnx_import {
 
+// Printable (core printable()): the name goes into messages and `tessera info`, never into lookups.
 std::string Context::node_name(const onnx::NodeProto& node) {
-  if (!node.name().empty()) return node.name();
-  return node.output_size() > 0 ? node.op_type() + ":" + node.output(0) : node.op_type();
+  if (!node.name().empty()) return printable(node.name());
+  return printable(node.output_size() > 0 ? node.op_type() + ":" + node.output(0) : node.op_type());
 }
 
 Result<int> Context::value(const onnx::NodeProto& node, int input) {
@@ -15,7 +16,7 @@ Result<int> Context::value(const onnx::NodeProto& node, int input) {
   if (auto it = values.find(name); it != values.end()) return it->second;
   auto c = constants.find(name);
   TESSERA_CHECK(c != constants.end(), Error::InvalidModel, "node '{}' reads '{}', which no earlier node produces",
-                node_name(node), name);
+                node_name(node), printable(name));
   TESSERA_CHECK(c->second.is_float, Error::Unsupported,
                 "node '{}' ({}) reads integer tensor '{}' as data; tessera computes in float32", node_name(node),
                 node.op_type(), name);

@@ -17,13 +17,13 @@ struct InfoArgs {
 };
 
 std::string dim_text(const DimInfo& d) {
-  std::string s = fmt::format("{} {}..{}", d.name, d.min, d.max);
+  std::string s = fmt::format("{} {}..{}", printable(d.name), d.min, d.max);
   return d.multiple_of > 1 ? s + fmt::format(" (multiples of {})", d.multiple_of) : s;
 }
 
 std::string tiling_text(const TilingInfo& t) {
   if (!t.analysed) return "not analysed";
-  if (!t.tileable) return "not tileable: " + t.reason;
+  if (!t.tileable) return "not tileable: " + printable(t.reason);
   std::string s = "tileable;";
   const char* names[] = {"height", "width"};
   for (size_t i = 0; i < t.axes.size() && i < 2; ++i) {
@@ -97,7 +97,9 @@ Status run_info(const InfoArgs& args) {
   const ModelInfo& info = model->info();
   std::vector<BackendFit> fits = backend_fits(model);
   if (args.json) {
-    fmt::print("{}\n", to_json(args.model, info, fits).dump(2));
+    // Names in a model need not be UTF-8 (a source file named caf\xE9.onnx): bytes that are not
+    // become U+FFFD, so the output is always valid JSON.
+    fmt::print("{}\n", to_json(args.model, info, fits).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return {};
   }
   std::vector<std::string> dims, ops;
@@ -107,12 +109,20 @@ Status run_info(const InfoArgs& args) {
     ops.push_back(fmt::format("{} x{}", c.op, c.count));
     nodes += c.count;
   }
-  fmt::print("model    {} ({}), compiled from {}, layout {}\n", args.model, human_bytes(info.file_bytes), info.source,
-             info.layout);
+  // Names from the file are printed through printable(): one line each, no terminal controls.
+  const auto names = [](const std::vector<std::string>& list) {
+    std::vector<std::string> out;
+    for (const std::string& n : list) out.push_back(printable(n));
+    return out;
+  };
+  fmt::print("model    {} ({}), compiled from {}, layout {}\n", printable(args.model), human_bytes(info.file_bytes),
+             printable(info.source), printable(info.layout));
   fmt::print("hash     {}\n", info.content_hash.empty() ? "none (written before tessera 0.2)" : info.content_hash);
   fmt::print("dims     {}\n", dims.empty() ? "none (static shapes)" : fmt::format("{}", fmt::join(dims, ", ")));
-  for (const TensorInfo& t : info.inputs) fmt::print("input    {} [{}]\n", t.name, fmt::join(t.axes, ", "));
-  for (const TensorInfo& t : info.outputs) fmt::print("output   {} ({})\n", t.name, fmt::join(t.axes, ", "));
+  for (const TensorInfo& t : info.inputs)
+    fmt::print("input    {} [{}]\n", printable(t.name), fmt::join(names(t.axes), ", "));
+  for (const TensorInfo& t : info.outputs)
+    fmt::print("output   {} ({})\n", printable(t.name), fmt::join(names(t.axes), ", "));
   fmt::print("ops      {} nodes: {}\n", nodes, fmt::join(ops, ", "));
   double ratio = info.lower_bound_bytes > 0 ? 100.0 * info.arena_bytes / info.lower_bound_bytes : 100.0;
   fmt::print("memory   arena {} planned at the upper bound; lower bound {} (arena = {:.1f}% of it)\n",
@@ -122,10 +132,10 @@ Status run_info(const InfoArgs& args) {
   fmt::print("tiling   {}\n", tiling_text(info.tiling));
   for (const BackendFit& f : fits) {
     if (!f.error.empty()) {
-      fmt::print("backend  {}: unavailable: {}\n", f.name, f.error);
+      fmt::print("backend  {}: unavailable: {}\n", f.name, printable(f.error));
       continue;
     }
-    std::string ops = f.fallbacks.empty() ? "every node" : fmt::format("all but {} (reference kernels)", fmt::join(f.fallbacks, ", "));
+    std::string ops = f.fallbacks.empty() ? "every node" : fmt::format("all but {} (reference kernels)", fmt::join(names(f.fallbacks), ", "));
     fmt::print("backend  {}: {}; arena {}, {} beyond it\n", f.name, ops, human_bytes(f.arena_bytes),
                human_bytes(f.extra_bytes));
   }

@@ -42,7 +42,7 @@ const char* status_name(xnn_status status) {
 Status check(xnn_status status, const ir::Node& node, const char* call) {
   if (status == xnn_status_success) return {};
   return Status(Error::Internal, fmt::format("XNNPACK {} failed for {} node '{}': {}", call, ir::op_name(node.op),
-                                             node.name, status_name(status)));
+                                             printable(node.name), status_name(status)));
 }
 
 }  // namespace tessera::xnnpack
