@@ -7,6 +7,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include "core/check.h"
+#include "core/regular_file.h"
 #include "import/onnx_context.h"
 
 namespace tessera {
@@ -16,14 +17,15 @@ namespace {
 using onnx_import::Context;
 
 Result<onnx::ModelProto> read_model(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  TESSERA_CHECK(in.good(), Error::IoError, "cannot open '{}': no such file or not readable", path);
-  google::protobuf::io::IstreamInputStream raw(&in);
+  // Never blocks on a FIFO; refuses directories and devices with one line.
+  TESSERA_ASSIGN_OR_RETURN(RegularFile file, open_regular_file(path, "an ONNX model (.onnx)"));
+  google::protobuf::io::FileInputStream raw(file.fd);
+  raw.SetCloseOnDelete(true);
   google::protobuf::io::CodedInputStream coded(&raw);
   coded.SetTotalBytesLimit(INT32_MAX);
   onnx::ModelProto model;
-  TESSERA_CHECK(model.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage(), Error::InvalidModel,
-                "'{}' is not a valid ONNX model (protobuf parse failed)", path);
+  bool parsed = model.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
+  TESSERA_CHECK(parsed, Error::InvalidModel, "'{}' is not a valid ONNX model (protobuf parse failed)", path);
   TESSERA_CHECK(model.has_graph(), Error::InvalidModel, "'{}' has no graph", path);
   return model;
 }

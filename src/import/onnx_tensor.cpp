@@ -1,5 +1,8 @@
 #include "import/onnx_tensor.h"
 #include "core/check.h"
+#include "core/regular_file.h"
+
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -19,17 +22,23 @@ Result<std::string> read_external(const onnx::TensorProto& t, const std::string&
     if (e.key() == "length") length = std::stoll(e.value());
   }
   TESSERA_CHECK(!location.empty() && location.find("..") == std::string::npos, Error::InvalidModel,
-                "tensor '{}' has an invalid external data location '{}'", t.name(), location);
-  std::ifstream in(base_dir + "/" + location, std::ios::binary);
-  TESSERA_CHECK(in.good(), Error::IoError, "cannot open external data '{}' of tensor '{}'", location, t.name());
-  in.seekg(0, std::ios::end);
-  int64_t size = in.tellg();
+                "tensor '{}' has an invalid external data location '{}'", printable(t.name()), printable(location));
+  // Never blocks on a FIFO; refuses directories and devices with one line.
+  TESSERA_ASSIGN_OR_RETURN(RegularFile file,
+                           open_regular_file(base_dir + "/" + location,
+                                             fmt::format("the external data file of tensor '{}'", printable(t.name()))));
+  const int64_t size = file.size;
   if (length < 0) length = size - offset;
-  TESSERA_CHECK(offset >= 0 && length >= 0 && offset + length <= size, Error::InvalidModel,
-                "external data of tensor '{}' lies outside '{}'", t.name(), location);
+  if (!(offset >= 0 && length >= 0 && offset <= size && length <= size - offset)) {
+    ::close(file.fd);
+    return Status(Error::InvalidModel, fmt::format("external data of tensor '{}' lies outside '{}'",
+                                                   printable(t.name()), printable(location)));
+  }
   std::string bytes(static_cast<size_t>(length), '\0');
-  in.seekg(offset);
-  in.read(bytes.data(), length);
+  bool ok = ::lseek(file.fd, offset, SEEK_SET) == offset && read_exactly(file.fd, bytes.data(), length);
+  ::close(file.fd);
+  TESSERA_CHECK(ok, Error::IoError, "reading external data '{}' of tensor '{}' failed", printable(location),
+                printable(t.name()));
   return bytes;
 }
 

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "core/check.h"
+#include "core/regular_file.h"
 #include "import/tfjs_context.h"
 
 namespace tessera {
@@ -15,9 +16,8 @@ using tfjs_import::Context;
 using tfjs_import::Layer;
 
 Result<json> read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  TESSERA_CHECK(in.good(), Error::IoError, "cannot open '{}': no such file or not readable", path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Never blocks on a FIFO; refuses directories, devices and absurd sizes with one line.
+  TESSERA_ASSIGN_OR_RETURN(std::string text, read_regular_file(path, "a TF.js model.json", int64_t{256} << 20));
   json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
   TESSERA_CHECK(!root.is_discarded(), Error::InvalidModel, "'{}' is not valid JSON; download the model again", path);
   TESSERA_CHECK(root.is_object(), Error::InvalidModel, "'{}' is not a TF.js model.json (not a JSON object)", path);

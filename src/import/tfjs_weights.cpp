@@ -1,5 +1,8 @@
 #include "import/tfjs_weights.h"
 #include "core/check.h"
+#include "core/regular_file.h"
+
+#include <unistd.h>
 
 #include <bit>
 #include <cstring>
@@ -43,18 +46,63 @@ Result<Entry> read_entry(const json& w, const std::string& file) {
   return e;
 }
 
-// The bytes of a group's shards, in order; names the shard that is missing.
-Result<std::string> read_shards(const json& paths, const std::string& dir, const std::string& file) {
-  std::string bytes;
+// The path of a shard listed in the manifest: a relative path inside the model's folder (no '..',
+// not absolute). Symbolic links inside the folder are followed: they are the folder owner's choice,
+// not the manifest's (a download cache may keep its files elsewhere and link them in).
+Result<std::string> shard_path(const json& p, const std::string& dir, const std::string& file) {
+  TESSERA_CHECK(p.is_string(), Error::InvalidModel, "'{}': a weightsManifest path is not a string: {}", file, p.dump());
+  const std::string name = p.get<std::string>();
+  const std::filesystem::path relative(name);
+  bool inside = !name.empty() && name.find('\0') == std::string::npos && relative.is_relative() &&
+                !relative.has_root_name() && !relative.has_root_directory();
+  for (const std::filesystem::path& part : relative) inside = inside && part != "..";
+  TESSERA_CHECK(inside, Error::InvalidModel,
+                "'{}' lists the weight shard '{}', which is not a file inside the model's folder; shards are named "
+                "relative to model.json, without '..' or a leading '/' (download the model again from its source)",
+                file, printable(name));
+  return (std::filesystem::path(dir.empty() ? "." : dir) / relative).string();
+}
+
+// A shard, opened: a regular file (a directory, FIFO or device is refused without blocking).
+Result<RegularFile> open_shard(const std::string& shard, const std::string& file) {
+  std::string reason;
+  RegularFile f = try_open_regular_file(shard, &reason);
+  TESSERA_CHECK(f.fd >= 0, Error::IoError,
+                "weight shard '{}' listed in '{}' is {}; download the model again with all its shards",
+                printable(shard), file, reason);
+  return f;
+}
+
+// The bytes of a group's shards, in order, when together they hold exactly `needed` bytes: their
+// sizes are checked before anything is read, and no more than that is read.
+Result<std::string> read_shards(const json& paths, const std::string& dir, const std::string& file, int64_t needed) {
+  std::vector<std::string> shards;
+  std::vector<int64_t> sizes;
+  int64_t total = 0;
   for (const json& p : paths) {
-    TESSERA_CHECK(p.is_string(), Error::InvalidModel, "'{}': a weightsManifest path is not a string: {}", file, p.dump());
-    std::string shard = (std::filesystem::path(dir) / p.get<std::string>()).string();
-    std::ifstream in(shard, std::ios::binary);
-    TESSERA_CHECK(in.good(), Error::IoError,
-                  "weight shard '{}' listed in '{}' is missing or not readable; download the model again with all its "
-                  "shards",
-                  shard, file);
-    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    TESSERA_ASSIGN_OR_RETURN(std::string shard, shard_path(p, dir, file));
+    TESSERA_ASSIGN_OR_RETURN(RegularFile f, open_shard(shard, file));
+    ::close(f.fd);
+    shards.push_back(shard);
+    sizes.push_back(f.size);
+    total += f.size;  // each below 2^63 / the number of shards in practice; checked against `needed` below
+    TESSERA_CHECK(total <= needed, Error::InvalidModel,
+                  "weight shard '{}' is too large: the shards of its group up to it hold {} bytes, but the weights "
+                  "listed in '{}' need {}; the manifest does not match its shards (download the model again)",
+                  printable(shard), total, file, needed);
+  }
+  TESSERA_CHECK(total == needed, Error::InvalidModel,
+                "weight shard '{}' is short: the shards of its group hold {} bytes, but the weights listed in '{}' "
+                "need {}; download the model again",
+                printable(shards.back()), total, file, needed);
+  std::string bytes(static_cast<size_t>(needed), '\0');
+  int64_t offset = 0;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    TESSERA_ASSIGN_OR_RETURN(RegularFile f, open_shard(shards[i], file));
+    bool ok = f.size == sizes[i] && read_exactly(f.fd, bytes.data() + offset, sizes[i]);
+    ::close(f.fd);
+    TESSERA_CHECK(ok, Error::IoError, "reading weight shard '{}' failed: it changed while read", printable(shards[i]));
+    offset += sizes[i];
   }
   return bytes;
 }
@@ -77,16 +125,7 @@ Result<std::map<std::string, Weight>> read_weights(const json& manifest, const s
       needed += e.count * static_cast<int64_t>(sizeof(float));
       entries.push_back(std::move(e));
     }
-    TESSERA_ASSIGN_OR_RETURN(std::string bytes, read_shards(group["paths"], dir, file));
-    const std::string last = (std::filesystem::path(dir) / group["paths"].back().get<std::string>()).string();
-    TESSERA_CHECK(static_cast<int64_t>(bytes.size()) >= needed, Error::InvalidModel,
-                  "weight shard '{}' is short: the shards of its group hold {} bytes, but the weights listed in '{}' "
-                  "need {}; download the model again",
-                  last, bytes.size(), file, needed);
-    TESSERA_CHECK(static_cast<int64_t>(bytes.size()) == needed, Error::InvalidModel,
-                  "the shards of the group ending with '{}' hold {} bytes, but the weights listed in '{}' need {}; the "
-                  "manifest does not match its shards",
-                  last, bytes.size(), file, needed);
+    TESSERA_ASSIGN_OR_RETURN(std::string bytes, read_shards(group["paths"], dir, file, needed));
     size_t offset = 0;
     for (Entry& e : entries) {
       Weight w;

@@ -7,19 +7,16 @@
 #include <cstring>
 
 #include "core/check.h"
+#include "core/regular_file.h"
 #include "runtime/mapped_file.h"
 
 namespace tessera {
 
 Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  TESSERA_CHECK(fd >= 0, Error::IoError, "cannot open '{}': {}", path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status(Error::IoError, fmt::format("'{}' is not a regular file", path));
-  }
-  size_t size = static_cast<size_t>(st.st_size);
+  // Never blocks on a FIFO; refuses directories and devices with one line.
+  TESSERA_ASSIGN_OR_RETURN(RegularFile file, open_regular_file(path, "a compiled model (.tsr)"));
+  int fd = file.fd;
+  size_t size = static_cast<size_t>(file.size);
   if (size == 0) {
     ::close(fd);
     return Status(Error::InvalidModel, fmt::format("'{}' is empty", path));

@@ -1,6 +1,10 @@
 // The TF.js layers-model importer on hand-written model.json + shard files: every layer class
 // against TensorFlow's definition computed here in NCHW, and every error path.
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cmath>
+#include <fmt/format.h>
 #include <filesystem>
 #include <functional>
 #include <random>
@@ -341,6 +345,62 @@ TEST(TfjsImportErrors, ShortShardNamesTheFile) {
   EXPECT_EQ(s.code(), Error::InvalidModel);
   EXPECT_CONTAINS(s.message(), dir.file("group1-shard1of1.bin"));
   EXPECT_CONTAINS(s.message(), "is short");
+}
+
+// The model.json of one_conv() with its shard listed as `shard` instead of the file it writes.
+std::string with_shard_path(const TempDir& dir, const std::string& shard) {
+  json j = one_conv().to_json();
+  j["weightsManifest"][0]["paths"][0] = shard;
+  return one_conv().write(dir, j);
+}
+
+TEST(TfjsImportErrors, AShardThatIsNotARegularFileIsRefusedWithoutBlocking) {
+  TempDir dir;
+  const std::string shard = dir.file("group1-shard1of1.bin");
+  std::string path = one_conv().write(dir);
+  std::filesystem::remove(shard);
+  std::filesystem::create_directory(shard);
+  Status s = import_error(path);
+  EXPECT_EQ(s.code(), Error::IoError);
+  EXPECT_CONTAINS(s.message(), fmt::format("weight shard '{}' listed in '{}' is a directory, not a regular file", shard, path));
+  EXPECT_CONTAINS(s.message(), "download the model again");
+  std::filesystem::remove(shard);
+  ASSERT_EQ(mkfifo(shard.c_str(), 0600), 0);  // no writer: opening it for reading would block
+  EXPECT_CONTAINS(import_error(path).message(), "is a FIFO (named pipe), not a regular file");
+  std::filesystem::remove(shard);
+  std::filesystem::create_symlink("/dev/zero", shard);  // a link the folder's owner made is followed, to a device
+  EXPECT_CONTAINS(import_error(path).message(), "is a character device, not a regular file");
+}
+
+TEST(TfjsImportErrors, ShardPathsStayInsideTheModelsFolder) {
+  for (const char* outside : {"../../../../etc/passwd", "/etc/passwd", "/dev/zero", "sub/../../x.bin", "..", ""}) {
+    SCOPED_TRACE(outside);
+    TempDir dir;
+    Status s = import_error(with_shard_path(dir, outside));
+    EXPECT_EQ(s.code(), Error::InvalidModel);
+    EXPECT_CONTAINS(s.message(), fmt::format("lists the weight shard '{}', which is not a file inside the model's folder", outside));
+  }
+  TempDir dir;  // a subfolder is inside
+  std::string path = with_shard_path(dir, "sub/weights.bin");
+  std::filesystem::create_directory(dir.file("sub"));
+  std::filesystem::rename(dir.file("group1-shard1of1.bin"), dir.file("sub/weights.bin"));
+  Result<ir::Graph> g = import_tfjs(path);
+  EXPECT_TRUE(g.ok()) << g.status().message();
+}
+
+TEST(TfjsImportErrors, AShardLargerThanItsWeightsIsRefusedBeforeItIsRead) {
+  TempDir dir;
+  const std::string shard = dir.file("group1-shard1of1.bin");
+  std::string path = one_conv().write(dir);
+  write_file(shard, read_file(shard) + "xyz");
+  Status s = import_error(path);
+  EXPECT_EQ(s.code(), Error::InvalidModel);
+  EXPECT_CONTAINS(s.message(), fmt::format("weight shard '{}' is too large", shard));
+  // 64 GiB (sparse): refused from its size, not read.
+  std::filesystem::resize_file(shard, int64_t{64} << 30);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_CONTAINS(import_error(path).message(), "is too large");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(TfjsImportErrors, UnknownLayerClassNamesTheLayerAndClass) {
