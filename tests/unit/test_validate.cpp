@@ -1,8 +1,11 @@
 // ir::validate on graphs that an importer never makes but a crafted .tsr can hold: each is refused by
 // Model::load, and by the compiler with the same message, before any backend sees it.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
+
+#include <fmt/format.h>
 
 #include "compile/compiler.h"
 #include "format/header.h"
@@ -200,6 +203,31 @@ TEST_P(ValidateCase, LoaderAndCompilerRefuseWithTheSameMessage) {
 
 INSTANTIATE_TEST_SUITE_P(Crafted, ValidateCase, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+// The crafted file as a user meets it: every command refuses it in one line, exits 1 and writes nothing.
+TEST(Validate, EveryCommandRefusesTheCraftedFileInOneLine) {
+  Result<tessera::ModelFile> good = compile(GraphMaker::chain(), {});
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  attrs<ir::ConvAttrs>(good->graph, "conv").kernel = {5, 5};
+  TempDir dir;
+  ASSERT_TRUE(write_tsr(*good, dir.file("crafted.tsr")).ok());
+  Tensor x(Shape{1, 4, 60, 60});
+  ASSERT_TRUE(write_npy(dir.file("in.npy"), x.view()).ok());
+  for (const std::string backend : {"reference", "xnnpack", "onednn"}) {
+    if (!backend_built(backend)) continue;
+    for (const std::string& command :
+         {fmt::format("run {} {} {} --backend {}", sh(dir.file("crafted.tsr")), sh(dir.file("in.npy")),
+                      sh(dir.file("out.npy")), backend),
+          fmt::format("info {}", sh(dir.file("crafted.tsr"))),
+          fmt::format("verify {} {} --backend {}", sh(dir.file("crafted.tsr")), sh(dir.file("in.npy")), backend)}) {
+      CliResult r = run_cli(dir, command);
+      EXPECT_EQ(r.exit_code, 1) << command << "\n" << r.err;
+      EXPECT_CONTAINS(r.err, "does not hold a 5x5 kernel");
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+      EXPECT_FALSE(file_exists(dir.file("out.npy")));
+    }
+  }
+}
 
 // Ranges a .tsr may not declare (the compiler's --dim parser refuses them first, in its own words).
 TEST(Validate, BadDimRangesInAFile) {
