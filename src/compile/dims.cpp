@@ -113,7 +113,7 @@ Status bind_dims(ir::Graph& graph, const std::vector<DimInfo>& bindings) {
 
 Status check_dims(const ir::Graph& graph) {
   std::vector<int64_t> upper = graph.upper_dim_values();
-  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at(graph, upper));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at_dims(graph, upper));
   // Before trying every value: a model too large at its upper bound is refused at once.
   TESSERA_RETURN_IF_ERROR(ir::check_value_sizes(graph, upper_shapes, upper));
   for (size_t k = 0; k < graph.dims.size(); ++k) {

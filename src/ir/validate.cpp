@@ -221,12 +221,10 @@ Status check_order(const Graph& g) {
 int64_t lowest(const DynamicDim& d) { return (d.min + d.multiple_of - 1) / d.multiple_of * d.multiple_of; }
 
 Status check_shapes_at(const Graph& g, std::span<const int64_t> dims, std::span<const Shape> upper) {
-  Result<std::vector<Shape>> shapes = shapes_at(g, dims);
-  if (!shapes.ok())
-    return Status(Error::InvalidModel, fmt::format("at {}: {}", dims_text(g, dims), shapes.status().message()));
-  TESSERA_RETURN_IF_ERROR(check_value_sizes(g, *shapes, dims));
-  for (size_t v = 0; v < shapes->size(); ++v)
-    TESSERA_CHECK((*shapes)[v].element_count() <= upper[v].element_count(), Error::InvalidModel,
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, shapes_at_dims(g, dims));
+  TESSERA_RETURN_IF_ERROR(check_value_sizes(g, shapes, dims));
+  for (size_t v = 0; v < shapes.size(); ++v)
+    TESSERA_CHECK(shapes[v].element_count() <= upper[v].element_count(), Error::InvalidModel,
                   "value '{}' is larger at {} than at the upper bound; tessera plans memory at the upper bound",
                   g.values[v].name, dims_text(g, dims));
   return {};
@@ -248,6 +246,14 @@ std::string dims_text(const Graph& graph, std::span<const int64_t> dim_values) {
   return out.empty() ? "its fixed shape" : out;
 }
 
+Result<std::vector<Shape>> shapes_at_dims(const Graph& graph, std::span<const int64_t> dim_values) {
+  Result<std::vector<Shape>> shapes = shapes_at(graph, dim_values);
+  if (!shapes.ok())
+    return Status(shapes.status().code(),
+                  fmt::format("at {}: {}", dims_text(graph, dim_values), shapes.status().message()));
+  return shapes;
+}
+
 Status validate_nodes(const Graph& graph) {
   TESSERA_RETURN_IF_ERROR(check_values(graph));
   TESSERA_RETURN_IF_ERROR(check_io(graph));
@@ -260,24 +266,24 @@ Status validate(const Graph& graph) {
   TESSERA_RETURN_IF_ERROR(check_dims(graph));
   TESSERA_RETURN_IF_ERROR(validate_nodes(graph));
   const std::vector<int64_t> upper = graph.upper_dim_values();
-  Result<std::vector<Shape>> upper_shapes = shapes_at(graph, upper);
-  if (!upper_shapes.ok())
-    return Status(Error::InvalidModel, fmt::format("at {}: {}", dims_text(graph, upper), upper_shapes.status().message()));
-  TESSERA_RETURN_IF_ERROR(check_value_sizes(graph, *upper_shapes, upper));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, shapes_at_dims(graph, upper));
+  TESSERA_RETURN_IF_ERROR(check_value_sizes(graph, upper_shapes, upper));
   // Each dim at its lowest value with the others at their upper bound, then all at their lowest.
   std::vector<int64_t> all_low = upper;
   for (size_t k = 0; k < graph.dims.size(); ++k) {
     std::vector<int64_t> dims = upper;
     dims[k] = all_low[k] = lowest(graph.dims[k]);
-    TESSERA_RETURN_IF_ERROR(check_shapes_at(graph, dims, *upper_shapes));
+    TESSERA_RETURN_IF_ERROR(check_shapes_at(graph, dims, upper_shapes));
   }
-  return check_shapes_at(graph, all_low, *upper_shapes);
+  return check_shapes_at(graph, all_low, upper_shapes);
 }
 
 Status check_value_sizes(const Graph& graph, std::span<const Shape> shapes, std::span<const int64_t> dim_values) {
   for (size_t v = 0; v < shapes.size(); ++v) {
     if (graph.values[v].kind == ValueKind::Constant) continue;
     int64_t count = shapes[v].element_count();
+    TESSERA_CHECK(count >= 1, Error::InvalidModel, "value '{}' {} is empty at {}", graph.values[v].name,
+                  shapes[v].to_string(), dims_text(graph, dim_values));
     TESSERA_CHECK(count <= kMaxArenaBytes / int64_t{sizeof(float)}, Error::InvalidModel,
                   "value '{}' {} would take {} at {}; tessera plans at most {} for a model: lower the dims' MAX "
                   "(--dim NAME=MIN:MAX)", graph.values[v].name, shapes[v].to_string(),

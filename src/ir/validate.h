@@ -24,7 +24,11 @@ Status validate_nodes(const Graph& graph);
 // shape inference succeeds there and every value fits in kMaxArenaBytes.
 Status validate(const Graph& graph);
 
-// Every value of `shapes` (the graph's shapes with the dims at `dim_values`) fits in kMaxArenaBytes.
+// shapes_at, with a failure's message starting "at height=.., width=..: ".
+Result<std::vector<Shape>> shapes_at_dims(const Graph& graph, std::span<const int64_t> dim_values);
+
+// Every value of `shapes` (the graph's shapes with the dims at `dim_values`) holds at least one
+// element and fits in kMaxArenaBytes.
 Status check_value_sizes(const Graph& graph, std::span<const Shape> shapes, std::span<const int64_t> dim_values);
 
 // An arena of `bytes` is within kMaxArenaBytes.

@@ -167,6 +167,15 @@ const Case kCases[] = {
     {"ReadsALaterValue", [](ir::Graph& g) { node_named(g, "conv").inputs[0] = value_named(g, "relu"); },
      "reads value"},
     {"WritesAConstant", [](ir::Graph& g) { node_named(g, "relu").output = value_named(g, "conv_b"); }, "writes value"},
+    {"EmptyValue",
+     [](ir::Graph& g) {
+       int one = g.add_constant("one", Shape{1}, {1.0f});
+       int empty = g.add_constant("empty", Shape{0}, {});
+       int sum = g.add_value({"sum"});
+       g.nodes.push_back({Op::Add, "add_empty", {one, empty}, sum, {}});
+       g.outputs.push_back(sum);
+     },
+     "value 'sum' [0] is empty at height=64, width=64"},
     {"SizesAboveTheLimit",
      [](ir::Graph& g) {
        for (ir::DynamicDim& d : g.dims) d.max = 3000000;
