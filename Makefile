@@ -1,7 +1,7 @@
 # tessera: the two commands a new machine needs are `make demo` and `make test`.
 BUILD ?= build
 
-.PHONY: all deps build test test-large demo bench check-fresh install-python clean
+.PHONY: all deps build test test-large test-asan test-tsan fuzz demo bench check-fresh install-python clean
 
 all: build
 
@@ -20,6 +20,20 @@ test: build
 test-large: build
 	@ninja -C $(BUILD) tessera_large_tests
 	@$(BUILD)/tessera_large_tests
+
+# The test suite under ASan + UBSan (build-asan/) and under TSan (build-tsan/: the tiled runner, the
+# image pipeline and every multi-threaded test); what each leaves out and why: scripts/test-sanitizers.sh.
+# ASAN_SUBSET=ci runs the subset .ci/run runs. docs/reliability.md.
+test-asan: deps
+	@scripts/test-sanitizers.sh asan
+
+test-tsan: deps
+	@scripts/test-sanitizers.sh tsan
+
+# libFuzzer targets under ASan + UBSan (build-fuzz/, clang): each for its share of FUZZ_SECONDS (300);
+# corpora and crashes in out/fuzz/; fails on any crash, leak or timeout. docs/reliability.md.
+fuzz: deps
+	@scripts/fuzz.sh
 
 # `import tessera` for Debian's /usr/bin/python3: pip puts the package into /usr/local (root), reusing
 # this build; nothing is fetched. Undo with /usr/bin/python3 -m pip uninstall --break-system-packages tessera.
@@ -44,4 +58,4 @@ check-fresh:
 	@scripts/check-fresh.sh
 
 clean:
-	rm -rf $(BUILD) out
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz out
