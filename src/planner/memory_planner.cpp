@@ -127,10 +127,10 @@ Status verify_slices(const ir::Graph& graph, std::span<const ChannelSlice> slice
     if (s.into < 0) continue;
     const std::string& name = graph.values[v].name;
     TESSERA_CHECK(static_cast<size_t>(s.into) < count && producer[v] >= 0 && producer[s.into] >= 0,
-                  Error::InvalidModel, "value '{}' is a channel slice of value {}, which no node makes", name, s.into);
+                  Error::InvalidModel, "value '{}' is a channel slice of value {}, which no node makes", printable(name), s.into);
     size_t hops = 0;
     for (int u = static_cast<int>(v); slices[u].into >= 0 && hops <= count; u = slices[u].into) ++hops;
-    TESSERA_CHECK(hops <= count, Error::InvalidModel, "the channel slices that hold value '{}' form a cycle", name);
+    TESSERA_CHECK(hops <= count, Error::InvalidModel, "the channel slices that hold value '{}' form a cycle", printable(name));
   }
   for (size_t v = 0; v < count; ++v) {
     const ChannelSlice& s = slices[v];
@@ -140,17 +140,17 @@ Status verify_slices(const ir::Graph& graph, std::span<const ChannelSlice> slice
     const Shape& b = upper_shapes[s.into];
     TESSERA_CHECK(a.rank() == 4 && b.rank() == 4 && a[0] == b[0] && a[2] == b[2] && a[3] == b[3] && s.channel >= 0 &&
                       s.channel + a[1] <= b[1],
-                  Error::InvalidModel, "value '{}' {} does not fit channels {}.. of '{}' {}", name, a.to_string(),
-                  s.channel, graph.values[s.into].name, b.to_string());
+                  Error::InvalidModel, "value '{}' {} does not fit channels {}.. of '{}' {}", printable(name), a.to_string(),
+                  s.channel, printable(graph.values[s.into].name), b.to_string());
     TESSERA_CHECK(s.written_at < 0 || s.written_at <= producer[v], Error::InvalidModel,
-                  "value '{}' is written at step {}, after its own node (step {})", name, s.written_at, producer[v]);
+                  "value '{}' is written at step {}, after its own node (step {})", printable(name), s.written_at, producer[v]);
     const bool piece = concat_reads_at(graph.nodes[producer[s.into]], upper_shapes, static_cast<int>(v), s.channel);
     const ChannelSlice pieces = pieces_side_by_side(slices, graph.nodes[producer[v]], upper_shapes);
     const bool view = pieces.into >= 0 && pieces.into == storage_root(slices, static_cast<int>(v)) &&
                       pieces.channel == root_channel(slices, static_cast<int>(v));
     TESSERA_CHECK(piece || view, Error::InvalidModel,
-                  "value '{}' is stored in '{}' at channel {}, but no channel Concat puts it there", name,
-                  graph.values[s.into].name, s.channel);
+                  "value '{}' is stored in '{}' at channel {}, but no channel Concat puts it there", printable(name),
+                  printable(graph.values[s.into].name), s.channel);
   }
   return {};
 }
@@ -167,7 +167,7 @@ Status check_shared_channels(const ir::Graph& graph, const MemoryPlan& plan, std
   TESSERA_CHECK(
       a_holds_b || b_holds_a, Error::InvalidModel,
       "memory plan overlap: '{}' (channels {}..{}) and '{}' (channels {}..{}) of '{}' are alive at the same time",
-      graph.values[a].name, a0, a1, graph.values[b].name, b0, b1, graph.values[storage_root(plan.slices, a)].name);
+      printable(graph.values[a].name), a0, a1, printable(graph.values[b].name), b0, b1, printable(graph.values[storage_root(plan.slices, a)].name));
   return {};
 }
 
@@ -294,13 +294,13 @@ Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<con
     if (const int root = storage_root(plan.slices, v); root != v) {
       TESSERA_CHECK(plan.offsets[v] == plan.offsets[root] + root_channel(plan.slices, v) * int64_t{sizeof(float)},
                     Error::InvalidModel, "value '{}' has offset {}, not that of its channels in '{}'",
-                    graph.values[v].name, plan.offsets[v], graph.values[root].name);
+                    printable(graph.values[v].name), plan.offsets[v], printable(graph.values[root].name));
       continue;  // its holder's bytes are checked as the holder's
     }
     int64_t offset = plan.offsets[v], size = aligned_bytes(upper_shapes[v]);
     TESSERA_CHECK(offset >= 0 && offset % kArenaAlignment == 0 && offset + size <= plan.arena_bytes,
                   Error::InvalidModel, "value '{}' ({} bytes at offset {}) does not fit the {}-byte arena",
-                  graph.values[v].name, size, offset, plan.arena_bytes);
+                  printable(graph.values[v].name), size, offset, plan.arena_bytes);
   }
   for (size_t i = 0; i < activations.size(); ++i) {
     for (size_t j = i + 1; j < activations.size(); ++j) {
@@ -320,7 +320,7 @@ Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<con
       int64_t b0 = plan.offsets[rb], b1 = b0 + aligned_bytes(upper_shapes[rb]);
       TESSERA_CHECK(a1 <= b0 || b1 <= a0, Error::InvalidModel,
                     "memory plan overlap: '{}' [{}, {}) and '{}' [{}, {}) are alive at the same time",
-                    graph.values[a].name, a0, a1, graph.values[b].name, b0, b1);
+                    printable(graph.values[a].name), a0, a1, printable(graph.values[b].name), b0, b1);
     }
   }
   return {};
