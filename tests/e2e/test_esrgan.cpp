@@ -177,5 +177,31 @@ std::vector<EsrganCase> tiled_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Packages, EsrganTiled, ::testing::ValuesIn(tiled_cases()), case_name);
 
+// Slim x2 compiled as scripts/models.sh compiles it (16..512) on oneDNN: tiles of the model's
+// minimum size (windows of 26 and 36 pixels, where oneDNN lays out its convolutions' weights
+// otherwise than at 512) and a thread count far above the CPUs stitch to the whole image bit for
+// bit, and a session of that many threads runs at the minimum size.
+TEST(EsrganOnednn, MinimumTileAndManyThreadsEqualFull) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
+  ASSERT_TRUE(esrgan_data_ready());
+  std::shared_ptr<const Model> model = compile_esrgan("slim", 2, 16, 512);
+  ASSERT_TRUE(model);
+  Tensor image = random_image(3, 90, 100, 31);
+  for (int64_t i = 0; i < image.element_count(); ++i) image.data()[i] = (image.data()[i] + 1.0f) / 2.0f * 255.0f;
+  Tensor full = run_full(model, image, {"onednn", 2});
+  ASSERT_GT(full.element_count(), 0);
+  for (int threads : {1, 2, 5000}) {
+    tiling::TilePlanOptions options;
+    options.tile = 16;
+    tiling::TilePlan plan;
+    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, {.threads = threads, .backend = "onednn"}, &plan);
+    ASSERT_TRUE(tiled.ok()) << threads << " threads: " << tiled.status().message();
+    EXPECT_EQ(plan.tiles.size(), 42u);
+    EXPECT_EQ(bit_differences(*tiled, full), 0) << threads << " threads";
+  }
+  Tensor smallest = random_image(3, 16, 16, 37);
+  EXPECT_EQ(run_full(model, smallest, {"onednn", 5000}).element_count(), 3 * 32 * 32);
+}
+
 }  // namespace
 }  // namespace tessera::testing

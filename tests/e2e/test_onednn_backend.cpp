@@ -230,6 +230,73 @@ TEST(OnednnBackend, ConvolutionsReadConcatPiecesInPlace) {
   }
 }
 
+// x (3 channels) -> 3x3 conv to 64 -> Relu -> two 3x3 convs 64 -> 64 with Relus -> 3x3 conv to 3:
+// ESRGAN's F_0 pattern (halo 4).
+std::string write_wide_convs_onnx(const TempDir& dir) {
+  onnx::ModelProto model;
+  onnx::GraphProto* g = start_image_model(model, "wide_convs", 3, 3);
+  std::mt19937 rng(17);
+  const std::vector<int> same{1, 1, 1, 1};
+  add_conv(g, rng, "x", "a0", 3, 64, 3, same);
+  add_node(g, "Relu", {"a0"}, "a");
+  add_conv(g, rng, "a", "b0", 64, 64, 3, same);
+  add_node(g, "Relu", {"b0"}, "b");
+  add_conv(g, rng, "b", "c0", 64, 64, 3, same);
+  add_node(g, "Relu", {"c0"}, "c");
+  add_conv(g, rng, "c", "y", 64, 3, 3, same);
+  return save_onnx(dir, model, "wide_convs.onnx");
+}
+
+// oneDNN's brgconv blocks 64 output channels of a 64 -> 64 3x3 convolution together at the upper
+// bound, but 32 at 26x26 on 1 or 2 threads (and 16 at small shapes on many threads): the
+// implementation pinned at the upper bound has no primitive there over the weights packed for it,
+// and takes them packed again in its own layout. Tiles of 16, 18 and 19 (windows of 20 to 27
+// pixels) and a huge thread count stitch to the whole image bit for bit.
+TEST(OnednnBackend, ConvolutionsRunAtEveryTileSizeAndThreadCount) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
+  TempDir dir;
+  CompileOptions options;
+  for (const char* name : {"height", "width"}) options.dims.push_back({name, 16, 512, 1});
+  Result<ModelFile> compiled = compile_file(write_wide_convs_onnx(dir), dir.file("wide.tsr"), options);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  Result<std::shared_ptr<const Model>> model = Model::load(dir.file("wide.tsr"));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  ASSERT_TRUE((*model)->info().tiling.tileable);
+  ASSERT_EQ((*model)->info().tiling.axes[0].halo_before, 4);
+  Tensor image = random_input(**model, 90, 100, 23);
+  Result<std::unique_ptr<Session>> session = Session::create(*model, onednn(2));
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  Result<Tensor> full = run_copy(**session, image);
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  for (int threads : {1, 2, 5000})
+    for (int64_t tile : {16, 18, 19}) {
+      tiling::TilePlan plan;
+      Result<Tensor> tiled =
+          tiling::run_tiled(*model, image.view(), {tile, 0}, {.threads = threads, .backend = "onednn"}, &plan);
+      ASSERT_TRUE(tiled.ok()) << "tile " << tile << ", " << threads << " threads: " << tiled.status().message();
+      EXPECT_EQ(bit_differences(*tiled, *full), 0) << "tile " << tile << ", " << threads << " threads";
+    }
+  // One session of many threads at the minimum size and at 26x26, against the whole image's crop.
+  Result<std::unique_ptr<Session>> many = Session::create(*model, onednn(5000));
+  ASSERT_TRUE(many.ok()) << many.status().message();
+  for (int64_t size : {16, 26, 27}) {
+    Tensor window = random_input(**model, size, size, 5);
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < size; ++y)
+        for (int64_t x = 0; x < size; ++x) window.data()[(c * size + y) * size + x] = image.data()[(c * 90 + 20 + y) * 100 + 30 + x];
+    Result<Tensor> out = run_copy(**many, window);
+    ASSERT_TRUE(out.ok()) << size << "x" << size << ": " << out.status().message();
+    int64_t differing = 0;
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 4; y < size - 4; ++y)
+        for (int64_t x = 4; x < size - 4; ++x) {
+          const float got = out->data()[(c * size + y) * size + x], want = full->data()[(c * 90 + 20 + y) * 100 + 30 + x];
+          differing += std::memcmp(&got, &want, sizeof(float)) != 0;
+        }
+    EXPECT_EQ(differing, 0) << size << "x" << size << " with 5000 threads";
+  }
+}
+
 // Two sessions on two threads with one thread each give what one session gives alone.
 TEST(OnednnBackend, SessionsOnTwoThreadsDoNotInterfere) {
   TESSERA_SKIP_WITHOUT_BACKEND("onednn");

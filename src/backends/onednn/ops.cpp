@@ -102,8 +102,8 @@ PrimitiveDesc pinned(const OpContext& ctx, size_t k, PrimitiveDesc pd) {
   if (k >= ctx.impls.size()) return pd;
   while (ctx.impls[k] != pd.impl_info_str())
     if (!pd.next_impl())
-      throw OpError(fmt::format("oneDNN runs it with '{}' at the upper bound but has no such implementation here; "
-                                "tiles would not match the whole image",
+      throw OpError(fmt::format("oneDNN runs it with '{}' at the upper bound but has no such implementation at this "
+                                "shape; tiles would not match the whole image",
                                 ctx.impls[k]));
   return pd;
 }
@@ -196,6 +196,11 @@ dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, int part, const memory
   return dnnl::convolution_forward::primitive_desc(d, attr, ctx.engine);
 }
 
+// Part `part`'s weights in whatever layout the implementation prefers.
+memory::desc any_weights_md(const OpContext& ctx, int n, int part) {
+  return memory::desc(part_weights_md(ctx, n, part).dims(), memory::data_type::f32, memory::format_tag::any);
+}
+
 std::vector<PrimitiveSpec> conv_primitives(const OpContext& ctx, int n, std::span<const ConvChoice> choices,
                                            std::span<const dnnl::memory> weights) {
   const ir::Node& node = ctx.graph.nodes[n];
@@ -208,7 +213,18 @@ std::vector<PrimitiveSpec> conv_primitives(const OpContext& ctx, int n, std::spa
                                      {DNNL_ARG_DST, activation_md(ctx.shapes[out]), out}};
     if (node.inputs.size() == 3 && part == 0)
       operands.push_back({DNNL_ARG_BIAS, plain_md(ctx.shapes[node.inputs[2]]), node.inputs[2]});
-    dnnl::primitive_desc pd = pinned(ctx, part, conv_pd(ctx, n, part, choices[part].weights_md, &operands));
+    const size_t own = operands.size();  // conv_pd appends the post-ops' operands
+    auto in_layout = [&](const memory::desc& md) { return pinned(ctx, part, conv_pd(ctx, n, part, md, &operands)); };
+    dnnl::primitive_desc pd;
+    try {
+      pd = in_layout(choices[part].weights_md);
+    } catch (const OpError&) {
+      // The same implementation, with the weights in the layout it takes at this shape.
+      if (!ctx.weights_in) throw;
+      operands.resize(own);
+      pd = in_layout(any_weights_md(ctx, n, part));
+      operands[1] = {DNNL_ARG_WEIGHTS, pd.weights_desc(), -1, ctx.weights_in(part, pd.weights_desc()).get()};
+    }
     specs.push_back({std::move(pd), std::move(operands)});
   }
   return specs;
@@ -417,9 +433,8 @@ std::vector<PostOp> unary_post_ops(const ir::Graph& g, int n) {
 int conv_parts(const NodePlan& plan) { return plan.pieces.empty() ? 1 : static_cast<int>(plan.pieces.size()); }
 
 ConvChoice choose_conv(const OpContext& ctx, int n, int part) {
-  memory::desc any(part_weights_md(ctx, n, part).dims(), memory::data_type::f32, memory::format_tag::any);
   std::vector<Operand> unused;
-  dnnl::primitive_desc pd = conv_pd(ctx, n, part, any, &unused);
+  dnnl::primitive_desc pd = conv_pd(ctx, n, part, any_weights_md(ctx, n, part), &unused);
   return {pd.weights_desc(), pd.impl_info_str()};
 }
 

@@ -4,6 +4,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <functional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -58,6 +59,11 @@ struct OpContext {
   // shape must use (oneDNN lists several for most problems; their results may differ in the last
   // bits). Empty: take oneDNN's first choice.
   std::span<const std::string> impls = {};
+  // A convolution's part `part` with its weights packed into `md`, the layout its pinned
+  // implementation takes at ctx.shapes when that differs from the layout it takes at the upper
+  // bound (brgconv blocks 16, 32 or 64 output channels by the shape and the thread count; the block
+  // does not change any sum). Empty: only the upper bound's layout.
+  std::function<dnnl::memory(int part, const dnnl::memory::desc& md)> weights_in = {};
 };
 
 // The primitives of a convolution: one, or one per piece when it reads a Concat's pieces
@@ -73,8 +79,9 @@ dnnl::memory pack_weights(const OpContext& ctx, int node, int part, const dnnl::
                           dnnl::stream& stream);
 
 // The primitives for node `node` (role Primitive) at ctx.shapes, in execution order, each held to
-// ctx.impls. `convs` and `weights` are a convolution's choices and packed weights, one per part.
-// Throws dnnl::error or OpError.
+// ctx.impls. `convs` and `weights` are a convolution's choices and packed weights, one per part;
+// a part whose implementation takes another weights layout at ctx.shapes gets it from
+// ctx.weights_in. Throws dnnl::error or OpError.
 std::vector<PrimitiveSpec> make_primitives(const OpContext& ctx, int node, std::span<const ConvChoice> convs = {},
                                            std::span<const dnnl::memory> weights = {});
 
