@@ -103,7 +103,9 @@ class TensorSink : public TileSink {
 
 struct TiledRunOptions {
   int threads = 1;               // threads in all, split between tile workers and their sessions
-  int workers = 0;               // tile workers, each with threads / workers threads; 0: tile_workers()
+  // Tile workers, each with threads / workers threads; 0: tile_workers() over at most one thread
+  // per CPU this process may use (more would only take turns, each worker holding a session).
+  int workers = 0;
   std::string backend = "auto";  // each worker's session's
   // Called after each finished tile with the number of tiles done so far, from the worker threads.
   std::function<void(int64_t done)> on_tile;

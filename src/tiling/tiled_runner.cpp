@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/check.h"
+#include "core/cpus.h"
 #include "runtime/model_data.h"
 
 namespace tessera::tiling {
@@ -59,10 +60,13 @@ Result<std::unique_ptr<TiledRunner>> TiledRunner::create(std::shared_ptr<const M
                     (options.workers == 0 || options.threads % options.workers == 0),
                 Error::InvalidArgument, "{} tile workers cannot share {} threads evenly", options.workers,
                 options.threads);
-  const int split = options.workers > 0 ? options.workers : tile_workers(options.threads, widest_band);
+  // The automatic split shares at most one thread per CPU: more workers than CPUs only take turns,
+  // each holding a session (an arena at the model's upper bound).
+  const int budget = options.workers > 0 ? options.threads : std::min(options.threads, usable_cpus());
+  const int split = options.workers > 0 ? options.workers : tile_workers(budget, widest_band);
   const int workers = static_cast<int>(std::min<size_t>(split, std::max<size_t>(widest_band, 1)));
   // A band narrower than the workers gives its spare threads to the sessions too.
-  const SessionOptions per_worker{options.backend, options.threads / workers};
+  const SessionOptions per_worker{options.backend, budget / workers};
 
   int64_t max_h = 0, max_w = 0;
   for (const Tile& t : plan.tiles) {
