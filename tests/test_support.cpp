@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include "core/temp_path.h"
+
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -122,9 +124,11 @@ std::string npy_bytes(const std::string& descr, bool fortran_order, const std::s
 bool temp_file_left(const std::string& path) {
   std::filesystem::path p(path);
   std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
-  const std::string prefix = p.filename().string() + ".tmp";
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (entry.path().filename().string().rfind(prefix, 0) == 0) return true;
+  const std::string prefix = p.stem().string() + ".tessera-tmp-";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && parse_temp_name(name)) return true;
+  }
   return false;
 }
 

@@ -65,7 +65,7 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);
 bool file_exists(const std::string& path);
-// Whether a temporary file of a write to `path` (path.tmp-*) is left beside it.
+// Whether a temporary file of a write to `path` (NAME.tessera-tmp-*) is left beside it.
 bool temp_file_left(const std::string& path);
 
 // The bytes of a .npy file (format 1.0) with the given header fields, e.g. npy_bytes("<f8", false, "(1, 1, 2, 2)",

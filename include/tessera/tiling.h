@@ -59,6 +59,11 @@ struct TilePlan {
 // Plans the tiles of an image of `height` x `width` for a loaded model: checks that it is tileable and computes the output size.
 Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options);
 
+// The smallest --tile the model takes: per axis, its minimum size rounded up to its tiling grid
+// (alignment and multiple), the larger of the two. A smaller tile is refused by plan_tiles (its
+// windows would be widened to the minimum anyway, running the same pixels many times over).
+Result<int64_t> smallest_tile(const Model& model);
+
 // One tile covering the whole image, for any model whose dims accept `height` x `width`.
 Result<TilePlan> whole_image_plan(const Model& model, int64_t height, int64_t width);
 

@@ -98,6 +98,7 @@ Result<Tensor> read_image_tensor(const std::string& path, const Model& model) {
   TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(path, channels));
   const int64_t h = in.pixels.height(), w = in.pixels.width();
   // The streamed path's source, asked for every row at once.
+  TESSERA_RETURN_IF_ERROR(check_pixel_range(model.info().pixel_min, model.info().pixel_max));
   PixelScale scale(in.bits, model.info().pixel_min, model.info().pixel_max);
   ImageSource source(in.pixels, in.bits, scale, path);
   Tensor t(Shape{1, channels, h, w});

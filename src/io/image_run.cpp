@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/check.h"
+#include "core/temp_path.h"
 #include "io/image_input.h"
 #include "io/image_tiles.h"
 #include "io/vips_util.h"
@@ -53,7 +54,7 @@ Result<OutputTarget> plan_output(const std::string& output, const std::string& i
                 t.path, p.extension().string());
   t.saver = saver;  // e.g. "VipsForeignSaveJpegFile": compared in lower case
   for (char& ch : t.saver) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  t.temp = (dir / fmt::format("{}.part-{}{}", p.stem().string(), getpid(), p.extension().string())).string();
+  t.temp = temp_path_for(t.path);  // "NAME.tessera-tmp-PID-HOST-N.EXT": libvips picks the writer by EXT
   return t;
 }
 
@@ -133,6 +134,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   TESSERA_ASSIGN_OR_RETURN(const int channels, image_channels(*model));
   const int out_channels = static_cast<int>(d.upper_shapes[g.outputs[0]][1]);
 
+  TESSERA_RETURN_IF_ERROR(check_pixel_range(model->info().pixel_min, model->info().pixel_max));
   TESSERA_ASSIGN_OR_RETURN(OutputTarget target, plan_output(output, input));
   TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(input, channels));
   const int64_t height = in.pixels.height(), width = in.pixels.width();
@@ -218,10 +220,9 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
     if (ec) failure = Status(Error::IoError, fmt::format("cannot rename '{}' to '{}': {}", target.temp, target.path,
                                                          ec.message()));
   }
-  if (!failure.ok()) {
-    fs::remove(target.temp, ec);
-    return failure;
-  }
+  if (!failure.ok()) fs::remove(target.temp, ec);
+  temp_path_done(target.temp);
+  if (!failure.ok()) return failure;
   return info;
 }
 

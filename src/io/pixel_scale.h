@@ -8,7 +8,20 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/check.h"
+
 namespace tessera {
+
+// A pixel range images can be scaled to: finite, MIN below MAX (0:inf would make every pixel black).
+inline Status check_pixel_range(float pixel_min, float pixel_max) {
+  TESSERA_CHECK(std::isfinite(pixel_min) && std::isfinite(pixel_max) && pixel_min < pixel_max &&
+                    std::isfinite(pixel_max - pixel_min),
+                Error::InvalidModel,
+                "the model's pixel range {}..{} is not two finite numbers with MIN below MAX, so images cannot be "
+                "scaled to it; compile the model again with --pixel-range MIN:MAX (e.g. 0:1 or 0:255)",
+                pixel_min, pixel_max);
+  return {};
+}
 
 class PixelScale {
  public:

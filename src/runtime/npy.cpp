@@ -1,13 +1,16 @@
 #include "tessera/npy.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <ext/stdio_filebuf.h>
 #include <fstream>
-#include <regex>
+#include <istream>
 
 #include <fmt/ranges.h>
 
 #include "core/check.h"
+#include "core/regular_file.h"
 #include "core/temp_path.h"
 
 namespace tessera {
@@ -16,20 +19,38 @@ namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
 
+// The value of 'key' in the header's Python dict literal: a quoted string, a parenthesised tuple,
+// True or False, as written (e.g. "'<f4'", "(1, 3)"); empty when absent. A scan, not std::regex:
+// libstdc++'s regex matcher recurses once per character and overflowed the stack on a long value
+// (a 60 KB header crashed read_npy; found by fuzz_npy).
 std::string header_field(const std::string& header, const std::string& key) {
-  std::smatch m;
-  std::regex re("'" + key + "'\\s*:\\s*('[^']*'|\\([^)]*\\)|True|False)");
-  return std::regex_search(header, m, re) ? m[1].str() : std::string();
+  const std::string quoted = "'" + key + "'";
+  for (size_t at = header.find(quoted); at != std::string::npos; at = header.find(quoted, at + 1)) {
+    size_t i = at + quoted.size();
+    while (i < header.size() && std::isspace(static_cast<unsigned char>(header[i]))) ++i;
+    if (i >= header.size() || header[i] != ':') continue;
+    ++i;
+    while (i < header.size() && std::isspace(static_cast<unsigned char>(header[i]))) ++i;
+    if (i >= header.size()) break;
+    if (header[i] == '\'' || header[i] == '(') {
+      size_t end = header.find(header[i] == '(' ? ')' : '\'', i + 1);
+      if (end != std::string::npos) return header.substr(i, end - i + 1);
+    } else {
+      for (const char* literal : {"True", "False"})
+        if (header.compare(i, std::strlen(literal), literal) == 0) return literal;
+    }
+  }
+  return {};
 }
 
 }  // namespace
 
 Result<Tensor> read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  TESSERA_CHECK(in.good(), Error::IoError, "cannot open '{}': no such file or not readable", path);
-  in.seekg(0, std::ios::end);
-  int64_t file_size = in.tellg();
-  in.seekg(0);
+  // Never blocks on a FIFO; refuses directories and devices with one line.
+  TESSERA_ASSIGN_OR_RETURN(RegularFile file, open_regular_file(path, "a .npy file"));
+  __gnu_cxx::stdio_filebuf<char> buffer(file.fd, std::ios::in | std::ios::binary);  // closes the descriptor
+  std::istream in(&buffer);
+  int64_t file_size = file.size;
   char magic[8] = {};
   in.read(magic, 8);
   TESSERA_CHECK(in.good() && std::memcmp(magic, kMagic, 6) == 0, Error::InvalidArgument,
@@ -102,6 +123,7 @@ Status write_npy(const std::string& path, ConstTensorView tensor) {
 
   std::string tmp = temp_path_for(path);
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out.good()) temp_path_done(tmp);
   TESSERA_CHECK(out.good(), Error::IoError, "cannot write '{}': check that its folder exists and is writable", path);
   uint16_t len = static_cast<uint16_t>(header.size());
   out.write(kMagic, 6);
@@ -113,10 +135,10 @@ Status write_npy(const std::string& path, ConstTensorView tensor) {
   out.write(reinterpret_cast<const char*>(tensor.data),
             static_cast<std::streamsize>(tensor.shape.element_count() * sizeof(float)));
   out.close();
-  if (!out.good() || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status(Error::IoError, fmt::format("writing '{}' failed", path));
-  }
+  bool written = out.good() && std::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!written) std::remove(tmp.c_str());
+  temp_path_done(tmp);
+  TESSERA_CHECK(written, Error::IoError, "writing '{}' failed", path);
   return {};
 }
 

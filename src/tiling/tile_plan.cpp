@@ -18,11 +18,11 @@ int64_t ceil_to(int64_t v, int64_t g) { return ceil_div(v, g) * g; }
 
 Status check_image_axis(const ir::DynamicDim& dim, const char* name, int64_t size) {
   TESSERA_CHECK(size >= dim.min, Error::InvalidArgument,
-                "the image {} {} is below the model's minimum {} (dim '{}' is {}..{})", name, size, dim.min, dim.name,
+                "the image {} {} is below the model's minimum {} (dim '{}' is {}..{})", name, size, dim.min, printable(dim.name),
                 dim.min, dim.max);
   TESSERA_CHECK(size % dim.multiple_of == 0, Error::InvalidArgument,
                 "the image {} {} is not a multiple of {}, which the model needs (dim '{}')", name, size,
-                dim.multiple_of, dim.name);
+                dim.multiple_of, printable(dim.name));
   return {};
 }
 
@@ -40,7 +40,7 @@ Result<std::vector<Span>> plan_axis(const AxisTiling& t, const ir::DynamicDim& d
     TESSERA_CHECK(c >= grid, Error::InvalidArgument,
                   "the model's maximum {} {} leaves no room for a tile beside its halo {}+{}; compile it with a "
                   "larger --dim {}",
-                  name, dim.max, before, after, dim.name);
+                  name, dim.max, before, after, printable(dim.name));
   }
   TESSERA_CHECK(c > 0 && c % grid == 0, Error::InvalidArgument,
                 "--tile {} must be a positive multiple of {} (the model's alignment along its {})", c, grid, name);
@@ -72,6 +72,37 @@ Result<std::vector<Span>> plan_axis(const AxisTiling& t, const ir::DynamicDim& d
   return spans;
 }
 
+// The smallest tile along one axis: its minimum rounded up to the tiling grid.
+int64_t smallest_axis_tile(const AxisTiling& t, const ir::DynamicDim& dim) {
+  const int64_t grid = std::lcm(t.alignment, dim.multiple_of);
+  return std::max(ceil_to(dim.min, grid), grid);
+}
+
+// A given --tile below the smallest the model takes: the message says the minimum and the grid.
+Status check_tile_size(const TilingInfo& tiling, const ir::DynamicDim& height_dim, const ir::DynamicDim& width_dim,
+                       int64_t tile) {
+  const ir::DynamicDim* dims[2] = {&height_dim, &width_dim};
+  const char* names[2] = {"height", "width"};
+  int64_t smallest = 0;
+  int worst = 0;
+  for (int i = 0; i < 2; ++i) {
+    int64_t s = smallest_axis_tile(tiling.axes[i], *dims[i]);
+    if (s > smallest) {
+      smallest = s;
+      worst = i;
+    }
+  }
+  const ir::DynamicDim& d = *dims[worst];
+  TESSERA_CHECK(tile >= smallest, Error::InvalidArgument,
+                "--tile {} is below the smallest tile the model takes, {}: its {} is at least {} (dim '{}' is {}..{}) "
+                "on a grid of {} (alignment {}, multiple of {}); give --tile {} or more, or leave --tile out for the "
+                "largest",
+                tile, smallest, names[worst], d.min, printable(d.name), d.min, d.max,
+                std::lcm(tiling.axes[worst].alignment, d.multiple_of), tiling.axes[worst].alignment, d.multiple_of,
+                smallest);
+  return {};
+}
+
 }  // namespace
 
 std::vector<std::pair<int64_t, int64_t>> TilePlan::window_shapes() const {
@@ -86,6 +117,7 @@ Result<TilePlan> plan_tiles(const TilingInfo& tiling, const ir::DynamicDim& heig
   TESSERA_CHECK(tiling.analysed && tiling.tileable && tiling.axes.size() == 2, Error::Unsupported,
                 "the model cannot be tiled: {}", tiling.analysed ? tiling.reason : "it was compiled without tiling analysis");
   TESSERA_CHECK(options.tile >= 0 && options.halo >= 0, Error::InvalidArgument, "--tile and --halo must not be negative");
+  if (options.tile > 0) TESSERA_RETURN_IF_ERROR(check_tile_size(tiling, height_dim, width_dim, options.tile));
   TilePlan plan;
   plan.out_height = out_height;
   plan.out_width = out_width;
@@ -114,6 +146,21 @@ Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, c
   return plan_tiles(tiling, g.dims[axes[2].dynamic], g.dims[axes[3].dynamic], height, width, out[2], out[3], options);
 }
 
+Result<int64_t> smallest_tile(const Model& model) {
+  const ir::Graph& g = model.data().graph;
+  const TilingInfo& tiling = model.info().tiling;
+  TESSERA_CHECK(tiling.analysed && tiling.tileable && tiling.axes.size() == 2, Error::Unsupported,
+                "the model cannot be tiled: {}", tiling.analysed ? tiling.reason : "it was compiled without tiling analysis");
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  int64_t smallest = 0;
+  for (int i = 0; i < 2; ++i) {
+    TESSERA_CHECK(axes.size() == 4 && axes[2 + i].dynamic >= 0, Error::Unsupported,
+                  "the model's input has no dynamic height and width to tile");
+    smallest = std::max(smallest, smallest_axis_tile(tiling.axes[i], g.dims[axes[2 + i].dynamic]));
+  }
+  return smallest;
+}
+
 Result<TilePlan> whole_image_plan(const Model& model, int64_t height, int64_t width) {
   const ir::Graph& g = model.data().graph;
   const auto& axes = g.values[g.inputs[0]].input_dims;
@@ -134,7 +181,7 @@ Result<TilePlan> whole_image_plan(const Model& model, int64_t height, int64_t wi
     TESSERA_CHECK(sizes[i] <= dim.max, Error::DimOutOfRange,
                   "the image {} {} is above the model's maximum {} (dim '{}'); tile it (--tile) or compile the model "
                   "for a larger --dim {}",
-                  names[i], sizes[i], dim.max, dim.name, dim.name);
+                  names[i], sizes[i], dim.max, printable(dim.name), printable(dim.name));
     dim_values[axis.dynamic] = sizes[i];
   }
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));

@@ -210,7 +210,8 @@ TEST_P(ImageTiledEqualsWhole, ForEveryModelDepthAndChannelLayout) {
       int h = uniform(static_cast<int>(dim.max) / 2, static_cast<int>(dim.max) * 2) / m * m;
       w = std::max(w, static_cast<int>(dim.min));
       h = std::max(h, static_cast<int>(dim.min));
-      const int64_t tile = 16 * uniform(1, 4);
+      // At least the smallest tile the model takes (smaller ones are refused).
+      const int64_t tile = std::max<int64_t>(16 * uniform(1, 4), *tiling::smallest_tile(*model));
       const int threads = uniform(1, 4);
       SCOPED_TRACE(fmt::format("{} {}x{} bands {} {}-bit {}, tile {}, threads {}", c.model, w, h, c.bands, c.bits, c.ext,
                                tile, threads));

@@ -71,8 +71,8 @@ TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
     ASSERT_TRUE(largest.ok()) << m.name << " " << h << "x" << w << ": " << largest.status().message();
     int64_t max_tile = std::min(largest->core_height, largest->core_width);
     TilePlanOptions options;
-    // At least half the model's minimum: smaller cores only repeat work, as their windows widen to it.
-    int64_t fewest = std::max<int64_t>(1, range.min / 2 / grid), most = std::max<int64_t>(fewest, max_tile / grid);
+    // At least the smallest tile the model takes (its minimum on the grid; smaller tiles are refused).
+    int64_t fewest = (*tiling::smallest_tile(*model) + grid - 1) / grid, most = std::max<int64_t>(fewest, max_tile / grid);
     options.tile = grid * uniform(fewest, most);
     int threads = static_cast<int>(uniform(1, 4));
     TilePlan plan;

@@ -198,7 +198,7 @@ TEST_F(ImageCli, CtrlCStopsCleanlyAndLeavesNothing) {
   bool started = false;
   while (!started && std::chrono::steady_clock::now() < deadline) {
     for (const auto& e : fs::directory_iterator(dir.path()))
-      started |= e.path().filename().string().find(".part-") != std::string::npos;
+      started |= e.path().filename().string().find(".tessera-tmp-") != std::string::npos;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(started);

@@ -34,6 +34,7 @@ struct BenchArgs {
   std::string input;   // a .npy image instead of random square ones
   std::string output;  // where to write the full-image output (of the last size)
   bool full_only = false;
+  TilingCheck check_tiling;
 };
 
 struct SizeResult {
@@ -164,11 +165,14 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
 std::string ms_text(double ms) { return ms < 0 ? "-" : fmt::format("{:.1f}", ms); }
 
 Status run_bench(const BenchArgs& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  TESSERA_RETURN_IF_ERROR(args.check_tiling(*model));
   TESSERA_RETURN_IF_ERROR(require(args.workers >= 0 && args.workers <= args.threads && (args.workers == 0 || args.threads % args.workers == 0),
                 Error::InvalidArgument,
                 "--workers {} must divide --threads {} (each worker gets --threads / --workers threads); e.g. --workers 1",
                 args.workers, args.threads));
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  TESSERA_RETURN_IF_ERROR(require(args.repeats >= 1, Error::InvalidArgument,
+                                  "--repeats {} must be at least 1 (timed runs per measurement)", args.repeats));
   const auto created = std::chrono::steady_clock::now();
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
                            Session::create(model, SessionOptions{args.backend, args.threads}));
@@ -207,7 +211,7 @@ Status run_bench(const BenchArgs& args) {
       if (!r.skipped.empty()) s["tiled_skipped"] = r.skipped;
       j["sizes"].push_back(s);
     }
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));  // always valid UTF-8
     return {};
   }
   std::vector<std::string> dims;
@@ -259,7 +263,7 @@ Command add_bench(CLI::App& app) {
   sub->add_option("--repeats", args->repeats, "timed runs per measurement, after one warm-up (median; default 5)");
   sub->add_flag("--json", args->json, "print machine-readable JSON");
   add_backend_option(sub, args->backend);
-  add_tiling_options(sub, args->tiles, args->threads);
+  args->check_tiling = add_tiling_options(sub, args->tiles, args->threads);
   sub->add_option("--workers", args->workers,
                   "tile workers of the tiled run, each with --threads / --workers threads (default: by the number of "
                   "tiles in a row, docs/architecture.md)");

@@ -1,5 +1,9 @@
 // tessera compile SRC -o OUT.tsr --dim NAME=MIN:MAX[:MULTIPLE] ... [--pixel-range MIN:MAX]
 #include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include "commands.h"
@@ -16,13 +20,23 @@ struct CompileArgs {
   std::string pixel_range = "0:1";
 };
 
+// MIN:MAX, two finite numbers with MIN below MAX (and a finite span between them).
 Result<std::pair<float, float>> parse_pixel_range(const std::string& text) {
+  const std::string usage = "expected MIN:MAX, two finite numbers with MIN below MAX, e.g. 0:1 or 0:255";
   size_t colon = text.find(':');
-  try {
-    if (colon != std::string::npos) return std::make_pair(std::stof(text.substr(0, colon)), std::stof(text.substr(colon + 1)));
-  } catch (const std::exception&) {
+  float values[2] = {0, 0};
+  bool ok = colon != std::string::npos && text.find(':', colon + 1) == std::string::npos;
+  for (int i = 0; i < 2 && ok; ++i) {
+    std::string part = i == 0 ? text.substr(0, colon) : text.substr(colon + 1);
+    char* end = nullptr;
+    errno = 0;
+    values[i] = std::strtof(part.c_str(), &end);
+    ok = !part.empty() && end == part.c_str() + part.size() && errno == 0 && std::isfinite(values[i]);
   }
-  return Status(Error::InvalidArgument, fmt::format("bad --pixel-range '{}': expected MIN:MAX, e.g. 0:255", text));
+  TESSERA_RETURN_IF_ERROR(require(ok, Error::InvalidArgument, "bad --pixel-range '{}': {}", text, usage));
+  TESSERA_RETURN_IF_ERROR(require(values[0] < values[1] && std::isfinite(values[1] - values[0]), Error::InvalidArgument,
+                                  "bad --pixel-range '{}': MIN must be below MAX ({})", text, usage));
+  return std::make_pair(values[0], values[1]);
 }
 
 Status run_compile(const CompileArgs& args) {

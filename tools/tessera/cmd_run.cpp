@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <memory>
+#include <thread>
 
 #include "commands.h"
 #include "interrupt.h"
@@ -28,6 +29,7 @@ struct RunArgs {
   int threads = 1;
   bool no_tile = false;
   bool quiet = false;
+  TilingCheck check_tiling;
 };
 
 // Tiles when asked to, or when the image is larger than the model's maximum.
@@ -49,7 +51,6 @@ Status run_image(const RunArgs& args, std::shared_ptr<const Model> model) {
   Result<ImageRunInfo> info = run_image_file(model, args.input, args.output, options, [&](const ImageRunInfo& i) {
     progress = std::make_unique<Progress>(i.tiles, static_cast<double>(i.in_width * i.in_height) / 1e6,
                                           !args.quiet && isatty(STDERR_FILENO));
-    remove_on_hard_interrupt(i.temp_path);
   });
   if (progress) progress->finish();
   if (!info.ok() && info.status().code() == Error::Cancelled)
@@ -70,6 +71,7 @@ Status run_run(const RunArgs& args) {
   TESSERA_RETURN_IF_ERROR(require(is_image_path(args.input) == is_image_path(args.output), Error::InvalidArgument,
                 "'{}' -> '{}': give two image files or two .npy tensors", args.input, args.output));
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  TESSERA_RETURN_IF_ERROR(args.check_tiling(*model));
   if (is_image_path(args.input)) return run_image(args, model);
   std::error_code ec;
   TESSERA_RETURN_IF_ERROR(require(!std::filesystem::equivalent(args.input, args.output, ec), Error::InvalidArgument,
@@ -110,11 +112,28 @@ void add_backend_option(CLI::App* sub, std::string& backend) {
   sub->add_option("--backend", backend, names + " (default auto: " + auto_backend() + " here)");
 }
 
-void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads) {
-  sub->add_option("--tile", tiles.tile, "core tile size in input pixels (default: the largest the model takes)");
+TilingCheck add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads) {
+  CLI::Option* tile = sub->add_option("--tile", tiles.tile, "core tile size in input pixels (default: the largest the model takes)");
   sub->add_option("--halo", tiles.halo, "a minimum halo in input pixels (enlarges the derived halo, never shrinks it)");
   sub->add_option("--threads", threads,
-                  "threads in all (default 1): tiled, one tile worker per thread; whole image, inside the run");
+                  fmt::format("threads in all, 1..{} (default 1): tiled, one tile worker per thread; whole image, "
+                              "inside the run",
+                              kMaxThreads));
+  return [tile, &tiles, &threads](const Model& model) -> Status {
+    TESSERA_RETURN_IF_ERROR(require(threads >= 1 && threads <= kMaxThreads, Error::InvalidArgument,
+                                    "--threads {} is outside 1..{}; give at most the CPUs that should work on it ({} "
+                                    "here)",
+                                    threads, kMaxThreads, std::thread::hardware_concurrency()));
+    TESSERA_RETURN_IF_ERROR(require(tiles.halo >= 0, Error::InvalidArgument,
+                                    "--halo {} is negative; give 0 or more pixels, or leave it out", tiles.halo));
+    if (tile->count() == 0) return {};
+    Result<int64_t> smallest = tiling::smallest_tile(model);
+    if (!smallest.ok()) return Status(smallest.status().code(), "--tile: " + smallest.status().message());
+    return require(tiles.tile >= *smallest, Error::InvalidArgument,
+                   "--tile {} is below the smallest tile the model takes, {}; give --tile {} or more (tessera info "
+                   "shows the model's dims and alignment), or leave --tile out for the largest",
+                   tiles.tile, *smallest, *smallest);
+  };
 }
 
 Command add_run(CLI::App& app) {
@@ -128,7 +147,7 @@ Command add_run(CLI::App& app) {
                   "output image (its extension picks the format; libvips options as in out.jpg[Q=95]) or .npy")
       ->required();
   add_backend_option(sub, args->backend);
-  add_tiling_options(sub, args->tiles, args->threads);
+  args->check_tiling = add_tiling_options(sub, args->tiles, args->threads);
   sub->add_flag("--no-tile", args->no_tile, "one full-image call, even for a large image");
   sub->add_flag("-q,--quiet", args->quiet, "no progress bar and no summary line");
   return [args] { return run_run(*args); };

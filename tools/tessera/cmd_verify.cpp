@@ -25,6 +25,7 @@ struct VerifyArgs {
   std::string backend = "auto";
   tiling::TilePlanOptions tiles;
   int threads = 1;
+  TilingCheck check_tiling;
 };
 
 double ms_since(std::chrono::steady_clock::time_point start) {
@@ -33,6 +34,7 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 
 Status run_verify(const VerifyArgs& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
+  TESSERA_RETURN_IF_ERROR(args.check_tiling(*model));
   TESSERA_ASSIGN_OR_RETURN(Tensor input,
                            is_image_path(args.input) ? read_image_tensor(args.input, *model) : read_npy(args.input));
 
@@ -103,7 +105,7 @@ Command add_verify(CLI::App& app) {
   sub->add_option("model", args->model, "the .tsr file")->required();
   sub->add_option("input", args->input, "input image file, or .npy (float32 [1, C, H, W])")->required();
   add_backend_option(sub, args->backend);
-  add_tiling_options(sub, args->tiles, args->threads);
+  args->check_tiling = add_tiling_options(sub, args->tiles, args->threads);
   sub->add_option("--reference", args->reference,
                   "the same model compiled for larger dims, for the full run when the image exceeds the model's max");
   return [args] { return run_verify(*args); };

@@ -24,8 +24,14 @@ Command add_bench(CLI::App& app);
 // --backend, shared by run and verify.
 void add_backend_option(CLI::App* sub, std::string& backend);
 
-// --tile, --halo and --threads, shared by run and verify.
-void add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads);
+// --tile, --halo and --threads, shared by run, verify and bench. Returns the check of their
+// values against the loaded model, which the command calls before running: a given --tile is at
+// least the smallest tile the model takes, --halo is not negative, --threads is 1..kMaxThreads.
+using TilingCheck = std::function<Status(const Model&)>;
+TilingCheck add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads);
+
+// The most threads --threads takes.
+constexpr int kMaxThreads = 256;
 
 // Whether a dynamic axis of `shape` exceeds the model's maximum for its first input.
 bool above_max(const Model& model, const Shape& shape);

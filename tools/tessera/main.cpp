@@ -1,10 +1,13 @@
 // tessera: compile, inspect and run dynamic-shape image models.
+#include <csignal>
 #include <cstdio>
 #include <map>
 
 #include "commands.h"
+#include "interrupt.h"
 
 int main(int argc, char** argv) {
+  tessera::cli::install_signal_cleanup();
   CLI::App app{"tessera: memory-efficient tiled inference of image models with dynamic shapes"};
   app.require_subcommand(1);
   std::map<CLI::App*, tessera::cli::Command> commands;
@@ -21,8 +24,11 @@ int main(int argc, char** argv) {
     if (!sub->parsed()) continue;
     tessera::Status status = run();
     if (!status.ok()) {
-      std::fprintf(stderr, "tessera: error: %s\n", status.message().c_str());
-      return status.code() == tessera::Error::Cancelled ? 130 : 1;
+      // One line, whatever names from files the message quotes.
+      std::fprintf(stderr, "tessera: error: %s\n", tessera::printable(status.message()).c_str());
+      if (status.code() != tessera::Error::Cancelled) return 1;
+      int sig = tessera::cli::interrupt_signal();
+      return 128 + (sig != 0 ? sig : SIGINT);
     }
   }
   return 0;
