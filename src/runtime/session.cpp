@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cstdlib>
+#include <new>
 
 #include "core/check.h"
 #include "ir/shape_inference.h"
@@ -96,6 +97,20 @@ Status check_inputs(const ir::Graph& g, std::span<const ConstTensorView> inputs,
   return {};
 }
 
+// A backend's own buffers (planned at the upper bound) or a new shape's set-up may not fit in the
+// machine: an error that says what to change, not an exception through the caller.
+template <typename F>
+Status or_out_of_memory(const ModelData& d, const std::string& backend, F f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return Status(Error::OutOfMemory,
+                  fmt::format("the {} backend cannot allocate the memory it needs for the upper bound of the model's "
+                              "dims ({}): compile the model with a smaller --dim MAX (tiled runs still cover larger "
+                              "images) or try another --backend", backend, ir::dims_text(d.graph, d.graph.upper_dim_values())));
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
@@ -103,22 +118,26 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   TESSERA_CHECK(options.threads >= 1, Error::InvalidArgument, "a session needs at least 1 thread, got {}",
                 options.threads);
   const ModelData& d = model->data();
-  auto state = std::make_unique<SessionState>();
-  TESSERA_ASSIGN_OR_RETURN(state->memory, backend_memory_plan(options.backend, d));
-  const int64_t arena_bytes = state->memory.arena_bytes;
-  state->arena.reset(allocate_arena(arena_bytes));
-  TESSERA_CHECK(state->arena != nullptr, Error::OutOfMemory,
-                "cannot allocate the {}-byte arena the model plans at the upper bound of its dims ({}): compile "
-                "it with a smaller --dim MAX (tiled runs still cover larger images)", arena_bytes, ir::dims_text(d.graph,
-                d.graph.upper_dim_values()));
   const ir::Graph& g = d.graph;
-  state->shapes.resize(g.values.size());
-  for (size_t v = 0; v < g.values.size(); ++v)
-    if (g.values[v].kind == ir::ValueKind::Constant) state->shapes[v] = g.values[v].constant_shape;
-  state->input_shapes.resize(g.inputs.size());
-  state->outputs.resize(g.outputs.size());
+  auto state = std::make_unique<SessionState>();
   state->backend_name = options.backend == "auto" ? auto_backend() : options.backend;
-  TESSERA_ASSIGN_OR_RETURN(state->backend, create_backend(options.backend, d, state->memory, options, state->arena.get()));
+  TESSERA_RETURN_IF_ERROR(or_out_of_memory(d, state->backend_name, [&]() -> Status {
+    TESSERA_ASSIGN_OR_RETURN(state->memory, backend_memory_plan(options.backend, d));
+    const int64_t arena_bytes = state->memory.arena_bytes;
+    state->arena.reset(allocate_arena(arena_bytes));
+    TESSERA_CHECK(state->arena != nullptr, Error::OutOfMemory,
+                  "cannot allocate the {}-byte arena the model plans at the upper bound of its dims ({}): compile "
+                  "it with a smaller --dim MAX (tiled runs still cover larger images)", arena_bytes,
+                  ir::dims_text(g, g.upper_dim_values()));
+    state->shapes.resize(g.values.size());
+    for (size_t v = 0; v < g.values.size(); ++v)
+      if (g.values[v].kind == ir::ValueKind::Constant) state->shapes[v] = g.values[v].constant_shape;
+    state->input_shapes.resize(g.inputs.size());
+    state->outputs.resize(g.outputs.size());
+    TESSERA_ASSIGN_OR_RETURN(state->backend,
+                             create_backend(options.backend, d, state->memory, options, state->arena.get()));
+    return {};
+  }));
   return std::unique_ptr<Session>(new Session(std::move(model), std::move(state)));
 }
 
@@ -151,7 +170,7 @@ Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView
       TESSERA_CHECK(st.shapes[n.output].element_count() <= d.upper_shapes[n.output].element_count(), Error::Internal,
                     "value '{}' outgrows its planned size at shape {}", g.values[n.output].name,
                     st.shapes[n.output].to_string());
-    TESSERA_RETURN_IF_ERROR(st.backend->reshape(st.shapes));
+    TESSERA_RETURN_IF_ERROR(or_out_of_memory(d, st.backend_name, [&] { return st.backend->reshape(st.shapes); }));
     st.shapes_valid = true;
   }
   TESSERA_RETURN_IF_ERROR(st.backend->run(inputs));

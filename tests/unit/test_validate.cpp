@@ -52,6 +52,15 @@ class GraphMaker {
     return std::move(m.g_);
   }
 
+  // x [1, 1, height, width] (16..2^19 each: 1 TiB of input at the upper bound) averaged to one value.
+  static ir::Graph global_pool() {
+    GraphMaker m;
+    for (ir::DynamicDim& d : m.g_.dims) static_cast<DimInfo&>(d) = {d.name, 16, int64_t{1} << 19, 1};
+    m.g_.values[0].input_dims[1].fixed = 1;
+    m.g_.outputs.push_back(m.node(Op::GlobalAveragePool, "mean", {0}));
+    return std::move(m.g_);
+  }
+
   // The graph every case starts from.
   static ir::Graph chain() {
     GraphMaker m;
@@ -270,6 +279,28 @@ TEST(Validate, ShapesAtTheLowEndOfTheRangeAreChecked) {
   Result<std::shared_ptr<const Model>> loaded = Model::load(dir.file("m.tsr"));
   ASSERT_FALSE(loaded.ok());
   EXPECT_CONTAINS(loaded.status().message(), "at height=3, width=64: node 'concat' (Concat)");
+}
+
+// A backend whose own buffers at the upper bound do not fit in the machine says so, as out of memory
+// (the arena is tiny here: only the input is large).
+TEST(Validate, BackendBuffersBeyondTheMachineAreOutOfMemory) {
+  Result<tessera::ModelFile> compiled = compile(GraphMaker::global_pool(), {});
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  TempDir dir;
+  ASSERT_TRUE(write_tsr(*compiled, dir.file("pool.tsr")).ok());
+  Result<std::shared_ptr<const Model>> model = Model::load(dir.file("pool.tsr"));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  for (const std::string& backend : available_backends()) {
+    Result<std::unique_ptr<Session>> session = Session::create(*model, {backend, 1});
+    if (session.ok()) continue;  // a backend that reads its input in place needs no such buffer
+    EXPECT_EQ(session.status().code(), Error::OutOfMemory) << backend << ": " << session.status().message();
+    EXPECT_CONTAINS(session.status().message(), "height=524288, width=524288");
+  }
+  if (backend_built("onednn")) {
+    Result<std::unique_ptr<Session>> session = Session::create(*model, {"onednn", 1});
+    ASSERT_FALSE(session.ok()) << "oneDNN allocated 1 TiB for its input";
+    EXPECT_CONTAINS(session.status().message(), "the onednn backend cannot allocate the memory it needs");
+  }
 }
 
 // Ratios past what the tiling arithmetic handles exactly make a model untileable, with the reason,

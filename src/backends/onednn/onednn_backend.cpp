@@ -560,6 +560,8 @@ Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& 
     auto session = std::make_unique<OnednnSession>(model, memory, options, arena);
     TESSERA_RETURN_IF_ERROR(session->init());
     return std::unique_ptr<BackendSession>(std::move(session));
+  } catch (const std::bad_alloc&) {
+    throw;  // Session::create reports it as out of memory
   } catch (const std::exception& e) {
     return Status(Error::Internal, fmt::format("oneDNN backend: {}", e.what()));
   }

@@ -2,6 +2,7 @@
 #include "core/check.h"
 
 #include <fmt/format.h>
+#include <new>
 
 namespace tessera::xnnpack {
 
@@ -11,11 +12,11 @@ std::array<size_t, 4> nhwc_dims(const Shape& shape) {
   return {nchw[0], nchw[2], nchw[3], nchw[1]};
 }
 
-Result<Buffer> Buffer::allocate(int64_t floats) {
+Buffer Buffer::allocate(int64_t floats) {
   Buffer b;
   b.bytes_ = (floats * static_cast<int64_t>(sizeof(float)) + XNN_EXTRA_BYTES + 63) / 64 * 64;
   b.data_.reset(static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(b.bytes_))));
-  TESSERA_CHECK(b.data_ != nullptr, Error::Internal, "the XNNPACK backend cannot allocate {} bytes", b.bytes_);
+  if (b.data_ == nullptr) throw std::bad_alloc();
   return b;
 }
 

@@ -50,7 +50,8 @@ class Step {
 class Buffer {
  public:
   Buffer() = default;
-  static Result<Buffer> allocate(int64_t floats);
+  // Throws std::bad_alloc when the machine has no room (Session::create reports it as out of memory).
+  static Buffer allocate(int64_t floats);
   float* data() const { return data_.get(); }
   int64_t bytes() const { return bytes_; }
 

@@ -67,15 +67,9 @@ Status XnnpackSession::create(const SessionOptions& options) {
   data_.assign(g.values.size(), nullptr);
   for (size_t v = 0; v < g.values.size(); ++v)
     if (memory_.offsets[v] >= 0) data_[v] = reinterpret_cast<float*>(arena_ + memory_.offsets[v]);
-  for (int v : g.inputs) {
-    TESSERA_ASSIGN_OR_RETURN(Buffer b, Buffer::allocate(model_.upper_shapes[v].element_count()));
-    inputs_.push_back(std::move(b));
-  }
-  for (int v : g.outputs) {
-    if (!output_in_own_buffer(model_, v)) continue;
-    TESSERA_ASSIGN_OR_RETURN(Buffer b, Buffer::allocate(model_.upper_shapes[v].element_count()));
-    outputs_.push_back({v, std::move(b)});
-  }
+  for (int v : g.inputs) inputs_.push_back(Buffer::allocate(model_.upper_shapes[v].element_count()));
+  for (int v : g.outputs)
+    if (output_in_own_buffer(model_, v)) outputs_.push_back({v, Buffer::allocate(model_.upper_shapes[v].element_count())});
   for (size_t i = 0; i < g.inputs.size(); ++i) data_[g.inputs[i]] = inputs_[i].data();
   for (const OwnOutput& o : outputs_) data_[o.value] = o.nhwc.data();
 
@@ -84,9 +78,7 @@ Status XnnpackSession::create(const SessionOptions& options) {
   for (size_t i = 0; i < g.nodes.size(); ++i)
     if (plans[i].kind == Kind::Fallback)
       scratch_floats = std::max(scratch_floats, fallback_scratch_floats(model_, g.nodes[i]));
-  if (scratch_floats > 0) {
-    TESSERA_ASSIGN_OR_RETURN(scratch_, Buffer::allocate(scratch_floats));
-  }
+  if (scratch_floats > 0) scratch_ = Buffer::allocate(scratch_floats);
 
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
