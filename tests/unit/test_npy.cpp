@@ -147,5 +147,31 @@ TEST(Npy, ShapeWhoseElementCountOverflowsIsRefused) {
   EXPECT_CONTAINS(r.status().message(), "larger than the file");
 }
 
+// Header values of tens of kilobytes (a long dtype string, a long shape tuple) are read with one scan:
+// std::regex recursed once per character and a 60 KB value overflowed the stack (found by fuzz_npy).
+TEST(Npy, LongHeaderValuesAreReadWithoutRecursion) {
+  TempDir dir;
+  auto file = [](const std::string& dict) {
+    std::string header = dict;
+    header.append((64 - (12 + header.size() + 1) % 64) % 64, ' ');
+    header.push_back('\n');
+    uint32_t len = static_cast<uint32_t>(header.size());
+    return std::string("\x93NUMPY\x02\x00", 8) + std::string(reinterpret_cast<const char*>(&len), 4) + header +
+           float_bytes(1);
+  };
+  const std::string long_text(500000, 'a');
+  write_file(dir.file("descr.npy"), file("{'descr': '" + long_text + "', 'fortran_order': False, 'shape': (1,), }"));
+  Result<Tensor> r = read_npy(dir.file("descr.npy"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Error::DTypeMismatch);
+
+  std::string ones;
+  for (int i = 0; i < 100000; ++i) ones += "1, ";
+  write_file(dir.file("shape.npy"), file("{'descr': '<f4', 'fortran_order': False, 'shape': (" + ones + "), }"));
+  r = read_npy(dir.file("shape.npy"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_CONTAINS(r.status().message(), "bad shape");
+}
+
 }  // namespace
 }  // namespace tessera::testing
