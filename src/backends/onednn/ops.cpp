@@ -96,7 +96,8 @@ memory::desc source_weights_md(const ir::Node& node, const Shape& w) {
   return memory::desc({g, oc_g, ic_g, w[2], w[3]}, memory::data_type::f32, transposed ? tag::giohw : tag::goihw);
 }
 
-// `pd` moved on to implementation number k of ctx.impls, the one chosen at the upper bound.
+// `pd` moved on to implementation number k of ctx.impls, the one chosen at the upper bound. Only
+// while the operation descriptor `pd` was made from lives: oneDNN's iterator keeps a pointer to it.
 template <typename PrimitiveDesc>
 PrimitiveDesc pinned(const OpContext& ctx, size_t k, PrimitiveDesc pd) {
   if (k >= ctx.impls.size()) return pd;
@@ -167,7 +168,8 @@ memory::desc part_weights_md(const OpContext& ctx, int n, int part) {
 }
 
 // Part `part` of convolution or deconvolution `n` at ctx.shapes, always the direct algorithm:
-// Winograd and "auto" give results that depend on where a pixel falls in its tile.
+// Winograd and "auto" give results that depend on where a pixel falls in its tile; held to
+// ctx.impls[part] (pinned).
 dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, int part, const memory::desc& weights_md,
                              std::vector<Operand>* operands) {
   const ir::Node& node = ctx.graph.nodes[n];
@@ -189,11 +191,11 @@ dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, int part, const memory
   if (transposed) {
     dnnl::deconvolution_forward::desc d(prop_kind::forward_inference, algorithm::deconvolution_direct, src, weights_md,
                                         bias, dst, strides, dilates, pad_l, pad_r);
-    return dnnl::deconvolution_forward::primitive_desc(d, attr, ctx.engine);
+    return pinned(ctx, part, dnnl::deconvolution_forward::primitive_desc(d, attr, ctx.engine));
   }
   dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src, weights_md, bias,
                                     dst, strides, dilates, pad_l, pad_r);
-  return dnnl::convolution_forward::primitive_desc(d, attr, ctx.engine);
+  return pinned(ctx, part, dnnl::convolution_forward::primitive_desc(d, attr, ctx.engine));
 }
 
 // Part `part`'s weights in whatever layout the implementation prefers.
@@ -214,7 +216,7 @@ std::vector<PrimitiveSpec> conv_primitives(const OpContext& ctx, int n, std::spa
     if (node.inputs.size() == 3 && part == 0)
       operands.push_back({DNNL_ARG_BIAS, plain_md(ctx.shapes[node.inputs[2]]), node.inputs[2]});
     const size_t own = operands.size();  // conv_pd appends the post-ops' operands
-    auto in_layout = [&](const memory::desc& md) { return pinned(ctx, part, conv_pd(ctx, n, part, md, &operands)); };
+    auto in_layout = [&](const memory::desc& md) { return conv_pd(ctx, n, part, md, &operands); };
     dnnl::primitive_desc pd;
     try {
       pd = in_layout(choices[part].weights_md);
