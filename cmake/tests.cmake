@@ -17,8 +17,10 @@ if(NOT TARGET tessera_onednn)
   list(REMOVE_ITEM TEST_SOURCES ${ONEDNN_TESTS})
 endif()
 
-set(TEST_INCLUDES ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests ${CMAKE_BINARY_DIR}/generated)
-set(TEST_DEFINITIONS TESSERA_TESTDATA_DIR="${CMAKE_BINARY_DIR}/testdata" TESSERA_CLI_PATH="$<TARGET_FILE:tessera_cli>")
+# fuzz/: the fuzz targets' entry points, which tests/unit/test_fuzz_regressions.cpp replays reproducers through.
+set(TEST_INCLUDES ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests ${CMAKE_BINARY_DIR}/generated ${CMAKE_SOURCE_DIR}/fuzz)
+set(TEST_DEFINITIONS TESSERA_TESTDATA_DIR="${CMAKE_BINARY_DIR}/testdata" TESSERA_CLI_PATH="$<TARGET_FILE:tessera_cli>"
+  TESSERA_FUZZ_REPRODUCERS_DIR="${CMAKE_SOURCE_DIR}/tests/data/fuzz")
 add_executable(tessera_tests EXCLUDE_FROM_ALL ${TEST_SOURCES})
 target_include_directories(tessera_tests PRIVATE ${TEST_INCLUDES})
 target_link_libraries(tessera_tests PRIVATE ${TESSERA_LIBRARIES} GTest::gtest GTest::gtest_main
@@ -27,6 +29,9 @@ if(TARGET tessera_onednn)
   target_link_libraries(tessera_tests PRIVATE DNNL::dnnl OpenMP::OpenMP_CXX)
 endif()
 target_compile_definitions(tessera_tests PRIVATE ${TEST_DEFINITIONS})
+if(TESSERA_SANITIZE)  # no allocation counting under a sanitizer's allocator (tests/allocation_counter.cpp)
+  target_compile_definitions(tessera_tests PRIVATE TESSERA_SANITIZED=1)
+endif()
 add_dependencies(tessera_tests tessera_cli)
 include(GoogleTest)
 gtest_discover_tests(tessera_tests DISCOVERY_TIMEOUT 60)
