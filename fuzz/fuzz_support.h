@@ -57,6 +57,9 @@ inline void write_file(const std::string& path, const void* data, size_t size) {
 constexpr int64_t kMaxArenaBytes = 64ll << 20;
 constexpr int64_t kMaxSide = 128;
 constexpr int64_t kMaxInputElements = 1 << 20;
+// The backends keep buffers as large as an input at the dims' upper bound beyond the arena (a copy
+// in their layout): a model whose input there is above this is not run either.
+constexpr int64_t kMaxUpperInputElements = 1 << 22;
 constexpr int64_t kMaxConvFlops = 50'000'000;  // a 32x32 run of ESRGAN-slim is 1.2 GFLOP: compiled, not run
 
 // The smallest value each dim takes, or -1 when it is above kMaxSide.
@@ -91,6 +94,15 @@ inline Status run_on_every_backend(const std::shared_ptr<const Model>& model) {
       if (elements > kMaxInputElements) return {};
       shape.push_back(v);
     }
+    // The same input at the dims' upper bound (fixed axes as they are), saturating.
+    int64_t upper = 1;
+    for (size_t a = 0; a < input.axes.size(); ++a) {
+      int64_t m = shape[static_cast<int>(a)];
+      for (const DimInfo& d : info.dims)
+        if (d.name == input.axes[a]) m = d.max;
+      if (m > 0) upper = m > kMaxUpperInputElements / upper ? kMaxUpperInputElements + 1 : upper * m;
+    }
+    if (upper > kMaxUpperInputElements) return {};
     Tensor t(shape);
     for (int64_t i = 0; i < shape.element_count(); ++i) t.data()[i] = 0.25f + 0.5f * static_cast<float>(i % 7) / 7;
     tensors.push_back(std::move(t));
