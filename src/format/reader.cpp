@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "core/check.h"
@@ -150,6 +151,9 @@ Result<ModelFile> read_tsr(std::span<const uint8_t> bytes, const std::string& pa
   file.layout = str(m->layout());
   file.pixel_min = m->pixel_min();
   file.pixel_max = m->pixel_max();
+  TESSERA_CHECK(std::isfinite(file.pixel_min) && std::isfinite(file.pixel_max) && file.pixel_min < file.pixel_max,
+                Error::InvalidModel, "'{}' is invalid: its pixel range {}:{} is not two finite numbers, the first "
+                "below the second (recompile it with --pixel-range MIN:MAX)", path, file.pixel_min, file.pixel_max);
   if (const fb::Tiling* t = m->tiling()) {
     file.tiling.analysed = t->analysed();
     file.tiling.tileable = t->tileable();

@@ -87,6 +87,21 @@ Result<std::string> content_hash(const std::vector<uint8_t>& meta, const std::ve
   return hex;
 }
 
+// Header, metadata, the gap to the weights' alignment, then the weights, into `tmp` (for `path`).
+Status write_file(const std::string& tmp, const std::string& path, const format::FileHeader& header,
+                  const std::vector<uint8_t>& meta, const std::vector<uint8_t>& weights) {
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  TESSERA_CHECK(out.good(), Error::IoError, "cannot write '{}': check that its folder exists and is writable", path);
+  std::vector<char> gap(header.weights_offset - header.meta_offset - meta.size(), 0);
+  out.write(reinterpret_cast<const char*>(&header), sizeof(header));
+  out.write(reinterpret_cast<const char*>(meta.data()), static_cast<std::streamsize>(meta.size()));
+  out.write(gap.data(), static_cast<std::streamsize>(gap.size()));
+  out.write(reinterpret_cast<const char*>(weights.data()), static_cast<std::streamsize>(weights.size()));
+  out.flush();
+  TESSERA_CHECK(out.good(), Error::IoError, "writing '{}' failed (disk full?)", path);
+  return {};
+}
+
 }  // namespace
 
 Status write_tsr(const ModelFile& model, const std::string& path) {
@@ -112,26 +127,12 @@ Status write_tsr(const ModelFile& model, const std::string& path) {
   header.weights_crc32 = static_cast<uint32_t>(crc32_z(0, weights.data(), weights.size()));
 
   std::string tmp = temp_path_for(path);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    TESSERA_CHECK(out.good(), Error::IoError, "cannot write '{}': check that its folder exists and is writable", path);
-    std::vector<char> gap(header.weights_offset - header.meta_offset - meta.size(), 0);
-    out.write(reinterpret_cast<const char*>(&header), sizeof(header));
-    out.write(reinterpret_cast<const char*>(meta.data()), static_cast<std::streamsize>(meta.size()));
-    out.write(gap.data(), static_cast<std::streamsize>(gap.size()));
-    out.write(reinterpret_cast<const char*>(weights.data()), static_cast<std::streamsize>(weights.size()));
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::remove(tmp.c_str());
-      return Status(Error::IoError, fmt::format("writing '{}' failed (disk full?)", path));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status(Error::IoError, fmt::format("cannot rename '{}' to '{}'", tmp, path));
-  }
-  return {};
+  Status written = write_file(tmp, path, header, meta, weights);
+  if (written.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
+    written = Status(Error::IoError, fmt::format("cannot rename '{}' to '{}'", tmp, path));
+  if (!written.ok()) std::remove(tmp.c_str());
+  temp_path_done(tmp);
+  return written;
 }
 
 }  // namespace tessera

@@ -1,7 +1,9 @@
 // Model::load on untrusted .tsr files: every damaged file is refused with a Status (never a crash), and a
 // good file round-trips what the compiler wrote.
+#include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <fmt/format.h>
 #include <random>
 #include <regex>
@@ -144,6 +146,23 @@ TEST_F(ModelFile, AnArenaTooLargeForTheMachineIsOutOfMemory) {
   EXPECT_EQ(s.status().code(), Error::OutOfMemory);
   EXPECT_CONTAINS(s.status().message(), "cannot allocate the 1099511627776-byte arena");
   EXPECT_CONTAINS(s.status().message(), "compile it with a smaller --dim MAX");
+}
+
+// run maps pixels through the file's range: an infinite or empty one would write black images.
+TEST_F(ModelFile, APixelRangeThatIsNotARangeIsRefused) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (auto [lo, hi] : {std::pair{0.0f, inf}, std::pair{std::nanf(""), 1.0f}, std::pair{1.0f, 1.0f}, std::pair{2.0f, 1.0f}}) {
+    Result<tessera::ModelFile> compiled = compile_file(testdata("tiny.onnx"), dir_->file("range_src.tsr"), tiny_options());
+    ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+    compiled->pixel_min = lo;
+    compiled->pixel_max = hi;
+    std::string path = dir_->file("range.tsr");
+    ASSERT_TRUE(write_tsr(*compiled, path).ok());
+    EXPECT_FALSE(temp_file_left(path));
+    Result<std::shared_ptr<const Model>> m = Model::load(path);
+    ASSERT_FALSE(m.ok()) << lo << ":" << hi;
+    EXPECT_CONTAINS(m.status().message(), "is not two finite numbers, the first below the second");
+  }
 }
 
 TEST_F(ModelFile, TruncatedAtEveryLength) {
