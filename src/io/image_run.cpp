@@ -9,6 +9,7 @@
 
 #include "core/check.h"
 #include "core/temp_path.h"
+#include "core/tsan.h"
 #include "io/image_input.h"
 #include "io/image_tiles.h"
 #include "io/vips_util.h"
@@ -86,6 +87,13 @@ struct Producer {
 int generate_rows(VipsRegion* region, void*, void* producer_ptr, void*, gboolean*) {
   auto* producer = static_cast<Producer*>(producer_ptr);
   std::lock_guard<std::mutex> lock(producer->mutex);
+  // libvips calls this on its worker thread, handed over inside GLib where ThreadSanitizer cannot
+  // see: the caller's set-up happens before, and what this does happens before the caller goes on.
+  tsan_acquire(producer);
+  struct Release {
+    Producer* p;
+    ~Release() { tsan_release(p); }
+  } release{producer};
   const VipsRect& r = region->valid;
   Status s = producer->produce(r.top, r.top + r.height);
   if (!s.ok()) {
@@ -205,11 +213,14 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
     vips::VOption* save = vips::VImage::option();
     if (info.bigtiff) save->set("bigtiff", true)->set("tile", true)->set("tile_width", 512)->set("tile_height", 512);
     std::string name = target.options.empty() ? target.temp : target.temp + "[" + target.options + "]";
+    tsan_release(&producer);  // generate_rows
     out.write_to_file(name.c_str(), save);
+    tsan_acquire(&producer);
     if (producer.next_band != runner->band_count())
       failure = Status(Error::Internal, fmt::format("libvips stopped after {} of {} bands", producer.next_band,
                                                     runner->band_count()));
   } catch (const vips::VError& e) {
+    tsan_acquire(&producer);
     std::string why = one_line(e.what());
     failure = producer.error.ok() ? Status(Error::IoError, fmt::format("cannot write '{}': {}", target.path, why))
                                   : producer.error;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 
+#include "core/tsan.h"
 #include "ir/graph.h"
 #include "tessera/status.h"
 #include "tessera/tensor.h"
@@ -65,12 +66,24 @@ class Buffer {
 
 // Calls f(begin, end) over [0, range) in tiles of `tile` items, on the pool's threads (or the calling
 // thread when pool is nullptr). f must be safe to call concurrently on disjoint ranges.
+// pthreadpool hands the tasks over and waits for them inside itself, where ThreadSanitizer cannot see:
+// the caller's set-up happens before each task, and each task before the caller goes on (two sync
+// points, so that the tasks stay unordered among themselves).
 template <typename F>
 void parallel_for(pthreadpool_t pool, size_t range, size_t tile, const F& f) {
-  auto task = [](void* context, size_t begin, size_t count) {
-    (*static_cast<const F*>(context))(begin, begin + count);
+  struct Context {
+    const F* f;
+    char done;
+  } context{&f, 0};
+  auto task = [](void* c, size_t begin, size_t count) {
+    Context* ctx = static_cast<Context*>(c);
+    tsan_acquire(&ctx->f);
+    (*ctx->f)(begin, begin + count);
+    tsan_release(&ctx->done);
   };
-  pthreadpool_parallelize_1d_tile_1d(pool, task, const_cast<F*>(&f), range, tile, 0);
+  tsan_release(&context.f);
+  pthreadpool_parallelize_1d_tile_1d(pool, task, &context, range, tile, 0);
+  tsan_acquire(&context.done);
 }
 
 // Owns an XNNPACK operator.
