@@ -8,6 +8,7 @@
 #   FUZZ_SECONDS_<target>=N    one target's time, e.g. FUZZ_SECONDS_npy=60 (overrides the share)
 #   FUZZ_JOBS=1                libFuzzer processes per target (-fork); 1 runs in-process
 #   FUZZ_LOG=path              append a summary line per target (campaigns; docs/reliability.md)
+#   FUZZ_NO_BUILD=1            run the targets as built (a campaign continued)
 # Reproduce: build-fuzz/fuzz/fuzz_<target> out/fuzz/artifacts/<target>/crash-...  (docs/reliability.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,7 +24,7 @@ if [ ! -f "$build/build.ninja" ]; then
     -DTESSERA_SANITIZE=address -DTESSERA_FUZZ=ON \
     -DTESSERA_BUILD_TESTS=OFF -DTESSERA_BUILD_PYTHON=OFF -DTESSERA_BUILD_CLI=OFF > /dev/null
 fi
-ninja -C "$build" -j2 fuzz_targets
+[ -n "${FUZZ_NO_BUILD:-}" ] || ninja -C "$build" -j2 fuzz_targets
 
 # Third-party leaks only (libvips, GLib and fontconfig keep process-wide caches): tests/sanitizers/lsan.supp.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0:abort_on_error=0}"
