@@ -15,6 +15,7 @@ flatbuffers::Offset<flatbuffers::Vector<int64_t>> longs(flatbuffers::FlatBufferB
 template <size_t N>
 Status read_longs(const flatbuffers::Vector<int64_t>* v, const char* what, std::array<int64_t, N>* out) {
   TESSERA_CHECK(v != nullptr && v->size() == N, Error::InvalidModel, "attribute '{}' must have {} values", what, N);
+  TESSERA_CHECK(elements_aligned(v), Error::InvalidModel, "attribute '{}' is misaligned (a corrupt file)", what);
   for (size_t i = 0; i < N; ++i) (*out)[i] = v->Get(i);
   return {};
 }

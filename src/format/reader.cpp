@@ -30,7 +30,7 @@ Result<const fb::Model*> read_header(std::span<const uint8_t> file, const std::s
   auto inside = [&](uint64_t offset, uint64_t bytes) { return offset <= size && bytes <= size - offset; };
   TESSERA_CHECK(header->header_bytes == sizeof(*header) && inside(header->meta_offset, header->meta_bytes) &&
                     inside(header->weights_offset, header->weights_bytes) &&
-                    header->weights_offset % format::kWeightsAlignment == 0 &&
+                    header->weights_offset % format::kWeightsAlignment == 0 && header->meta_offset % 8 == 0 &&
                     header->meta_offset >= sizeof(*header) && header->meta_offset + header->meta_bytes <= header->weights_offset,
                 Error::InvalidModel, "'{}' is truncated or corrupt: its sections lie outside the file", path);
   TESSERA_CHECK(header->reserved[0] == 0 && header->reserved[1] == 0 && header->reserved[2] == 0, Error::InvalidModel,
@@ -62,6 +62,8 @@ Status read_values(const fb::Model& m, const uint8_t* weights, uint64_t weights_
     int kind = static_cast<int>(fv->kind());
     TESSERA_CHECK(kind >= 0 && kind <= 2, Error::InvalidModel, "value '{}' has an unknown kind", v.name);
     v.kind = static_cast<ir::ValueKind>(kind);
+    TESSERA_CHECK(format::elements_aligned(fv->input_dims()) && format::elements_aligned(fv->constant_shape()),
+                  Error::InvalidModel, "value '{}' is misaligned (a corrupt file)", v.name);
     if (v.kind == ir::ValueKind::Input && fv->input_dims()) {
       TESSERA_CHECK(fv->input_dims()->size() <= kMaxRank, Error::InvalidModel, "input '{}' has rank {}; tessera "
                     "takes 1 to {} axes", v.name, fv->input_dims()->size(), kMaxRank);

@@ -105,12 +105,15 @@ Status write_file(const std::string& tmp, const std::string& path, const format:
 }  // namespace
 
 Status write_tsr(const ModelFile& model, const std::string& path) {
+  TESSERA_CHECK(model.plan.offsets.size() == model.graph.values.size(), Error::Internal,
+                "write_tsr: the memory plan has {} offsets for {} values", model.plan.offsets.size(),
+                model.graph.values.size());
   uint64_t weights_bytes = 0;
   std::vector<uint64_t> offsets = weight_offsets(model.graph, &weights_bytes);
   std::vector<uint8_t> weights(weights_bytes, 0);
   for (size_t v = 0; v < model.graph.values.size(); ++v) {
     const ir::Value& value = model.graph.values[v];
-    if (value.kind == ir::ValueKind::Constant)
+    if (value.kind == ir::ValueKind::Constant && value.constant_shape.element_count() > 0)
       std::memcpy(weights.data() + offsets[v], value.constant_data, value.constant_shape.element_count() * sizeof(float));
   }
   TESSERA_ASSIGN_OR_RETURN(std::string hash, content_hash(encode_meta(model, offsets, "", ""), weights));

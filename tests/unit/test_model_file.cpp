@@ -104,6 +104,8 @@ TEST_F(ModelFile, HeaderSectionsOutsideTheFile) {
   add("meta over the weights", [](format::FileHeader& h) { h.meta_bytes = h.weights_offset; });
   add("weights past the end", [](format::FileHeader& h) { h.weights_bytes += 64; });
   add("weights misaligned", [](format::FileHeader& h) { h.weights_offset += 4; h.weights_bytes -= 4; });
+  // The flatbuffers Verifier checks alignment from the metadata's start: that start must be aligned.
+  add("meta misaligned", [](format::FileHeader& h) { h.meta_offset += 4; h.meta_bytes -= 4; });
   for (const auto& [what, h] : cases) {
     Result<std::shared_ptr<const Model>> m = load_bytes(with_header(h));
     ASSERT_FALSE(m.ok()) << what;
