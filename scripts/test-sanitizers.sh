@@ -33,10 +33,11 @@ case "$lane" in
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
     select=()
     if [ "${ASAN_SUBSET:-}" = ci ]; then
-      # CI (.ci/run, 2 cores, after make test): the 102 single-op models are checked against PyTorch,
-      # tiled and planned by the whole lane only; the eight whole networks, ESRGAN and every other
-      # test run here.
-      exclude="$exclude|^Models/(ModelVsPyTorch|TiledEqualsFull|PlanOfEveryModel)\\..*/op_"
+      # CI (.ci/run, 2 cores, after make test): the 102 single-op models (checked against PyTorch,
+      # tiled and planned) and the ESRGAN packages (the same kernels as the test networks, at sizes
+      # that take minutes under ASan) run in the whole lane only; the eight whole networks and every
+      # other test run here.
+      exclude="$exclude|^Models/(ModelVsPyTorch|TiledEqualsFull|PlanOfEveryModel)\\..*/op_|^Packages/"
     fi
     ;;
   tsan)
