@@ -42,7 +42,7 @@ tessera_pkg_config(tessera_compiler tessera-compiler "tessera's compiler: ONNX a
                    "tessera protobuf libcrypto" "-ltessera_compiler -lonnx_proto")
 tessera_pkg_config(tessera_images tessera-images
                    "tessera's image files, streamed through libvips (GeoTIFF georeferencing through GDAL)"
-                   "tessera vips-cpp gdal" "-ltessera_images")
+                   "tessera vips-cpp gdal libexif" "-ltessera_images")
 
 if(TARGET tessera_cli)
   install(TARGETS tessera_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -13,7 +13,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libdnnl-dev ocl-icd-opencl-dev
-  libvips-dev libgdal-dev libgtest-dev time
+  libvips-dev libgdal-dev libexif-dev libgtest-dev time
   python3 python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-wheel
   python3-torch python3-onnx python3-numpy python3-pil python3-skimage
   clang-14 libclang-rt-14-dev libfuzzer-14-dev libomp-14-dev

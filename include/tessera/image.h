@@ -10,20 +10,37 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tessera/model.h"
 #include "tessera/tiling.h"
 
 namespace tessera {
 
+// How an image file becomes the model's input.
+// Mirror: the edge pixel, then the image backwards (numpy's "symmetric"); Edge: the edge pixel repeated.
+enum class Padding { None, Mirror, Edge, Zero };
+
+struct ImageInputOptions {
+  // The file's bands (1-based) fed to the model, in this order (e.g. {3, 2, 1}); empty: its colour
+  // bands, converted between gray and RGB when the model takes the other.
+  std::vector<int> bands;
+  bool autorotate = true;  // apply the EXIF orientation: the pixels come upright, the output says 1
+  // An image below the model's minimum or off its multiple is padded at the bottom and right to the
+  // next size the model takes, and the output cropped back to the exact scaled size; None: an error.
+  Padding pad = Padding::None;
+};
+
 struct ImageRunOptions {
+  ImageInputOptions input;
+  int quality = 0;                // 1..100 for writers with a quality (JPEG, WebP, HEIF, ...); 0: their default
   tiling::TilePlanOptions tiles;  // tiles.tile > 0 asks for tiles even when the image fits the model
   bool no_tile = false;           // one call on the whole image
   tiling::TiledRunOptions run;    // threads, backend, progress and cancel
 };
 
 struct ImageRunInfo {
-  int64_t in_width = 0, in_height = 0;
+  int64_t in_width = 0, in_height = 0;  // upright, before padding
   int64_t out_width = 0, out_height = 0;
   std::string in_description;  // e.g. "RGB 8-bit with alpha"
   int out_bands = 0;           // alpha included
@@ -31,8 +48,12 @@ struct ImageRunInfo {
   int64_t core_height = 0, core_width = 0;
   int workers = 0;
   bool tiled = false;
-  bool bigtiff = false;   // the output needed BigTIFF
-  std::string temp_path;  // the file being written, renamed to the output at the end
+  bool bigtiff = false;        // the output needed BigTIFF
+  bool rotated = false;        // the EXIF orientation was applied
+  int64_t padded_height = 0, padded_width = 0;  // the size the model ran at when padded, else 0
+  std::vector<std::string> kept;  // the metadata carried to the output: "EXIF", "ICC", "XMP", "IPTC", "georeferencing"
+  std::vector<std::string> dropped;  // what the input had and the output format cannot hold
+  std::string temp_path;       // the file being written, renamed to the output at the end
 };
 
 // `on_start` is called once the tiles are planned, before any pixel is computed.
@@ -42,9 +63,12 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
 
 // The whole image as the model's input [1, C, H, W] in its pixel range, converted as run_image_file
 // converts it, for comparing runs in memory (tessera verify); run_image_file streams instead.
-Result<Tensor> read_image_tensor(const std::string& path, const Model& model);
+Result<Tensor> read_image_tensor(const std::string& path, const Model& model, const ImageInputOptions& options = {});
 
 // Whether `path` names an image file rather than a .npy tensor.
 bool is_image_path(const std::string& path);
+
+// Whether libvips has a writer for the type `path`'s extension names.
+bool image_writer_exists(const std::string& path);
 
 }  // namespace tessera

@@ -276,4 +276,20 @@ Result<std::vector<bool>> tiff_alpha_bands(const std::string& path) {
   return alpha;
 }
 
+Status mark_alpha_band(const std::string& tiff_path, int alpha_band) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<bool> alpha, tiff_alpha_bands(tiff_path));
+  bool right = true;
+  for (int b = 0; b < static_cast<int>(alpha.size()); ++b) right = right && alpha[b] == (b == alpha_band);
+  if (right) return {};
+  GdalScope gdal(/*no_pam=*/true, /*writing=*/true);
+  GDALDatasetH ds = open_tiff(tiff_path, true);
+  TESSERA_CHECK(ds != nullptr, Error::IoError, "cannot mark the alpha band of '{}': {}", tiff_path, gdal.reason());
+  for (int b = 0; b < static_cast<int>(alpha.size()); ++b)
+    if (alpha[b] != (b == alpha_band))  // GDAL rewrites the TIFF's ExtraSamples tag
+      GDALSetRasterColorInterpretation(GDALGetRasterBand(ds, b + 1), b == alpha_band ? GCI_AlphaBand : GCI_Undefined);
+  GDALClose(ds);
+  TESSERA_CHECK(!gdal.failed(), Error::IoError, "cannot mark the alpha band of '{}': {}", tiff_path, gdal.reason());
+  return {};
+}
+
 }  // namespace tessera

@@ -64,6 +64,11 @@ Result<Georef> read_georef(const std::string& path);
 Status write_georef(const std::string& tiff_path, const Georef& geo, const PixelMap& map,
                     const std::vector<int>& band_source);
 
+// Marks in the TIFF at `tiff_path` (an output libvips wrote) only `alpha_band` (0-based; -1: none) as
+// alpha: libvips marks every band past the colour ones as alpha, so an RGB + NIR output would say its
+// NIR band is alpha. The other extra bands become "unspecified".
+Status mark_alpha_band(const std::string& tiff_path, int alpha_band);
+
 // Which bands of the TIFF at `path` are alpha (ExtraSamples says associated or unassociated alpha;
 // "unspecified" is not alpha), one per band. Empty for a file that is not a TIFF.
 Result<std::vector<bool>> tiff_alpha_bands(const std::string& path);

@@ -1,24 +1,30 @@
 #include "io/image_input.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <fstream>
+#include <ranges>
 
 #include "core/check.h"
+#include "io/georef.h"
 #include "io/image_tiles.h"
 #include "io/pixel_scale.h"
 #include "io/vips_util.h"
 #include "runtime/model_data.h"
-#include "tessera/image.h"
 
 namespace tessera {
 
 namespace {
 
-vips::VOption* sequential() {
+// A padded image this small is decoded whole first: padding reads rows again, which a sequential
+// decoder serves only a few dozen rows back.
+constexpr int64_t kDecodeWholeBytes = int64_t{64} << 20;
+
+vips::VOption* open_options(VipsAccess access) {
   return vips::VImage::option()
-      ->set("access", VIPS_ACCESS_SEQUENTIAL)
+      ->set("access", access)
       ->set("fail_on", VIPS_FAIL_ON_ERROR);  // truncated or corrupt data is an error, not grey pixels
 }
 
@@ -37,7 +43,69 @@ Status check_readable(const std::string& path) {
   return {};
 }
 
-const char* colour_name(int bands) { return bands == 1 ? "gray" : bands == 3 ? "RGB" : "multiband"; }
+int orientation_of(const vips::VImage& file) {
+  if (vips_image_get_typeof(file.get_image(), VIPS_META_ORIENTATION) == 0) return 1;
+  return file.get_int(VIPS_META_ORIENTATION);
+}
+
+bool is_tiff(const vips::VImage& file) {
+  return vips_image_get_typeof(file.get_image(), VIPS_META_LOADER) != 0 &&
+         std::string(file.get_string(VIPS_META_LOADER)).starts_with("tiff");
+}
+
+// The band the file marks as alpha. TIFF says so in its ExtraSamples tag (an "unspecified" extra band,
+// e.g. near infrared, is not alpha), read through GDAL; other formats define alpha by their colour type,
+// which libvips reports. Only the last band is taken as alpha.
+Result<int> alpha_band_of(const std::string& path, const vips::VImage& file) {
+  if (is_tiff(file)) {
+    TESSERA_ASSIGN_OR_RETURN(std::vector<bool> alpha, tiff_alpha_bands(path));
+    return !alpha.empty() && alpha.back() && file.bands() > 1 ? file.bands() - 1 : -1;
+  }
+  return file.has_alpha() ? file.bands() - 1 : -1;
+}
+
+const char* colour_name(int bands) { return bands == 1 ? "gray" : bands == 3 ? "RGB" : nullptr; }
+
+std::string describe(const vips::VImage& file, int bits, int alpha_band) {
+  const int colour = file.bands() - (alpha_band >= 0 ? 1 : 0);
+  std::string what = file.interpretation() == VIPS_INTERPRETATION_CMYK ? "CMYK"
+                     : colour_name(colour) != nullptr ? colour_name(colour)
+                                                      : fmt::format("{} bands", colour);
+  return fmt::format("{} {}-bit{}", what, bits, alpha_band >= 0 ? " with alpha" : "");
+}
+
+// The file's bands (0-based) picked by --bands (1-based), as one image.
+Result<vips::VImage> pick_bands(const std::string& path, const vips::VImage& file, const std::vector<int>& bands,
+                                const std::string& description, std::vector<int>& source) {
+  std::vector<vips::VImage> picked;
+  for (int b : bands) {
+    TESSERA_CHECK(b >= 1 && b <= file.bands(), Error::InvalidArgument,
+                  "--bands {}: '{}' has bands 1..{} ({}); give band numbers from 1 to {}", fmt::join(bands, ","),
+                  path, file.bands(), description, file.bands());
+    picked.push_back(file.extract_band(b - 1));
+    source.push_back(b - 1);
+  }
+  vips::VImage out = picked.size() == 1 ? picked[0] : vips::VImage::bandjoin(picked);
+  return out;
+}
+
+// The next size the model takes at or above `size` along one axis.
+int64_t size_model_takes(const ir::Graph& g, const ir::InputDim& axis, int64_t size) {
+  if (axis.dynamic < 0) return std::max(size, axis.fixed);
+  const ir::DynamicDim& d = g.dims[axis.dynamic];
+  const int64_t at_least = std::max(size, d.min);
+  return (at_least + d.multiple_of - 1) / d.multiple_of * d.multiple_of;
+}
+
+VipsExtend extend_of(Padding pad) {
+  switch (pad) {
+    case Padding::Mirror: return VIPS_EXTEND_MIRROR;
+    case Padding::Edge: return VIPS_EXTEND_COPY;
+    case Padding::Zero:
+    case Padding::None: break;
+  }
+  return VIPS_EXTEND_BLACK;
+}
 
 }  // namespace
 
@@ -55,27 +123,68 @@ VipsInterpretation interpretation_of(int bands, int bits) {
   return VIPS_INTERPRETATION_MULTIBAND;
 }
 
-Result<InputImage> open_input_image(const std::string& path, int channels) {
+Result<InputImage> open_input_image(const std::string& path, const Model& model, const ImageInputOptions& options) {
   TESSERA_RETURN_IF_ERROR(ensure_vips());
   TESSERA_RETURN_IF_ERROR(check_readable(path));
+  TESSERA_ASSIGN_OR_RETURN(const int channels, image_channels(model));
   try {
-    vips::VImage file = vips::VImage::new_from_file(path.c_str(), sequential());
     InputImage in;
-    in.file_bands = file.bands();
-    VipsBandFormat format = file.format();
+    in.file = vips::VImage::new_from_file(path.c_str(), open_options(VIPS_ACCESS_SEQUENTIAL));
+    const VipsBandFormat format = in.file.format();
     TESSERA_CHECK(format == VIPS_FORMAT_UCHAR || format == VIPS_FORMAT_USHORT, Error::InvalidImage,
                   "'{}' holds {} pixels; tessera reads 8- and 16-bit unsigned images (tensors go in .npy files)",
                   path, vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format));
     in.bits = format == VIPS_FORMAT_USHORT ? 16 : 8;
-    in.has_alpha = file.has_alpha();
-    vips::VImage colour = in.has_alpha ? file.extract_band(0, vips::VImage::option()->set("n", file.bands() - 1)) : file;
-    in.description = fmt::format("{} {}-bit{}", colour_name(colour.bands()), in.bits, in.has_alpha ? " with alpha" : "");
+    in.file_bands = in.file.bands();
+    TESSERA_ASSIGN_OR_RETURN(in.alpha_band, alpha_band_of(path, in.file));
+    const int orientation = orientation_of(in.file);
+    if (options.autorotate && orientation >= 2 && orientation <= 8) {
+      // Turning needs the whole image: libvips decodes it into memory (or a temporary file when large).
+      in.file = vips::VImage::new_from_file(path.c_str(), open_options(VIPS_ACCESS_RANDOM)).autorot();
+      in.rotated = true;
+    }
+    in.description = describe(in.file, in.bits, in.alpha_band);
+
+    vips::VImage colour;
+    if (!options.bands.empty()) {
+      TESSERA_ASSIGN_OR_RETURN(colour, pick_bands(path, in.file, options.bands, in.description, in.band_source));
+      in.description += fmt::format(", bands {}", fmt::join(options.bands, ","));
+      const bool alpha_picked = std::ranges::find(options.bands, in.alpha_band + 1) != options.bands.end();
+      if (alpha_picked) in.alpha_band = -1;  // the model takes it: it is not carried beside the output
+      // Picked bands are plain samples; one or three of them convert like gray or RGB.
+      colour = colour.copy(vips::VImage::option()->set("interpretation", interpretation_of(colour.bands(), in.bits)));
+    } else {
+      const int colour_bands = in.file.bands() - (in.alpha_band >= 0 ? 1 : 0);
+      colour = in.alpha_band >= 0 ? in.file.extract_band(0, vips::VImage::option()->set("n", colour_bands)) : in.file;
+      for (int b = 0; b < colour_bands; ++b) in.band_source.push_back(b);
+    }
+    const bool cmyk = colour.interpretation() == VIPS_INTERPRETATION_CMYK && colour.bands() == 4;
     if (colour.bands() != channels) {
-      TESSERA_CHECK(channels == 1 || channels == 3, Error::InvalidImage,
-                    "the model takes {} channels and '{}' has {} ({}); tessera converts only between gray (1) and "
-                    "RGB (3) images; give the pixels as a .npy tensor",
-                    channels, path, colour.bands(), in.description);
+      const bool convertible =
+          (channels == 1 || channels == 3) && (colour.bands() == 1 || colour.bands() == 3 || (cmyk && channels == 3));
+      TESSERA_CHECK(convertible, Error::InvalidImage,
+                    "the model takes {} channels and '{}' has {} band{} ({}-bit, {}); pick {} of its bands with "
+                    "--bands (e.g. --bands {}), or use a model with {} channels",
+                    channels, path, in.file.bands(), in.file.bands() == 1 ? "" : "s", in.bits,
+                    in.alpha_band >= 0 ? fmt::format("band {} is alpha", in.alpha_band + 1) : "none is alpha", channels,
+                    fmt::join(std::views::iota(1, std::min(channels, in.file.bands()) + 1), ","), colour.bands());
+      in.gray_through_rgb = colour.bands() == 1 && channels == 3;
       colour = colour.colourspace(interpretation_of(channels, in.bits)).cast(format);
+      in.colours_converted = true;
+      in.band_source.assign(channels, -1);
+    }
+    in.width = colour.width();
+    in.height = colour.height();
+
+    const ir::Graph& g = model.data().graph;
+    const auto& axes = g.values[g.inputs[0]].input_dims;
+    const int64_t padded_height = in.takes_height = size_model_takes(g, axes[2], in.height);
+    const int64_t padded_width = in.takes_width = size_model_takes(g, axes[3], in.width);
+    if (options.pad != Padding::None && (padded_height != in.height || padded_width != in.width)) {
+      if (!in.rotated && padded_height * padded_width * channels * (in.bits / 8) <= kDecodeWholeBytes)
+        colour = colour.copy_memory();
+      colour = colour.embed(0, 0, static_cast<int>(padded_width), static_cast<int>(padded_height),
+                            vips::VImage::option()->set("extend", extend_of(options.pad)));
     }
     in.pixels = colour;
     return in;
@@ -84,18 +193,19 @@ Result<InputImage> open_input_image(const std::string& path, int channels) {
   }
 }
 
-Result<vips::VImage> open_alpha(const std::string& path) {
+Result<vips::VImage> open_alpha(const std::string& path, const InputImage& in) {
   try {
-    vips::VImage file = vips::VImage::new_from_file(path.c_str(), sequential());
-    return file.extract_band(file.bands() - 1);
+    if (in.rotated) return in.file.extract_band(in.alpha_band);  // decoded whole already
+    vips::VImage file = vips::VImage::new_from_file(path.c_str(), open_options(VIPS_ACCESS_SEQUENTIAL));
+    return file.extract_band(in.alpha_band);
   } catch (const vips::VError& e) {
     return Status(Error::InvalidImage, fmt::format("cannot read '{}': {}", path, one_line(e.what())));
   }
 }
 
-Result<Tensor> read_image_tensor(const std::string& path, const Model& model) {
-  TESSERA_ASSIGN_OR_RETURN(const int channels, image_channels(model));
-  TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(path, channels));
+Result<Tensor> read_image_tensor(const std::string& path, const Model& model, const ImageInputOptions& options) {
+  TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(path, model, options));
+  const int channels = in.pixels.bands();
   const int64_t h = in.pixels.height(), w = in.pixels.width();
   // The streamed path's source, asked for every row at once.
   TESSERA_RETURN_IF_ERROR(check_pixel_range(model.info().pixel_min, model.info().pixel_max));

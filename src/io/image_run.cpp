@@ -3,14 +3,15 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <filesystem>
 #include <mutex>
 
 #include "core/check.h"
 #include "core/temp_path.h"
 #include "core/tsan.h"
+#include "io/georef.h"
 #include "io/image_input.h"
+#include "io/image_output.h"
 #include "io/image_tiles.h"
 #include "io/vips_util.h"
 #include "runtime/model_data.h"
@@ -22,44 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kFourGiB = int64_t{1} << 32;
-
-// Where the output goes: the file, libvips' save options given as "out.jpg[Q=95]", the temporary
-// file beside it (same extension, so libvips picks the same writer) and that writer's name.
-struct OutputTarget {
-  std::string path;
-  std::string options;
-  std::string temp;
-  std::string saver;
-};
-
-Result<OutputTarget> plan_output(const std::string& output, const std::string& input) {
-  OutputTarget t;
-  char* file = vips_filename_get_filename(output.c_str());
-  char* options = vips_filename_get_options(output.c_str());
-  t.path = file;
-  t.options = options;
-  g_free(file);
-  g_free(options);
-  fs::path p(t.path);
-  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  std::error_code ec;
-  TESSERA_CHECK(fs::is_directory(dir, ec), Error::IoError, "cannot write '{}': the directory '{}' does not exist",
-                t.path, dir.string());
-  TESSERA_CHECK(!fs::equivalent(input, t.path, ec) && fs::absolute(input, ec) != fs::absolute(t.path, ec),
-                Error::InvalidArgument, "the output '{}' is the input file; choose another output path", t.path);
-  const char* saver = vips_foreign_find_save(t.path.c_str());
-  vips_error_clear();
-  TESSERA_CHECK(saver != nullptr, Error::InvalidArgument,
-                "cannot write '{}': libvips has no writer for '{}' files; use .png, .tif, .jpg or .webp (or .npy for "
-                "tensors)",
-                t.path, p.extension().string());
-  t.saver = saver;  // e.g. "VipsForeignSaveJpegFile": compared in lower case
-  for (char& ch : t.saver) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  t.temp = temp_path_for(t.path);  // "NAME.tessera-tmp-PID-HOST-N.EXT": libvips picks the writer by EXT
-  return t;
-}
-
-bool saver_is(const OutputTarget& t, const char* name) { return t.saver.find(name) != std::string::npos; }
 
 // Runs bands as libvips asks for output rows (top to bottom, one request at a time).
 struct Producer {
@@ -128,6 +91,18 @@ bool exceeds_model_max(const ir::Graph& g, int64_t height, int64_t width) {
          (axes[3].dynamic >= 0 && width > g.dims[axes[3].dynamic].max);
 }
 
+// From the model's tiling analysis (exact), or from the sizes when the model has none.
+AxisScale axis_scale(const Model& model, int axis, int64_t in_size, int64_t out_size) {
+  const TilingInfo& t = model.info().tiling;
+  if (t.analysed && t.tileable && t.axes.size() == 2) return {t.axes[axis].scale_num, t.axes[axis].scale_den, t.axes[axis].offset};
+  return {out_size, in_size, 0};
+}
+
+// The output pixels of the image as the file holds it, without the padding's.
+int64_t unpadded_output(int64_t out_size, int64_t padding, const AxisScale& s) {
+  return out_size - padding * s.num / s.den;
+}
+
 }  // namespace
 
 Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const std::string& input,
@@ -143,29 +118,46 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   const int out_channels = static_cast<int>(d.upper_shapes[g.outputs[0]][1]);
 
   TESSERA_RETURN_IF_ERROR(check_pixel_range(model->info().pixel_min, model->info().pixel_max));
-  TESSERA_ASSIGN_OR_RETURN(OutputTarget target, plan_output(output, input));
-  TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(input, channels));
-  const int64_t height = in.pixels.height(), width = in.pixels.width();
+  TESSERA_ASSIGN_OR_RETURN(OutputTarget target, plan_output(output, input, options.quality));
+  TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(input, *model, options.input));
+  TESSERA_ASSIGN_OR_RETURN(Georef geo, read_georef(input));
+  const int64_t height = in.pixels.height(), width = in.pixels.width();  // padded
   const bool tiled = !options.no_tile && (options.tiles.tile > 0 || exceeds_model_max(g, height, width));
   Result<tiling::TilePlan> planned =
       tiled ? tiling::plan_tiles(*model, height, width, options.tiles) : tiling::whole_image_plan(*model, height, width);
-  if (!planned.ok())
+  if (!planned.ok()) {
+    const bool padding_helps = options.input.pad == Padding::None &&
+                               (in.takes_height != in.height || in.takes_width != in.width);
     return Status(planned.status().code(),
-                  fmt::format("'{}' ({}x{}): {}", input, width, height, planned.status().message()));
+                  fmt::format("'{}' ({}x{}): {}{}", input, width, height, planned.status().message(),
+                              padding_helps ? fmt::format("; --pad mirror|edge|zero pads it to {}x{} and crops the "
+                                                          "output back",
+                                                          in.takes_width, in.takes_height)
+                                            : ""));
+  }
   tiling::TilePlan plan = std::move(*planned);
+  const AxisScale scale_y = axis_scale(*model, 0, height, plan.out_height);
+  const AxisScale scale_x = axis_scale(*model, 1, width, plan.out_width);
+  const int64_t out_height = unpadded_output(plan.out_height, height - in.height, scale_y);
+  const int64_t out_width = unpadded_output(plan.out_width, width - in.width, scale_x);
+  const bool gray_out = in.gray_through_rgb && out_channels == 3;
 
   ImageRunInfo info;
-  info.in_width = width;
-  info.in_height = height;
-  info.out_width = plan.out_width;
-  info.out_height = plan.out_height;
+  info.in_width = in.width;
+  info.in_height = in.height;
+  info.out_width = out_width;
+  info.out_height = out_height;
   info.in_description = in.description;
-  info.out_bands = out_channels + (in.has_alpha ? 1 : 0);
+  info.out_bands = (gray_out ? 1 : out_channels) + (in.alpha_band >= 0 ? 1 : 0);
   info.tiles = static_cast<int64_t>(plan.tiles.size());
   info.core_height = plan.core_height;
   info.core_width = plan.core_width;
   info.tiled = tiled;
-  info.temp_path = target.temp;
+  info.rotated = in.rotated;
+  if (height != in.height || width != in.width) {
+    info.padded_height = height;
+    info.padded_width = width;
+  }
 
   // The rows held at once: a band's input windows and two bands of output, in the image's depth.
   const int bytes = in.bits / 8;
@@ -179,60 +171,96 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
                 "'{}' is {}x{}: a band of tiles needs {} MiB, more than half of this machine's memory; use a smaller "
                 "--tile",
                 input, width, height, band_bytes >> 20);
-  const int64_t out_bytes = plan.out_width * plan.out_height * info.out_bands * bytes;
-  TESSERA_CHECK(!saver_is(target, "jpeg") || std::max(plan.out_width, plan.out_height) <= 65500, Error::InvalidArgument,
-                "the output is {}x{}, above JPEG's limit of 65500 pixels a side; write a .tif or .png", plan.out_width,
-                plan.out_height);
-  TESSERA_CHECK(!saver_is(target, "webp") || std::max(plan.out_width, plan.out_height) <= 16383, Error::InvalidArgument,
-                "the output is {}x{}, above WebP's limit of 16383 pixels a side; write a .tif or .png", plan.out_width,
-                plan.out_height);
+  const int64_t out_bytes = out_width * out_height * info.out_bands * bytes;
+  TESSERA_CHECK(!saver_is(target, "jpeg") || std::max(out_width, out_height) <= 65500, Error::InvalidArgument,
+                "the output is {}x{}, above JPEG's limit of 65500 pixels a side; write a .tif or .png", out_width,
+                out_height);
+  TESSERA_CHECK(!saver_is(target, "webp") || std::max(out_width, out_height) <= 16383, Error::InvalidArgument,
+                "the output is {}x{}, above WebP's limit of 16383 pixels a side; write a .tif or .png", out_width,
+                out_height);
   info.bigtiff = saver_is(target, "tiff") && out_bytes >= kFourGiB - (int64_t{1} << 26);
 
   PixelScale scale(in.bits, model->info().pixel_min, model->info().pixel_max);
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<tiling::TiledRunner> runner,
                            tiling::TiledRunner::create(model, plan, Shape{1, channels, height, width}, options.run));
   info.workers = runner->stats().workers;
+  // The bands whose output rows are written: padding's last rows may need none.
+  int64_t bands_needed = 0;
+  while (bands_needed < runner->band_count() && runner->band_output_rows(bands_needed).first < out_height)
+    ++bands_needed;
+
+  // Which input band each output band carries, for the georeferencing's per-band items.
+  std::vector<int> band_source;
+  for (int c = 0; c < (gray_out ? 1 : out_channels); ++c)
+    band_source.push_back(out_channels == channels && !gray_out ? in.band_source[c] : -1);
+  if (in.alpha_band >= 0) band_source.push_back(in.alpha_band);
+  if (!geo.empty()) {
+    if (saver_is(target, "tiff"))
+      info.kept.push_back("georeferencing");
+    else
+      info.dropped.push_back("georeferencing (write a .tif to keep it)");
+  }
+
+  // "NAME.tessera-tmp-PID-HOST-N.EXT" beside the output: libvips picks the same writer by EXT. From
+  // here on, every path ends in temp_path_done.
+  const std::string temp = temp_path_for(target.path);
+  info.temp_path = temp;
   ImageSource source(in.pixels, in.bits, scale, input);
   ImageSink sink(plan.out_width, out_channels, in.bits, scale);
   Producer producer(*runner, source, sink);
-  if (on_start) on_start(info);
 
   Status failure;
   try {
+    const VipsBandFormat format = in.bits == 16 ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR;
     vips::VImage out = output_image(producer, plan.out_width, plan.out_height, out_channels, in.bits);
-    if (in.has_alpha) {
-      TESSERA_ASSIGN_OR_RETURN(vips::VImage alpha, open_alpha(input));
-      if (alpha.width() != plan.out_width || alpha.height() != plan.out_height)  // the model's scale, by libvips
+    if (out_width != plan.out_width || out_height != plan.out_height)
+      out = out.crop(0, 0, static_cast<int>(out_width), static_cast<int>(out_height));
+    if (gray_out) out = out.colourspace(interpretation_of(1, in.bits)).cast(format);
+    if (in.alpha_band >= 0) {
+      Result<vips::VImage> opened = open_alpha(input, in);
+      if (!opened.ok()) throw vips::VError(opened.status().message());
+      vips::VImage alpha = *opened;
+      if (alpha.width() != out_width || alpha.height() != out_height)  // the model's scale, by libvips
         alpha = alpha
-                    .resize(static_cast<double>(plan.out_width) / width,
-                            vips::VImage::option()->set("vscale", static_cast<double>(plan.out_height) / height))
-                    .embed(0, 0, static_cast<int>(plan.out_width), static_cast<int>(plan.out_height),
+                    .resize(static_cast<double>(out_width) / in.width,
+                            vips::VImage::option()->set("vscale", static_cast<double>(out_height) / in.height))
+                    .embed(0, 0, static_cast<int>(out_width), static_cast<int>(out_height),
                            vips::VImage::option()->set("extend", VIPS_EXTEND_COPY));
-      out = out.bandjoin(alpha.cast(out.format()));
+      out = out.bandjoin(alpha.cast(format));
     }
+    out = with_metadata(out, in, target, scale_x, scale_y, info.kept, info.dropped);
+    if (on_start) on_start(info);
     vips::VOption* save = vips::VImage::option();
     if (info.bigtiff) save->set("bigtiff", true)->set("tile", true)->set("tile_width", 512)->set("tile_height", 512);
-    std::string name = target.options.empty() ? target.temp : target.temp + "[" + target.options + "]";
+    std::string name = target.options.empty() ? temp : temp + "[" + target.options + "]";
     tsan_release(&producer);  // generate_rows
     out.write_to_file(name.c_str(), save);
     tsan_acquire(&producer);
-    if (producer.next_band != runner->band_count())
+    if (producer.next_band < bands_needed)
       failure = Status(Error::Internal, fmt::format("libvips stopped after {} of {} bands", producer.next_band,
-                                                    runner->band_count()));
+                                                    bands_needed));
   } catch (const vips::VError& e) {
     tsan_acquire(&producer);
     std::string why = one_line(e.what());
     failure = producer.error.ok() ? Status(Error::IoError, fmt::format("cannot write '{}': {}", target.path, why))
                                   : producer.error;
   }
+  // The alpha band, if any, is the output's last.
+  if (failure.ok() && saver_is(target, "tiff"))
+    failure = mark_alpha_band(temp, in.alpha_band >= 0 ? info.out_bands - 1 : -1);
+  if (failure.ok() && !geo.empty() && saver_is(target, "tiff"))
+    failure = write_georef(temp, geo,
+                           PixelMap{scale_x.scale(), scale_y.scale(), static_cast<double>(scale_x.offset),
+                                    static_cast<double>(scale_y.offset)},
+                           band_source);
   std::error_code ec;
   if (failure.ok()) {
-    fs::rename(target.temp, target.path, ec);
-    if (ec) failure = Status(Error::IoError, fmt::format("cannot rename '{}' to '{}': {}", target.temp, target.path,
+    fs::rename(temp, target.path, ec);
+    if (ec) failure = Status(Error::IoError, fmt::format("cannot rename '{}' to '{}': {}", temp, target.path,
                                                          ec.message()));
   }
-  if (!failure.ok()) fs::remove(target.temp, ec);
-  temp_path_done(target.temp);
+  if (!failure.ok()) fs::remove(temp, ec);
+  temp_path_done(temp);
   if (!failure.ok()) return failure;
   return info;
 }
