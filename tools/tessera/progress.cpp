@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace tessera::cli {
 
@@ -16,27 +18,27 @@ std::string clock_time(double seconds) {
 
 }  // namespace
 
-Progress::Progress(int64_t total_tiles, double megapixels, bool enabled)
-    : total_(total_tiles), megapixels_(megapixels), enabled_(enabled && total_tiles > 0) {}
+Progress::Progress(double total, bool enabled, std::string unit)
+    : total_(total), unit_(std::move(unit)), enabled_(enabled && total > 0) {}
 
-void Progress::tile_done(int64_t done) {
+void Progress::update(double done, const std::string& what, bool now) {
   if (!enabled_) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  auto now = std::chrono::steady_clock::now();
-  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;  // at most 10 redraws a second
-  last_draw_ = now;
-  draw(done);
+  auto clock = std::chrono::steady_clock::now();
+  if (!now && clock - last_draw_ < std::chrono::milliseconds(100)) return;  // at most 10 redraws a second
+  last_draw_ = clock;
+  draw(done, what);
 }
 
-void Progress::draw(int64_t done) {
+void Progress::draw(double done, const std::string& what) {
   constexpr int kWidth = 30;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double fraction = static_cast<double>(done) / static_cast<double>(total_);
+  const double fraction = std::min(1.0, done / total_);
   const int filled = static_cast<int>(fraction * kWidth);
   std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-  std::string rate = elapsed > 0 ? fmt::format("{:.2f} MP/s", megapixels_ * fraction / elapsed) : "";
-  std::string eta = done > 0 ? "ETA " + clock_time(elapsed * (1 - fraction) / fraction) : "";
-  fmt::print(stderr, "\r[{}] {}/{} tiles  {}  {}\033[K", bar, done, total_, rate, eta);
+  std::string rate = elapsed > 0 ? fmt::format("{:.2f} {}/s", done / elapsed, unit_) : "";
+  std::string eta = fraction > 0 ? "ETA " + clock_time(elapsed * (1 - fraction) / fraction) : "";
+  fmt::print(stderr, "\r[{}] {}  {}  {}\033[K", bar, what, rate, eta);
   std::fflush(stderr);
   drawn_ = true;
 }
