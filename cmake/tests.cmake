@@ -23,10 +23,11 @@ set(TEST_DEFINITIONS TESSERA_TESTDATA_DIR="${CMAKE_BINARY_DIR}/testdata" TESSERA
   TESSERA_FUZZ_REPRODUCERS_DIR="${CMAKE_SOURCE_DIR}/tests/data/fuzz")
 add_executable(tessera_tests EXCLUDE_FROM_ALL ${TEST_SOURCES})
 target_include_directories(tessera_tests PRIVATE ${TEST_INCLUDES})
-# GDAL makes the GeoTIFF inputs of the georeferencing tests and reads their outputs back.
+# GDAL makes the GeoTIFF inputs of the georeferencing tests and reads their outputs back; libexif the
+# EXIF blocks of the resolution tests.
 target_link_libraries(tessera_tests PRIVATE ${TESSERA_LIBRARIES} GTest::gtest GTest::gtest_main
   nlohmann_json::nlohmann_json onnx_proto protobuf::libprotobuf flatbuffers::flatbuffers_shared PkgConfig::VIPS
-  PkgConfig::GDAL)
+  PkgConfig::GDAL PkgConfig::EXIF)
 if(TARGET tessera_onednn)
   target_link_libraries(tessera_tests PRIVATE DNNL::dnnl OpenMP::OpenMP_CXX)
 endif()

@@ -28,9 +28,13 @@ bool scale_rational(ExifRational& r, int64_t num, int64_t den) {
 
 std::string scale_exif_resolution(const std::string& exif, int64_t x_num, int64_t x_den, int64_t y_num,
                                   int64_t y_den) {
-  ExifData* data = exif_data_new_from_data(reinterpret_cast<const unsigned char*>(exif.data()),
-                                           static_cast<unsigned int>(exif.size()));
+  ExifData* data = exif_data_new();
   if (data == nullptr) return exif;
+  // As the file says, no more: libexif would otherwise add the entries the standard requires (a
+  // 72 dpi resolution among them) and drop the tags it does not know.
+  exif_data_unset_option(data, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+  exif_data_unset_option(data, EXIF_DATA_OPTION_IGNORE_UNKNOWN_TAGS);
+  exif_data_load_data(data, reinterpret_cast<const unsigned char*>(exif.data()), static_cast<unsigned int>(exif.size()));
   const ExifByteOrder order = exif_data_get_byte_order(data);
   bool changed = false;
   for (auto [tag, num, den] : {std::tuple{EXIF_TAG_X_RESOLUTION, x_num, x_den},
