@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <vector>
 
 #include "arrays.h"
@@ -127,11 +128,18 @@ void bind_tiled(py::module_& m) {
   m.def(
       "run_image",
       [](const std::shared_ptr<Model>& model, const std::string& input, const std::string& output, int64_t tile,
-         int64_t halo, int threads, const std::string& backend, const py::object& progress) {
+         int64_t halo, int threads, const std::string& backend, const py::object& progress, std::vector<int> bands,
+         const std::string& pad, bool autorotate, int quality) {
+        static const std::map<std::string, Padding> pads = {
+            {"", Padding::None}, {"mirror", Padding::Mirror}, {"edge", Padding::Edge}, {"zero", Padding::Zero}};
+        if (!pads.count(pad))
+          raise(Status(Error::InvalidArgument, "pad='" + pad + "': give 'mirror', 'edge', 'zero' or None"));
         ImageRunInfo info;
         run_interruptibly(
             [&](const std::atomic<bool>& cancel, Progress& p) {
               ImageRunOptions options;
+              options.input = {bands, autorotate, pads.at(pad)};
+              options.quality = quality;
               options.tiles = {tile, halo};
               options.run = {threads, 0, backend, [&p](int64_t done) { p.done = done; }, &cancel};
               Result<ImageRunInfo> run = run_image_file(model, input, output, options,
@@ -144,9 +152,12 @@ void bind_tiled(py::module_& m) {
                         "output_size"_a = py::make_tuple(info.out_width, info.out_height),
                         "input"_a = info.in_description, "tiles"_a = info.tiles,
                         "core"_a = py::make_tuple(info.core_height, info.core_width), "workers"_a = info.workers,
-                        "tiled"_a = info.tiled);
+                        "tiled"_a = info.tiled, "rotated"_a = info.rotated,
+                        "padded_size"_a = py::make_tuple(info.padded_width, info.padded_height),
+                        "kept"_a = info.kept, "dropped"_a = info.dropped);
       },
-      "model"_a, "input"_a, "output"_a, "tile"_a, "halo"_a, "threads"_a, "backend"_a, "progress"_a);
+      "model"_a, "input"_a, "output"_a, "tile"_a, "halo"_a, "threads"_a, "backend"_a, "progress"_a, "bands"_a,
+      "pad"_a, "autorotate"_a, "quality"_a);
 }
 
 }  // namespace tessera::python

@@ -53,12 +53,19 @@ def _progress_callback(progress):
 
 
 def run_image(model: Union[PathLike, "Module"], input: PathLike, output: PathLike, tile: int = 0,
-              threads: Optional[int] = None, halo: int = 0, backend: str = "auto", progress: Progress = None) -> dict:
+              threads: Optional[int] = None, halo: int = 0, backend: str = "auto", progress: Progress = None,
+              bands: Sequence[int] = (), pad: Optional[str] = None, autorotate: bool = True,
+              quality: int = 0) -> dict:
     """Runs a model (a path or a loaded Module) over an image file and writes an image file,
     streamed band by band: memory depends on the tile size and the image width, not its height.
     Larger images than the model's maximum are tiled; the output (format from its extension, libvips
-    options as in "out.jpg[Q=95]") is written to a temporary name and renamed at the end, so an
-    error or Ctrl-C leaves nothing behind. Returns a dict with the sizes and tiles."""
+    options as in "out.jpg[Q=95]", or quality=1..100) is written to a temporary name and renamed at
+    the end, so an error or Ctrl-C leaves nothing behind. EXIF, ICC, XMP, resolution and GeoTIFF
+    georeferencing are carried over, scaled with the model. bands=(3, 2, 1) picks the file's bands
+    (from 1) fed to the model; pad='mirror'|'edge'|'zero' pads an image below the model's minimum or
+    off its multiple and crops the output back; autorotate=False keeps the pixels as stored instead
+    of applying the EXIF orientation. Returns a dict with the sizes, the tiles and the metadata kept
+    and dropped."""
     if not isinstance(model, Module):
         model = load(model)
     native, threads = model._model, threads or model._threads
@@ -66,7 +73,7 @@ def run_image(model: Union[PathLike, "Module"], input: PathLike, output: PathLik
     if not os.path.exists(os.fspath(input)):
         raise MissingFileError(f"no image file '{os.fspath(input)}'")
     return _tessera.run_image(native, os.fspath(input), os.fspath(output), tile, halo, threads, backend,
-                              _progress_callback(progress))
+                              _progress_callback(progress), list(bands), pad or "", autorotate, quality)
 
 
 class Module:

@@ -70,6 +70,32 @@ def test_run_image_on_a_photo(sr, tmp_path):
         tessera.run_image(sr, tmp_path / "missing.png", tmp_path / "x.png")
 
 
+def test_run_image_keeps_metadata_picks_bands_and_pads(sr, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    pixels = np.random.default_rng(2).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    Image.fromarray(pixels).save(photo, exif=exif.tobytes(), dpi=(300, 300))
+    info = tessera.run_image(sr, photo, tmp_path / "up.jpg", quality=90)
+    out = Image.open(tmp_path / "up.jpg")
+    assert out.size == (80, 120) and info["rotated"] and "EXIF" in info["kept"]
+    assert out.getexif()[0x0112] == 1 and round(out.info["dpi"][0]) == 600
+    stored = tessera.run_image(sr, photo, tmp_path / "stored.png", autorotate=False)
+    assert Image.open(tmp_path / "stored.png").size == (120, 80) and not stored["rotated"]
+    four = tmp_path / "four.tif"
+    Image.fromarray(np.dstack([pixels, pixels[:, :, :1]]), "RGBA").save(four)
+    info = tessera.run_image(sr, four, tmp_path / "picked.png", bands=(3, 2, 1))
+    assert Image.open(tmp_path / "picked.png").mode == "RGBA"  # the alpha, not picked, goes beside them
+    small = tmp_path / "small.png"
+    Image.fromarray(pixels[:7, :10]).save(small)
+    info = tessera.run_image(sr, small, tmp_path / "small_x2.png", pad="edge")
+    assert Image.open(tmp_path / "small_x2.png").size == (20, 14) and info["output_size"] == (20, 14)
+    with pytest.raises(tessera.ArgumentError, match="pad='reflect'"):
+        tessera.run_image(sr, small, tmp_path / "x.png", pad="reflect")
+    with pytest.raises(ValueError, match="--quality: .png files are lossless"):
+        tessera.run_image(sr, photo, tmp_path / "x.png", quality=90)
+
+
 def interrupt_soon(seconds=0.3):
     """Sends this process SIGINT (what Ctrl-C sends) after `seconds`."""
     timer = threading.Timer(seconds, lambda: os.kill(os.getpid(), signal.SIGINT))
