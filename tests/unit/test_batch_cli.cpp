@@ -151,5 +151,18 @@ TEST_F(BatchCli, ArgumentErrorsNameTheFix) {
   }
 }
 
+TEST_F(BatchCli, VerifyTakesTheSameImageOptions) {
+  TempDir dir;
+  write_random_image(dir.file("rgb.png"), 90, 70, 3, 8, 6);
+  CliResult picked = run_cli(dir, fmt::format("verify {} {} --bands 2 --tile 32", sh(model_), sh(dir.file("rgb.png"))));
+  ASSERT_EQ(picked.exit_code, 0) << picked.err;
+  EXPECT_CONTAINS(picked.out, "image        [1, 1, 70, 90]");
+  EXPECT_CONTAINS(picked.out, "result       bit-identical");
+  write_random_image(dir.file("small.png"), 20, 20, 1, 8, 7);
+  CliResult padded = run_cli(dir, fmt::format("verify {} {} --pad edge --tile 32", sh(model_), sh(dir.file("small.png"))));
+  ASSERT_EQ(padded.exit_code, 0) << padded.err;
+  EXPECT_CONTAINS(padded.out, "image        [1, 1, 32, 32]");
+}
+
 }  // namespace
 }  // namespace tessera::testing

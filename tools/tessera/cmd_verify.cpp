@@ -1,6 +1,7 @@
-// tessera verify MODEL.tsr IN [--tile N] [--halo N] [--threads T] [--reference MODEL2.tsr]
+// tessera verify MODEL.tsr IN [--tile N] [--halo N] [--threads T] [--reference MODEL2.tsr] [--bands ...]
 // Runs the tiled path and the full image, and exits 0 only when they are bit-identical. IN is a .npy
-// tensor or an image file (held whole in memory here, converted as `tessera run` converts it).
+// tensor or an image file (held whole in memory here, turned, picked, converted and padded as
+// `tessera run` does it).
 
 #include <chrono>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "commands.h"
+#include "image_options.h"
 #include "tessera/image.h"
 #include "tessera/npy.h"
 #include "tessera/session.h"
@@ -26,6 +28,7 @@ struct VerifyArgs {
   tiling::TilePlanOptions tiles;
   int threads = 1;
   TilingCheck check_tiling;
+  ImageFlags image;
 };
 
 double ms_since(std::chrono::steady_clock::time_point start) {
@@ -35,8 +38,9 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 Status run_verify(const VerifyArgs& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   TESSERA_RETURN_IF_ERROR(args.check_tiling(*model));
-  TESSERA_ASSIGN_OR_RETURN(Tensor input,
-                           is_image_path(args.input) ? read_image_tensor(args.input, *model) : read_npy(args.input));
+  TESSERA_ASSIGN_OR_RETURN(ImageInputOptions image, args.image.input_options());
+  TESSERA_ASSIGN_OR_RETURN(Tensor input, is_image_path(args.input) ? read_image_tensor(args.input, *model, image)
+                                                                   : read_npy(args.input));
 
   // The tiled path first, so that its peak memory is not hidden by the full run's.
   auto start = std::chrono::steady_clock::now();
@@ -106,6 +110,7 @@ Command add_verify(CLI::App& app) {
   sub->add_option("input", args->input, "input image file, or .npy (float32 [1, C, H, W])")->required();
   add_backend_option(sub, args->backend);
   args->check_tiling = add_tiling_options(sub, args->tiles, args->threads);
+  add_image_input_options(sub, args->image);
   sub->add_option("--reference", args->reference,
                   "the same model compiled for larger dims, for the full run when the image exceeds the model's max");
   return [args] { return run_verify(*args); };
