@@ -1,7 +1,8 @@
 // Exact tiling, the public API (library tessera::runtime).
 //
 // TilePlan: cuts an image into tiles whose stitched cores equal the full-image output bit for bit.
-// Per axis, the output is cut into cores on an aligned grid (the last core smaller); each core's
+// Per axis, the output is cut into cores of nearly equal size on an aligned grid (as many as tiles of
+// the given size need, none larger than it); each core's
 // input window is the core plus the halo, clipped at the image border (never padded), aligned to the
 // model's alignment and widened inward when it would be below the model's minimum size.
 //
@@ -43,13 +44,14 @@ struct Tile {
 struct TilePlanOptions {
   int64_t tile = 0;  // core size in input pixels per axis; 0: the largest that fits the model's max
   int64_t halo = 0;  // a minimum halo; it may enlarge the derived halo, never shrink it
+  int64_t memory = 0;  // bytes a run may take; 0: no limit (plan_run picks the tile by it when tile is 0)
 };
 
 struct TilePlan {
   std::vector<Tile> tiles;  // row-major
   int64_t out_height = 0;
   int64_t out_width = 0;
-  int64_t core_height = 0;  // in input pixels
+  int64_t core_height = 0;  // in input pixels: the balanced core (the last one on an axis may be smaller)
   int64_t core_width = 0;
 
   // The distinct window shapes (height, width), sorted.
@@ -66,6 +68,62 @@ Result<int64_t> smallest_tile(const Model& model);
 
 // One tile covering the whole image, for any model whose dims accept `height` x `width`.
 Result<TilePlan> whole_image_plan(const Model& model, int64_t height, int64_t width);
+
+// How many pixels a tile of `tile` (with at least `halo`) runs per pixel of its core: an interior
+// window's area (core plus the model's halos, rounded out to its grid, at least its minimum) over
+// the core's. 81 for --tile 5 and a halo of 20 on each side.
+struct TileOverhead {
+  double ratio = 1;
+  int64_t halo_before = 0;  // the larger over height and width
+  int64_t halo_after = 0;
+  int64_t tile_under_1_5x = 0;  // the smallest tile with a ratio under 1.5; 0 if none up to the largest
+};
+Result<TileOverhead> tile_overhead(const Model& model, int64_t tile, int64_t halo = 0);
+
+// --- Memory: what a run really touches, for picking a tile by a budget ---------------------------
+
+// The bytes of a session's arena that become resident when it runs at `height` x `width`: the arena
+// is reserved at the model's upper bound, but only the pages under each value's bytes at this shape
+// (from the backend's memory plan's offsets) are touched; in 2 MiB huge pages when the arena lies on
+// them (2 MiB or more, and transparent huge pages not off), else in the system's pages.
+Result<int64_t> arena_resident_bytes(const Model& model, const std::string& backend, int64_t height, int64_t width);
+
+// The resident memory of this process now (/proc/self/statm), or 0 when it cannot be read.
+int64_t process_resident_bytes();
+
+// The threads a run takes by default: the CPUs this process may use (its affinity mask, limited by
+// its cgroup's CPU quota rounded up), at least 1.
+int default_threads();
+
+// What plan_run counts beyond the sessions.
+struct RunMemoryOptions {
+  std::string backend = "auto";  // the sessions' backend
+  int64_t process_bytes = -1;    // resident before the run (model, libraries, input); -1: read it now
+  // Bytes per sample of the rows a streamed image run holds (a band of input windows and two bands of
+  // output: tessera/image.h; 1 for 8-bit images, 2 for 16-bit); 0: an in-memory run, which holds the
+  // whole output as float32.
+  int stream_sample_bytes = 0;
+};
+
+// A run's plan: whole or tiled, its tiles and workers, and its estimated peak resident memory.
+struct RunPlan {
+  TilePlan plan;
+  bool tiled = false;
+  int64_t tile = 0;        // the TilePlanOptions::tile that gives `plan` (0: the model's largest; whole: 0)
+  int workers = 1;         // tile workers the run will have (TiledRunner's own split, or 1)
+  int workers_option = 0;  // for TiledRunOptions::workers: 0 (the automatic split), or 1 when only one fits
+  // process + workers x per_worker_bytes + held rows or output, + 16 MiB and 5% for what is not counted
+  int64_t estimated_bytes = 0;
+  int64_t per_worker_bytes = 0;  // arena pages touched + backend beyond the arena + window buffer
+};
+
+// Decides whole vs tiled and the tile. Whole image when it fits the model's max and options.memory
+// (or `no_tile`, which still needs the model's max); otherwise tiles of options.tile when given, or
+// the largest tile whose estimated peak for `threads` fits options.memory (0: the largest tile the
+// model takes), with one worker when the automatic split's workers fit no tile. An error when even
+// the smallest tile does not fit: it says the budget that would.
+Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options,
+                         bool no_tile, int threads, const RunMemoryOptions& memory = {});
 
 
 // Gives the input pixels of a window: fills `window` ([N, C, h, w]) from rows [y0, y0+h), cols [x0, x0+w).

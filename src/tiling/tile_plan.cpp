@@ -44,6 +44,10 @@ Result<std::vector<Span>> plan_axis(const AxisTiling& t, const ir::DynamicDim& d
   }
   TESSERA_CHECK(c > 0 && c % grid == 0, Error::InvalidArgument,
                 "--tile {} must be a positive multiple of {} (the model's alignment along its {})", c, grid, name);
+  // Balanced cores: as many as tiles of c need, of nearly equal size on the grid (400 rows in
+  // tiles of 128: four of 100, not three of 128 and one of 16). Never above c.
+  const int64_t given = c;
+  c = std::min(c, ceil_to(ceil_div(size, ceil_div(size, c)), grid));
   *core = c;
   const int64_t num = t.scale_num, den = t.scale_den;
   TESSERA_CHECK((c * num) % den == 0, Error::Internal, "tile {} maps to a fractional output", c);
@@ -65,7 +69,7 @@ Result<std::vector<Span>> plan_axis(const AxisTiling& t, const ir::DynamicDim& d
     TESSERA_CHECK(s.window() <= dim.max, Error::InvalidArgument,
                   "--tile {} needs {} windows of {} pixels (core, halo {}+{} and alignment), above the model's "
                   "maximum {}; use a smaller --tile",
-                  c, name, s.window(), before, after, dim.max);
+                  given, name, s.window(), before, after, dim.max);
     s.crop_begin = s.out_begin - s.window_begin * num / den;
     spans.push_back(s);
   }
@@ -159,6 +163,65 @@ Result<int64_t> smallest_tile(const Model& model) {
     smallest = std::max(smallest, smallest_axis_tile(tiling.axes[i], g.dims[axes[2 + i].dynamic]));
   }
   return smallest;
+}
+
+Result<int64_t> largest_tile(const Model& model, int64_t halo, int64_t* grid_out) {
+  const ir::Graph& g = model.data().graph;
+  const TilingInfo& tiling = model.info().tiling;
+  TESSERA_RETURN_IF_ERROR(smallest_tile(model).status());  // tileable, with a dynamic height and width
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  int64_t largest = 0, step = 1;
+  for (int i = 0; i < 2; ++i) {
+    const AxisTiling& t = tiling.axes[i];
+    const ir::DynamicDim& dim = g.dims[axes[2 + i].dynamic];
+    const int64_t grid = std::lcm(t.alignment, dim.multiple_of);
+    const int64_t slack = std::max(t.halo_before, halo) + std::max(t.halo_after, halo) + 2 * (grid - 1);
+    const int64_t c = floor_to(dim.upper() - slack, grid);
+    largest = i == 0 ? c : std::min(largest, c);
+    step = std::lcm(step, grid);
+  }
+  if (grid_out) *grid_out = step;
+  return floor_to(largest, step);
+}
+
+Result<TileOverhead> tile_overhead(const Model& model, int64_t tile, int64_t halo) {
+  const ir::Graph& g = model.data().graph;
+  const TilingInfo& tiling = model.info().tiling;
+  TESSERA_ASSIGN_OR_RETURN(const int64_t smallest, smallest_tile(model));
+  TESSERA_CHECK(tile > 0, Error::InvalidArgument, "--tile {} must be positive", tile);
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  TESSERA_ASSIGN_OR_RETURN(const int64_t largest, largest_tile(model, halo));
+  TileOverhead out;
+  struct Axis {
+    int64_t grid, before, after, min, max;
+  } ax[2];
+  for (int i = 0; i < 2; ++i) {
+    const AxisTiling& t = tiling.axes[i];
+    const ir::DynamicDim& dim = g.dims[axes[2 + i].dynamic];
+    const int64_t grid = std::lcm(t.alignment, dim.multiple_of);
+    ax[i] = {grid, std::max(t.halo_before, halo), std::max(t.halo_after, halo), dim.min, dim.upper()};
+    out.halo_before = std::max(out.halo_before, ax[i].before);
+    out.halo_after = std::max(out.halo_after, ax[i].after);
+  }
+  // An interior window: the core and both halos, each halo rounded out to the grid, at least the minimum.
+  auto ratio = [&](int64_t c) {
+    double r = 1;
+    for (const Axis& a : ax) {
+      const int64_t core = ceil_to(c, a.grid);
+      const int64_t window = std::max(core + ceil_to(a.before, a.grid) + ceil_to(a.after, a.grid), ceil_to(a.min, a.grid));
+      r *= static_cast<double>(window) / static_cast<double>(core);
+    }
+    return r;
+  };
+  out.ratio = ratio(tile);
+  int64_t step = std::lcm(ax[0].grid, ax[1].grid);
+  for (int64_t c = ceil_to(smallest, step); c <= largest; c += step) {
+    if (ratio(c) < 1.5) {
+      out.tile_under_1_5x = c;
+      break;
+    }
+  }
+  return out;
 }
 
 Result<TilePlan> whole_image_plan(const Model& model, int64_t height, int64_t width) {

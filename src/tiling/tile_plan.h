@@ -12,4 +12,8 @@ Result<TilePlan> plan_tiles(const TilingInfo& tiling, const ir::DynamicDim& heig
                             int64_t height, int64_t width, int64_t out_height, int64_t out_width,
                             const TilePlanOptions& options);
 
+// The largest tile that both axes take as a given --tile (the windows of its cores stay within the
+// model's maximum), on the grid of both axes (the lcm of their grids, in `grid` when given).
+Result<int64_t> largest_tile(const Model& model, int64_t halo, int64_t* grid = nullptr);
+
 }  // namespace tessera::tiling
