@@ -41,7 +41,7 @@ install-python: build
 	@TESSERA_CMAKE_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pip install -q --root-user-action=ignore \
 		--break-system-packages --no-build-isolation --no-index --no-deps .
 
-# MODEL=esrgan-medium-x2 (scripts/models.sh list) and PHOTO=path change the demo's model and photograph.
+# MODEL=esrgan-medium-x2 (build/tessera models list) and PHOTO=path change the demo's model and photograph.
 demo: build
 	@MODEL=$(MODEL) PHOTO=$(PHOTO) scripts/demo.sh $(BUILD)
 

@@ -22,6 +22,7 @@ Command add_info(CLI::App& app);
 Command add_run(CLI::App& app);
 Command add_verify(CLI::App& app);
 Command add_bench(CLI::App& app);
+Command add_models(CLI::App& app);
 
 // --backend, shared by run and verify.
 void add_backend_option(CLI::App* sub, std::string& backend);

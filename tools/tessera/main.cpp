@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::map<CLI::App*, tessera::cli::Command> commands;
   for (auto add : {tessera::cli::add_compile, tessera::cli::add_info, tessera::cli::add_run, tessera::cli::add_verify,
-                   tessera::cli::add_bench}) {
+                   tessera::cli::add_bench, tessera::cli::add_models}) {
     CLI::App* sub = nullptr;
     size_t before = app.get_subcommands({}).size();
     tessera::cli::Command run = add(app);
