@@ -140,7 +140,7 @@ TEST_F(ImageCli, PrintsOneSummaryLineOrNothingWhenQuiet) {
   CliResult r = run_cli(dir, fmt::format("run {} {} {} --tile 64 --threads 2", sh(model_), sh(in), sh(dir.file("o.png"))));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "300x90 RGB 8-bit -> ");
-  EXPECT_CONTAINS(r.out, "o.png 300x90: 10 tiles of 64x64, 2 thread(s)");
+  EXPECT_CONTAINS(r.out, "o.png 300x90: 10 tiles of 60x45, 2 thread(s)");  // --tile 64, balanced
   EXPECT_CONTAINS(r.out, "peak memory");
   EXPECT_EQ(r.err, "");  // not a terminal: no progress bar
   EXPECT_EQ(read_pixels(dir.file("o.png")).bands, 1);  // tiny takes and gives gray
@@ -178,7 +178,7 @@ TEST_F(ImageCli, DrawsAProgressBarOnATerminal) {
   EXPECT_CONTAINS(shown, "/100 tiles");
   EXPECT_CONTAINS(shown, "MP/s");
   EXPECT_CONTAINS(shown, "ETA");
-  EXPECT_CONTAINS(shown, "100 tiles of 64x64");
+  EXPECT_CONTAINS(shown, "100 tiles of 60x60");
 }
 
 TEST_F(ImageCli, CtrlCStopsCleanlyAndLeavesNothing) {
