@@ -145,11 +145,13 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
   if (options.tile > 0 || options.memory == 0) return tiled_plan(model, est, height, width, options, threads, 0);
 
   // The largest tile that fits with the automatic split of workers, and with one worker (each
-  // worker holds a session); of the two, the one that runs fewer pixels.
+  // worker holds a session). The split unless it runs over 15% more pixels: one session of all the
+  // threads is up to 15% slower on a quiet machine and far slower under load (docs/benchmarks.md,
+  // "Thread split of tiled runs").
   TESSERA_ASSIGN_OR_RETURN(RunPlan split, largest_fitting(model, est, height, width, options, threads, 0));
   TESSERA_ASSIGN_OR_RETURN(RunPlan single, largest_fitting(model, est, height, width, options, threads, 1));
   const bool split_fits = !split.plan.tiles.empty(), single_fits = !single.plan.tiles.empty();
-  if (split_fits && (!single_fits || split.workers == 1 || window_pixels(split.plan) <= window_pixels(single.plan)))
+  if (split_fits && (!single_fits || split.workers == 1 || 100 * window_pixels(split.plan) <= 115 * window_pixels(single.plan)))
     return split;
   if (single_fits) return single;
 
