@@ -16,6 +16,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -164,6 +165,25 @@ class TensorSink : public TileSink {
   TensorView output_;
 };
 
+// Sessions kept between the runs of a model, e.g. a batch of images: a TiledRunner given a pool takes
+// its workers' sessions from it and gives them back when it ends, so the next run skips creating them
+// (the arena, and the backend's set-up for the window shapes it has seen). Safe from several threads.
+class SessionPool {
+ public:
+  // A kept session of `model` with `options`, or a new one; kept sessions of other options are dropped.
+  Result<std::unique_ptr<Session>> take(std::shared_ptr<const Model> model, const SessionOptions& options);
+  void give_back(std::unique_ptr<Session> session, const SessionOptions& options);
+  size_t kept() const;
+
+ private:
+  struct Kept {
+    SessionOptions options;
+    std::unique_ptr<Session> session;
+  };
+  mutable std::mutex mutex_;
+  std::vector<Kept> kept_;
+};
+
 struct TiledRunOptions {
   int threads = 1;               // threads in all, split between tile workers and their sessions
   // Tile workers, each with threads / workers threads; 0: tile_workers() over at most one thread
@@ -173,6 +193,7 @@ struct TiledRunOptions {
   // Called after each finished tile with the number of tiles done so far, from the worker threads.
   std::function<void(int64_t done)> on_tile;
   const std::atomic<bool>* cancel = nullptr;  // when set and true, the run stops between tiles
+  std::shared_ptr<SessionPool> sessions;      // when set, the workers' sessions come from and go back to it
 };
 
 struct TiledRunStats {
@@ -184,6 +205,7 @@ struct TiledRunStats {
 class TiledRunner {
  public:
   // `input_shape` is the whole image's [N, C, H, W].
+  ~TiledRunner();  // gives the sessions back to options.sessions
   static Result<std::unique_ptr<TiledRunner>> create(std::shared_ptr<const Model> model, TilePlan plan,
                                                      const Shape& input_shape, TiledRunOptions options);
 
@@ -206,6 +228,7 @@ class TiledRunner {
   TiledRunOptions options_;
   std::vector<std::vector<size_t>> bands_;  // tile indices per band, same-shape tiles together
   std::vector<std::unique_ptr<Session>> sessions_;
+  SessionOptions session_options_;
   std::vector<Tensor> windows_;
   std::atomic<int64_t> done_{0};
 };

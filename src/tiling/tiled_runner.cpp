@@ -73,8 +73,11 @@ Result<std::unique_ptr<TiledRunner>> TiledRunner::create(std::shared_ptr<const M
     max_h = std::max(max_h, t.rows.window());
     max_w = std::max(max_w, t.cols.window());
   }
+  r->options_.sessions = options.sessions;  // from here on, the destructor gives sessions back
+  r->session_options_ = per_worker;
   for (int w = 0; w < workers; ++w) {
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::create(model, per_worker));
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, options.sessions ? options.sessions->take(model, per_worker)
+                                                                          : Session::create(model, per_worker));
     r->sessions_.push_back(std::move(s));
     r->windows_.emplace_back(Shape{input_shape[0], input_shape[1], max_h, max_w});
   }
@@ -82,6 +85,41 @@ Result<std::unique_ptr<TiledRunner>> TiledRunner::create(std::shared_ptr<const M
   r->input_shape_ = input_shape;
   r->options_ = std::move(options);
   return r;
+}
+
+TiledRunner::~TiledRunner() {
+  if (!options_.sessions) return;
+  for (std::unique_ptr<Session>& s : sessions_) options_.sessions->give_back(std::move(s), session_options_);
+}
+
+Result<std::unique_ptr<Session>> SessionPool::take(std::shared_ptr<const Model> model, const SessionOptions& options) {
+  std::unique_ptr<Session> found;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Sessions of other options are dropped: a run takes all its sessions with the same options, so
+    // they would only hold memory beside the ones it makes.
+    std::erase_if(kept_, [&](const Kept& k) {
+      return &k.session->model() != model.get() || k.options.backend != options.backend ||
+             k.options.threads != options.threads;
+    });
+    if (!kept_.empty()) {
+      found = std::move(kept_.back().session);
+      kept_.pop_back();
+    }
+  }
+  if (found) return found;
+  return Session::create(std::move(model), options);
+}
+
+void SessionPool::give_back(std::unique_ptr<Session> session, const SessionOptions& options) {
+  if (!session) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  kept_.push_back({options, std::move(session)});
+}
+
+size_t SessionPool::kept() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return kept_.size();
 }
 
 std::pair<int64_t, int64_t> TiledRunner::band_output_rows(int64_t band) const {
