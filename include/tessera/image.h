@@ -34,7 +34,9 @@ struct ImageInputOptions {
 struct ImageRunOptions {
   ImageInputOptions input;
   int quality = 0;                // 1..100 for writers with a quality (JPEG, WebP, HEIF, ...); 0: their default
-  tiling::TilePlanOptions tiles;  // tiles.tile > 0 asks for tiles even when the image fits the model
+  // tiles.tile > 0 asks for tiles even when the image fits the model; without it, tiles.memory > 0
+  // picks the largest tile whose run fits it (tiling::plan_run).
+  tiling::TilePlanOptions tiles;
   bool no_tile = false;           // one call on the whole image
   tiling::TiledRunOptions run;    // threads, backend, progress and cancel
 };
@@ -48,6 +50,7 @@ struct ImageRunInfo {
   int64_t core_height = 0, core_width = 0;
   int workers = 0;
   bool tiled = false;
+  int64_t estimated_bytes = 0;  // the run's peak memory as planned (tiling::plan_run), for --memory
   bool bigtiff = false;        // the output needed BigTIFF
   bool rotated = false;        // the EXIF orientation was applied
   int64_t padded_height = 0, padded_width = 0;  // the size the model ran at when padded, else 0

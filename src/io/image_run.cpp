@@ -85,12 +85,6 @@ vips::VImage output_image(Producer& producer, int64_t width, int64_t height, int
 
 int64_t physical_memory() { return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE); }
 
-bool exceeds_model_max(const ir::Graph& g, int64_t height, int64_t width) {
-  const auto& axes = g.values[g.inputs[0]].input_dims;
-  return (axes[2].dynamic >= 0 && height > g.dims[axes[2].dynamic].max) ||
-         (axes[3].dynamic >= 0 && width > g.dims[axes[3].dynamic].max);
-}
-
 // From the model's tiling analysis (exact), or from the sizes when the model has none.
 AxisScale axis_scale(const Model& model, int axis, int64_t in_size, int64_t out_size) {
   const TilingInfo& t = model.info().tiling;
@@ -122,9 +116,11 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(input, *model, options.input));
   TESSERA_ASSIGN_OR_RETURN(Georef geo, read_georef(input));
   const int64_t height = in.pixels.height(), width = in.pixels.width();  // padded
-  const bool tiled = !options.no_tile && (options.tiles.tile > 0 || exceeds_model_max(g, height, width));
-  Result<tiling::TilePlan> planned =
-      tiled ? tiling::plan_tiles(*model, height, width, options.tiles) : tiling::whole_image_plan(*model, height, width);
+  // Whole or tiled, and the tile, within the memory budget; counted after the input is open, so that
+  // libvips' own memory is in the process's.
+  tiling::RunMemoryOptions memory{.backend = options.run.backend, .stream_sample_bytes = in.bits / 8};
+  Result<tiling::RunPlan> planned =
+      tiling::plan_run(*model, height, width, options.tiles, options.no_tile, options.run.threads, memory);
   if (!planned.ok()) {
     const bool padding_helps = options.input.pad == Padding::None &&
                                (in.takes_height != in.height || in.takes_width != in.width);
@@ -135,7 +131,10 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
                                                           in.takes_width, in.takes_height)
                                             : ""));
   }
-  tiling::TilePlan plan = std::move(*planned);
+  const bool tiled = planned->tiled;
+  tiling::TilePlan plan = std::move(planned->plan);
+  tiling::TiledRunOptions run_options = options.run;
+  run_options.workers = planned->workers_option;
   const AxisScale scale_y = axis_scale(*model, 0, height, plan.out_height);
   const AxisScale scale_x = axis_scale(*model, 1, width, plan.out_width);
   const int64_t out_height = unpadded_output(plan.out_height, height - in.height, scale_y);
@@ -153,6 +152,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   info.core_height = plan.core_height;
   info.core_width = plan.core_width;
   info.tiled = tiled;
+  info.estimated_bytes = planned->estimated_bytes;
   info.rotated = in.rotated;
   if (height != in.height || width != in.width) {
     info.padded_height = height;
@@ -182,7 +182,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
 
   PixelScale scale(in.bits, model->info().pixel_min, model->info().pixel_max);
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<tiling::TiledRunner> runner,
-                           tiling::TiledRunner::create(model, plan, Shape{1, channels, height, width}, options.run));
+                           tiling::TiledRunner::create(model, plan, Shape{1, channels, height, width}, run_options));
   info.workers = runner->stats().workers;
   // The bands whose output rows are written: padding's last rows may need none.
   int64_t bands_needed = 0;

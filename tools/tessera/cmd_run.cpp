@@ -23,12 +23,6 @@ namespace tessera::cli {
 
 namespace {
 
-// Tiles when asked to, or when the image is larger than the model's maximum.
-bool wants_tiles(const RunArgs& args, const Model& model, const Shape& shape) {
-  if (args.no_tile) return false;
-  return args.tiles.tile > 0 || above_max(model, shape);
-}
-
 Status run_image(const RunArgs& args, std::shared_ptr<const Model> model, const std::string& input,
                  const std::string& output) {
   TESSERA_ASSIGN_OR_RETURN(ImageRunOptions options, image_run_options(args));
@@ -63,10 +57,23 @@ Status run_tensor(const RunArgs& args, std::shared_ptr<const Model> model, const
   auto start = std::chrono::steady_clock::now();
   std::string how;
   Tensor result;
-  if (wants_tiles(args, *model, tensor.shape())) {
+  // An image tensor is planned as an image file is: whole, or tiles within --memory.
+  tiling::RunPlan run;
+  if (tensor.shape().rank() == 4) {
+    Result<tiling::RunPlan> planned = tiling::plan_run(*model, tensor.shape()[2], tensor.shape()[3], args.tiles,
+                                                       args.no_tile, args.threads, {.backend = args.backend});
+    // A tensor the model cannot take whole is the session's to refuse: it names the input and axis.
+    if (!planned.ok() && above_max(*model, tensor.shape())) return planned.status();
+    if (planned.ok()) run = *planned;
+  }
+  if (run.tiled) {
     tiling::TilePlan plan;
-    TESSERA_ASSIGN_OR_RETURN(result, tiling::run_tiled(model, tensor.view(), args.tiles,
-                                                       {.threads = args.threads, .backend = args.backend}, &plan));
+    tiling::TilePlanOptions tiles = args.tiles;
+    tiles.tile = run.tile;
+    TESSERA_ASSIGN_OR_RETURN(
+        result, tiling::run_tiled(model, tensor.view(), tiles,
+                                  {.threads = args.threads, .workers = run.workers_option, .backend = args.backend},
+                                  &plan));
     how = fmt::format("{} tiles of {}x{}, {} thread(s)", plan.tiles.size(), plan.core_height, plan.core_width,
                       args.threads);
   } else {
@@ -146,12 +153,17 @@ std::string image_summary(const RunArgs& args, const Model& model, const std::st
   if (info.padded_width > 0) notes += fmt::format(", padded to {}x{}", info.padded_width, info.padded_height);
   if (!info.kept.empty()) notes += fmt::format(", kept {}", fmt::join(info.kept, ", "));
   if (!info.dropped.empty()) notes += fmt::format(", dropped {}", fmt::join(info.dropped, ", "));
+  const std::string planned =
+      args.tiles.memory > 0 ? fmt::format(" (planned {} of --memory {})", human_bytes(info.estimated_bytes),
+                                          human_bytes(args.tiles.memory))
+                            : "";
   return fmt::format("{} {}x{} {} -> {} {}x{}: {} tile{} of {}x{}, {} thread(s), backend {}, {:.2f} s, peak memory "
-                     "{}{}, model {}{}",
+                     "{}{}{}, model {}{}",
                      input, info.in_width, info.in_height, info.in_description, output, info.out_width,
                      info.out_height, info.tiles, info.tiles == 1 ? "" : "s", info.core_width, info.core_height,
                      args.threads, args.backend == "auto" ? auto_backend() : args.backend, seconds,
-                     human_bytes(peak_rss_bytes()), info.bigtiff ? " (BigTIFF)" : "", short_hash(model.info()), notes);
+                     human_bytes(peak_rss_bytes()), planned, info.bigtiff ? " (BigTIFF)" : "", short_hash(model.info()),
+                     notes);
 }
 
 Command add_run(CLI::App& app) {

@@ -104,6 +104,8 @@ Status run_batch(const RunArgs& args, std::shared_ptr<const Model> model) {
   TESSERA_RETURN_IF_ERROR(require(!ec && fs::is_directory(args.out_dir), Error::IoError,
                                   "cannot make the output folder '{}': {}", args.out_dir, ec.message()));
 
+  // The workers' sessions go from one image to the next.
+  auto sessions = std::make_shared<tiling::SessionPool>();
   const int total = static_cast<int>(jobs.size());
   Progress progress(total, !args.quiet && isatty(STDERR_FILENO), "images");
   int written = 0, kept = 0;
@@ -121,6 +123,7 @@ Status run_batch(const RunArgs& args, std::shared_ptr<const Model> model) {
     }
     fs::create_directories(fs::path(job.output).parent_path(), ec);
     TESSERA_ASSIGN_OR_RETURN(ImageRunOptions options, image_run_options(args));
+    options.run.sessions = sessions;
     int64_t tiles = 1;
     options.run.on_tile = [&](int64_t done) {
       progress.update(i + static_cast<double>(done) / static_cast<double>(tiles),
