@@ -88,8 +88,9 @@ int64_t physical_memory() { return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES))
 // From the model's tiling analysis (exact), or from the sizes when the model has none.
 AxisScale axis_scale(const Model& model, int axis, int64_t in_size, int64_t out_size) {
   const TilingInfo& t = model.info().tiling;
-  if (t.analysed && t.tileable && t.axes.size() == 2) return {t.axes[axis].scale_num, t.axes[axis].scale_den, t.axes[axis].offset};
-  return {out_size, in_size, 0};
+  if (!t.analysed || !t.tileable || t.axes.size() != 2) return {out_size, in_size, 0};
+  const AxisTiling& a = t.axes[axis];
+  return {a.scale_num, a.scale_den, a.offset};
 }
 
 // The output pixels of the image as the file holds it, without the padding's.

@@ -85,7 +85,7 @@ std::string blob(const vips::VImage& image, const char* field) {
 }
 
 // An RGB photo with EXIF (a camera make, orientation 6: shown turned 90 degrees clockwise), an ICC
-// profile, XMP and 300 dpi.
+// profile, XMP, IPTC (a caption) and 300 dpi.
 void write_photo(const std::string& path, int width, int height) {
   write_random_image(path + ".png", width, height, 3, 8, 21);
   vips::VImage image = load(path + ".png").copy(vips::VImage::option()
@@ -100,6 +100,11 @@ void write_photo(const std::string& path, int width, int height) {
   vips_area_unref(VIPS_AREA(srgb));
   const std::string xmp = "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF/></x:xmpmeta>";
   vips_image_set_blob_copy(image.get_image(), VIPS_META_XMP_NAME, xmp.data(), xmp.size());
+  // A Photoshop resource block (as JPEG's APP13 holds it) with IPTC record 2:120, a 7-byte caption.
+  const std::string record = std::string("\x1c\x02\x78\x00\x07", 5) + "caption";
+  const std::string iptc = std::string("Photoshop 3.0\0" "8BIM\x04\x04\0\0\0\0\0", 25) +
+                           static_cast<char>(record.size()) + record;
+  vips_image_set_blob_copy(image.get_image(), VIPS_META_IPTC_NAME, iptc.data(), iptc.size());
   image.write_to_file(path.c_str());
 }
 
@@ -214,7 +219,13 @@ TEST(ImageFiles, TurnsPhotosUprightAndCarriesTheirMetadataScaled) {
     EXPECT_EQ(blob(o, VIPS_META_XMP_NAME), blob(load(photo), VIPS_META_XMP_NAME));
     ASSERT_TRUE(has(o, "exif-ifd0-Make"));
     EXPECT_CONTAINS(std::string(o.get_string("exif-ifd0-Make")), "TesseraCam");
-    EXPECT_EQ(r->kept, (std::vector<std::string>{"EXIF", "ICC", "XMP"}));
+    if (std::string(ext) == ".jpg") {
+      EXPECT_EQ(blob(o, VIPS_META_IPTC_NAME), blob(load(photo), VIPS_META_IPTC_NAME));
+      EXPECT_EQ(r->kept, (std::vector<std::string>{"EXIF", "ICC", "XMP", "IPTC"}));
+    } else {
+      EXPECT_EQ(r->kept, (std::vector<std::string>{"EXIF", "ICC", "XMP"}));
+      EXPECT_EQ(r->dropped, (std::vector<std::string>{"IPTC"}));
+    }
   }
   // The pixels are the model's output on the upright image.
   std::string upright = dir.file("upright.png");
@@ -242,13 +253,13 @@ TEST(ImageFiles, SaysWhatTheOutputFormatCannotHold) {
   write_photo(photo, 32, 32);
   Result<ImageRunInfo> r = run_image_file(small_model("sr_pixelshuffle"), photo, dir.file("out.tif"), whole());
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->kept, (std::vector<std::string>{"ICC", "XMP"}));
+  EXPECT_EQ(r->kept, (std::vector<std::string>{"ICC", "XMP", "IPTC"}));
   EXPECT_EQ(r->dropped, (std::vector<std::string>{"EXIF"}));
   // A gray model changes the colours: the RGB profile no longer describes them.
   Result<ImageRunInfo> gray = run_image_file(small_model("tiny"), photo, dir.file("gray.png"), whole());
   ASSERT_TRUE(gray.ok()) << gray.status().message();
   EXPECT_FALSE(has(load(dir.file("gray.png")), VIPS_META_ICC_NAME));
-  EXPECT_EQ(gray->dropped, (std::vector<std::string>{"ICC (the colours were converted)"}));
+  EXPECT_EQ(gray->dropped, (std::vector<std::string>{"ICC (the colours were converted)", "IPTC"}));
 }
 
 TEST(ImageFiles, GrayThroughAnRgbModelComesBackGrayAtItsDepth) {
