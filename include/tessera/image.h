@@ -39,6 +39,10 @@ struct ImageRunOptions {
   tiling::TilePlanOptions tiles;
   bool no_tile = false;           // one call on the whole image
   tiling::TiledRunOptions run;    // threads, backend, progress and cancel
+  // This process's resident bytes before the run, for the memory budget; -1: read when planning. A
+  // batch gives what it had before its first image: the sessions it keeps between images (run.sessions)
+  // are reused, not added, and would otherwise be counted twice.
+  int64_t process_bytes = -1;
 };
 
 struct ImageRunInfo {

@@ -162,6 +162,10 @@ Result<InputImage> open_input_image(const std::string& path, const Model& model,
     if (colour.bands() != channels) {
       const bool convertible =
           (channels == 1 || channels == 3) && (colour.bands() == 1 || colour.bands() == 3 || (cmyk && channels == 3));
+      TESSERA_CHECK(convertible || options.bands.empty(), Error::InvalidArgument,
+                    "--bands {} picks {} of the bands of '{}' and the model takes {} channels; pick {} (or 1, as "
+                    "gray)",
+                    fmt::join(options.bands, ","), options.bands.size(), path, channels, channels);
       TESSERA_CHECK(convertible, Error::InvalidImage,
                     "the model takes {} channels and '{}' has {} band{} ({}-bit, {}); pick {} of its bands with "
                     "--bands (e.g. --bands {}), or use a model with {} channels",

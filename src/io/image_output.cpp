@@ -85,6 +85,10 @@ Result<OutputTarget> plan_output(const std::string& output, const std::string& i
                               output, t.options, t.saver, take_vips_error(), t.saver));
   if (quality != 0) {
     TESSERA_CHECK(quality >= 1 && quality <= 100, Error::InvalidArgument, "--quality {} is outside 1..100", quality);
+    const std::string listed = "," + t.options;
+    TESSERA_CHECK(listed.find(",Q=") == std::string::npos && listed.find(",q=") == std::string::npos,
+                  Error::InvalidArgument, "'{}' sets the quality and so does --quality {}; give it once", output,
+                  quality);
     TESSERA_CHECK(!saver_is(t, "tiff"), Error::InvalidArgument,
                   "--quality: TIFF is lossless unless compressed as JPEG; write '{}[compression=jpeg,Q={}]' instead",
                   t.path, quality);

@@ -119,7 +119,8 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   const int64_t height = in.pixels.height(), width = in.pixels.width();  // padded
   // Whole or tiled, and the tile, within the memory budget; counted after the input is open, so that
   // libvips' own memory is in the process's.
-  tiling::RunMemoryOptions memory{.backend = options.run.backend, .stream_sample_bytes = in.bits / 8};
+  tiling::RunMemoryOptions memory{
+      .backend = options.run.backend, .process_bytes = options.process_bytes, .stream_sample_bytes = in.bits / 8};
   Result<tiling::RunPlan> planned =
       tiling::plan_run(*model, height, width, options.tiles, options.no_tile, options.run.threads, memory);
   if (!planned.ok()) {
@@ -141,6 +142,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   const int64_t out_height = unpadded_output(plan.out_height, height - in.height, scale_y);
   const int64_t out_width = unpadded_output(plan.out_width, width - in.width, scale_x);
   const bool gray_out = in.gray_through_rgb && out_channels == 3;
+  const bool alpha_out = in.alpha_band >= 0 && !saver_is(target, "jpeg");  // JPEG has no alpha
 
   ImageRunInfo info;
   info.in_width = in.width;
@@ -148,7 +150,8 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   info.out_width = out_width;
   info.out_height = out_height;
   info.in_description = in.description;
-  info.out_bands = (gray_out ? 1 : out_channels) + (in.alpha_band >= 0 ? 1 : 0);
+  info.out_bands = (gray_out ? 1 : out_channels) + (alpha_out ? 1 : 0);
+  if (in.alpha_band >= 0 && !alpha_out) info.dropped.push_back("alpha (JPEG has none)");
   info.tiles = static_cast<int64_t>(plan.tiles.size());
   info.core_height = plan.core_height;
   info.core_width = plan.core_width;
@@ -194,7 +197,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   std::vector<int> band_source;
   for (int c = 0; c < (gray_out ? 1 : out_channels); ++c)
     band_source.push_back(out_channels == channels && !gray_out ? in.band_source[c] : -1);
-  if (in.alpha_band >= 0) band_source.push_back(in.alpha_band);
+  if (alpha_out) band_source.push_back(in.alpha_band);
   if (!geo.empty()) {
     if (saver_is(target, "tiff"))
       info.kept.push_back("georeferencing");
@@ -217,7 +220,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
     if (out_width != plan.out_width || out_height != plan.out_height)
       out = out.crop(0, 0, static_cast<int>(out_width), static_cast<int>(out_height));
     if (gray_out) out = out.colourspace(interpretation_of(1, in.bits)).cast(format);
-    if (in.alpha_band >= 0) {
+    if (alpha_out) {
       Result<vips::VImage> opened = open_alpha(input, in);
       if (!opened.ok()) throw vips::VError(opened.status().message());
       vips::VImage alpha = *opened;
@@ -248,7 +251,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   }
   // The alpha band, if any, is the output's last.
   if (failure.ok() && saver_is(target, "tiff"))
-    failure = mark_alpha_band(temp, in.alpha_band >= 0 ? info.out_bands - 1 : -1);
+    failure = mark_alpha_band(temp, alpha_out ? info.out_bands - 1 : -1);
   if (failure.ok() && !geo.empty() && saver_is(target, "tiff"))
     failure = write_georef(temp, geo,
                            PixelMap{scale_x.scale(), scale_y.scale(), static_cast<double>(scale_x.offset),

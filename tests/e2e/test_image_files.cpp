@@ -255,6 +255,14 @@ TEST(ImageFiles, SaysWhatTheOutputFormatCannotHold) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->kept, (std::vector<std::string>{"ICC", "XMP", "IPTC"}));
   EXPECT_EQ(r->dropped, (std::vector<std::string>{"EXIF"}));
+  // JPEG has no alpha: the colour goes alone, and the run says so.
+  write_random_image(dir.file("rgba.png"), 30, 30, 4, 8, 3);
+  Result<ImageRunInfo> jpeg = run_image_file(small_model("sr_pixelshuffle"), dir.file("rgba.png"), dir.file("rgba.jpg"),
+                                             whole());
+  ASSERT_TRUE(jpeg.ok()) << jpeg.status().message();
+  EXPECT_EQ(jpeg->dropped, (std::vector<std::string>{"alpha (JPEG has none)"}));
+  EXPECT_EQ(jpeg->out_bands, 3);
+  EXPECT_EQ(read_pixels(dir.file("rgba.jpg")).bands, 3);
   // A gray model changes the colours: the RGB profile no longer describes them.
   Result<ImageRunInfo> gray = run_image_file(small_model("tiny"), photo, dir.file("gray.png"), whole());
   ASSERT_TRUE(gray.ok()) << gray.status().message();

@@ -3,6 +3,7 @@
 // -m NAME instead of MODEL.tsr takes a pretrained model by name (tessera models list).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
@@ -118,6 +119,18 @@ Status run_run(RunArgs& args) {
     TESSERA_RETURN_IF_ERROR(require(args.format.empty(), Error::InvalidArgument,
                                     "--format picks the type of the files written into -o DIR; for one output, its "
                                     "extension picks it"));
+    std::error_code ec;
+    // Folders of images are a batch's (-o); a .npy path that is a folder is refused as any non-file is.
+    const bool images = is_image_path(args.paths[0]);
+    TESSERA_RETURN_IF_ERROR(require(!images || !std::filesystem::is_directory(args.paths[0], ec),
+                                    Error::InvalidArgument,
+                                    "'{}' is a directory, not a regular file: give -o DIR to run the images in it",
+                                    args.paths[0]));
+    TESSERA_RETURN_IF_ERROR(require(!images || !std::filesystem::is_directory(args.paths[1], ec),
+                                    Error::InvalidArgument,
+                                    "the output '{}' is a directory: give a file name, or -o DIR for a folder of "
+                                    "outputs",
+                                    args.paths[1]));
     TESSERA_RETURN_IF_ERROR(require(is_image_path(args.paths[0]) == is_image_path(args.paths[1]),
                                     Error::InvalidArgument, "'{}' -> '{}': give two image files or two .npy tensors",
                                     args.paths[0], args.paths[1]));
@@ -137,7 +150,9 @@ Status run_run(RunArgs& args) {
 Result<ImageRunOptions> image_run_options(const RunArgs& args) {
   ImageRunOptions options;
   TESSERA_ASSIGN_OR_RETURN(options.input, args.image.input_options());
-  options.quality = args.quality;
+  TESSERA_RETURN_IF_ERROR(require(args.quality == -1 || (args.quality >= 1 && args.quality <= 100),
+                                  Error::InvalidArgument, "--quality {} is outside 1..100", args.quality));
+  options.quality = std::max(args.quality, 0);
   options.tiles = args.tiles;
   options.no_tile = args.no_tile;
   options.run.threads = args.threads;

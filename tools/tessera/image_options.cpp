@@ -1,6 +1,5 @@
 #include "image_options.h"
 
-#include <algorithm>
 #include <charconv>
 
 #include "commands.h"
@@ -9,7 +8,7 @@ namespace tessera::cli {
 
 namespace {
 
-// "3,2,1" -> {3, 2, 1}: band numbers from 1, each once.
+// "3,2,1" -> {3, 2, 1}: band numbers from 1 (one may repeat: 1,1,1 feeds band 1 as R, G and B).
 Result<std::vector<int>> parse_bands(const std::string& text) {
   std::vector<int> bands;
   size_t start = 0;
@@ -23,8 +22,6 @@ Result<std::vector<int>> parse_bands(const std::string& text) {
     TESSERA_RETURN_IF_ERROR(require(ec == std::errc() && ptr == last && band >= 1, Error::InvalidArgument,
                                     "--bands '{}': give band numbers from 1, separated by commas, e.g. --bands 3,2,1",
                                     text));
-    TESSERA_RETURN_IF_ERROR(require(std::find(bands.begin(), bands.end(), band) == bands.end(),
-                                    Error::InvalidArgument, "--bands '{}' names band {} twice", text, band));
     bands.push_back(band);
     start = end + 1;
   }

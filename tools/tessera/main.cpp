@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
+#include <string>
 
 #include "commands.h"
 #include "interrupt.h"
@@ -19,7 +20,19 @@ int main(int argc, char** argv) {
     sub = app.get_subcommands({})[before];
     commands[sub] = run;
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A usage error, in the same form as every other error.
+    std::string command;
+    for (CLI::App* sub : app.get_subcommands()) command = " " + sub->get_name();
+    std::fprintf(stderr, "tessera: error: %s; see tessera%s --help\n", e.what(), command.c_str());
+    return 2;
+  }
   for (auto& [sub, run] : commands) {
     if (!sub->parsed()) continue;
     tessera::Status status = run();

@@ -59,6 +59,9 @@ Result<std::vector<Job>> plan_jobs(const RunArgs& args) {
                                       "'{}': a batch takes image files; run a .npy tensor on its own: tessera run "
                                       "MODEL IN.npy OUT.npy",
                                       path));
+      TESSERA_RETURN_IF_ERROR(require(is_image_file(path) || !fs::exists(path, ec), Error::InvalidArgument,
+                                      "'{}' is not an image file (PNG, JPEG, TIFF, WebP, ...: by its extension)",
+                                      path));
       jobs.push_back({path, output_for(fs::path(path).filename(), args).string()});
       continue;
     }
@@ -83,8 +86,9 @@ Result<std::vector<Job>> plan_jobs(const RunArgs& args) {
   for (const Job& job : jobs) {
     auto [it, fresh] = written_by.emplace(fs::weakly_canonical(job.output).string(), job.input);
     TESSERA_RETURN_IF_ERROR(require(fresh, Error::InvalidArgument,
-                                    "'{}' and '{}' would both be written to '{}'; run them into separate folders",
-                                    it->second, job.input, job.output));
+                                    "'{}' and '{}' would both be written to '{}'{}; run them into separate folders",
+                                    it->second, job.input, job.output,
+                                    args.format.empty() ? "" : fmt::format(" (--format {})", args.format)));
   }
   return jobs;
 }
@@ -104,8 +108,10 @@ Status run_batch(const RunArgs& args, std::shared_ptr<const Model> model) {
   TESSERA_RETURN_IF_ERROR(require(!ec && fs::is_directory(args.out_dir), Error::IoError,
                                   "cannot make the output folder '{}': {}", args.out_dir, ec.message()));
 
-  // The workers' sessions go from one image to the next.
+  // The workers' sessions go from one image to the next; every image is planned against the memory
+  // the process had before the first, so that the sessions kept for it are not counted twice.
   auto sessions = std::make_shared<tiling::SessionPool>();
+  const int64_t process_bytes = tiling::process_resident_bytes();
   const int total = static_cast<int>(jobs.size());
   Progress progress(total, !args.quiet && isatty(STDERR_FILENO), "images");
   int written = 0, kept = 0;
@@ -124,6 +130,7 @@ Status run_batch(const RunArgs& args, std::shared_ptr<const Model> model) {
     fs::create_directories(fs::path(job.output).parent_path(), ec);
     TESSERA_ASSIGN_OR_RETURN(ImageRunOptions options, image_run_options(args));
     options.run.sessions = sessions;
+    options.process_bytes = process_bytes > 0 ? process_bytes : -1;
     int64_t tiles = 1;
     options.run.on_tile = [&](int64_t done) {
       progress.update(i + static_cast<double>(done) / static_cast<double>(tiles),
@@ -138,6 +145,7 @@ Status run_batch(const RunArgs& args, std::shared_ptr<const Model> model) {
                                                   job.input, i, total));
     if (!info.ok()) {
       failures.push_back(info.status());
+      std::fflush(stdout);  // the lines before it, in order when both go to one log
       fmt::print(stderr, "tessera: error: {}; skipped\n", printable(info.status().message()));
       continue;
     }
@@ -150,10 +158,10 @@ Status run_batch(const RunArgs& args, std::shared_ptr<const Model> model) {
   if (!args.quiet)
     fmt::print("{} image{}: {} written, {} kept, {} failed, {:.1f} s\n", total, total == 1 ? "" : "s", written, kept,
                failures.size(), seconds);
+  std::fflush(stdout);
   if (failures.empty()) return {};
-  return Status(failures.front().code(), fmt::format("{} of {} images failed (each is named above); the others were "
-                                                     "written",
-                                                     failures.size(), total));
+  return Status(failures.front().code(), fmt::format("{} of {} images failed (each is named above)", failures.size(),
+                                                     total));
 }
 
 }  // namespace tessera::cli

@@ -19,7 +19,7 @@ struct RunArgs {
   std::string format;              // the batch's output extension, without the dot
   bool recursive = false;
   bool overwrite = false;
-  int quality = 0;
+  int quality = -1;  // -1: the writer's default
   ImageFlags image;
   std::string backend = "auto";
   tiling::TilePlanOptions tiles;
