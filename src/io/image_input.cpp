@@ -56,10 +56,11 @@ bool is_tiff(const vips::VImage& file) {
 // The band the file marks as alpha. TIFF says so in its ExtraSamples tag (an "unspecified" extra band,
 // e.g. near infrared, is not alpha), read through GDAL; other formats define alpha by their colour type,
 // which libvips reports. Only the last band is taken as alpha.
-Result<int> alpha_band_of(const std::string& path, const vips::VImage& file) {
+// A TIFF GDAL cannot open (a codec it lacks, e.g. JPEG 2000) is taken as libvips sees it.
+int alpha_band_of(const std::string& path, const vips::VImage& file) {
   if (is_tiff(file)) {
-    TESSERA_ASSIGN_OR_RETURN(std::vector<bool> alpha, tiff_alpha_bands(path));
-    return !alpha.empty() && alpha.back() && file.bands() > 1 ? file.bands() - 1 : -1;
+    Result<std::vector<bool>> alpha = tiff_alpha_bands(path);
+    if (alpha.ok()) return !alpha->empty() && alpha->back() && file.bands() > 1 ? file.bands() - 1 : -1;
   }
   return file.has_alpha() ? file.bands() - 1 : -1;
 }
@@ -136,7 +137,7 @@ Result<InputImage> open_input_image(const std::string& path, const Model& model,
                   path, vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format));
     in.bits = format == VIPS_FORMAT_USHORT ? 16 : 8;
     in.file_bands = in.file.bands();
-    TESSERA_ASSIGN_OR_RETURN(in.alpha_band, alpha_band_of(path, in.file));
+    in.alpha_band = alpha_band_of(path, in.file);
     const int orientation = orientation_of(in.file);
     if (options.autorotate && orientation >= 2 && orientation <= 8) {
       // Turning needs the whole image: libvips decodes it into memory (or a temporary file when large).
@@ -151,6 +152,11 @@ Result<InputImage> open_input_image(const std::string& path, const Model& model,
       in.description += fmt::format(", bands {}", fmt::join(options.bands, ","));
       const bool alpha_picked = std::ranges::find(options.bands, in.alpha_band + 1) != options.bands.end();
       if (alpha_picked) in.alpha_band = -1;  // the model takes it: it is not carried beside the output
+      // Other bands than the file's colour bands in their order: its colour profile no longer fits.
+      const int colour_bands = in.file.bands() - (in.alpha_band >= 0 ? 1 : 0);
+      for (int i = 0; i < static_cast<int>(options.bands.size()); ++i)
+        if (options.bands[i] != i + 1 || static_cast<int>(options.bands.size()) != colour_bands)
+          in.colours_converted = true;
       // Picked bands are plain samples; one or three of them convert like gray or RGB.
       colour = colour.copy(vips::VImage::option()->set("interpretation", interpretation_of(colour.bands(), in.bits)));
     } else {
@@ -163,9 +169,9 @@ Result<InputImage> open_input_image(const std::string& path, const Model& model,
       const bool convertible =
           (channels == 1 || channels == 3) && (colour.bands() == 1 || colour.bands() == 3 || (cmyk && channels == 3));
       TESSERA_CHECK(convertible || options.bands.empty(), Error::InvalidArgument,
-                    "--bands {} picks {} of the bands of '{}' and the model takes {} channels; pick {} (or 1, as "
-                    "gray)",
-                    fmt::join(options.bands, ","), options.bands.size(), path, channels, channels);
+                    "--bands {} picks {} of the bands of '{}' and the model takes {} channels; pick {}{}",
+                    fmt::join(options.bands, ","), options.bands.size(), path, channels, channels,
+                    channels == 3 ? " (or 1, as gray)" : "");
       TESSERA_CHECK(convertible, Error::InvalidImage,
                     "the model takes {} channels and '{}' has {} band{} ({}-bit, {}); pick {} of its bands with "
                     "--bands (e.g. --bands {}), or use a model with {} channels",

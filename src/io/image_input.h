@@ -23,7 +23,7 @@ struct InputImage {
   int64_t width = 0, height = 0;  // upright, before padding
   int64_t takes_width = 0, takes_height = 0;  // the next size the model takes (the padded size)
   bool rotated = false;           // the EXIF orientation was applied (the file was decoded whole)
-  bool colours_converted = false;  // the model sees other colours than the file's (its ICC profile no longer fits)
+  bool colours_converted = false;  // the model sees other colours than the file's: converted, or bands picked
   bool gray_through_rgb = false;   // a gray image through an RGB model: the output goes back to gray
   std::vector<int> band_source;    // per model channel, the file band (0-based) it is, or -1 when converted
   std::string description;         // e.g. "RGB 8-bit with alpha"

@@ -112,7 +112,8 @@ bool image_writer_exists(const std::string& path) {
 bool saver_is(const OutputTarget& target, const char* name) { return target.saver.starts_with(name); }
 
 vips::VImage with_metadata(vips::VImage out, const InputImage& in, const OutputTarget& target, const AxisScale& x,
-                           const AxisScale& y, std::vector<std::string>& kept, std::vector<std::string>& dropped) {
+                           const AxisScale& y, bool same_colours, std::vector<std::string>& kept,
+                           std::vector<std::string>& dropped) {
   out = out.copy(vips::VImage::option()
                      ->set("xres", in.file.xres() * x.scale())  // pixels per millimetre
                      ->set("yres", in.file.yres() * y.scale()));
@@ -120,7 +121,7 @@ vips::VImage with_metadata(vips::VImage out, const InputImage& in, const OutputT
   for (const MetadataBlob& blob : kBlobs) {
     if (!has_field(in.file, blob.field)) continue;
     // An ICC profile describes the file's colours; after a conversion it would describe others.
-    if (std::string(blob.name) == "ICC" && in.colours_converted) {
+    if (std::string(blob.name) == "ICC" && !same_colours) {
       dropped.push_back("ICC (the colours were converted)");
       continue;
     }

@@ -30,11 +30,12 @@ struct AxisScale {
   double scale() const { return static_cast<double>(num) / static_cast<double>(den); }
 };
 
-// `out` with the input's metadata: EXIF, ICC (unless the model changed the colours), XMP and IPTC
+// `out` with the input's metadata: EXIF, ICC (only with `same_colours`), XMP and IPTC
 // blobs; the resolution multiplied by the model's scale, so the printed size stays the same; the
 // orientation 1 when the pixels were turned upright, the file's otherwise. Appends to `kept` what
 // the output's writer stores and to `dropped` what it cannot.
 vips::VImage with_metadata(vips::VImage out, const InputImage& in, const OutputTarget& target, const AxisScale& x,
-                           const AxisScale& y, std::vector<std::string>& kept, std::vector<std::string>& dropped);
+                           const AxisScale& y, bool same_colours, std::vector<std::string>& kept,
+                           std::vector<std::string>& dropped);
 
 }  // namespace tessera

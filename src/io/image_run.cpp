@@ -93,6 +93,21 @@ AxisScale axis_scale(const Model& model, int axis, int64_t in_size, int64_t out_
   return {a.scale_num, a.scale_den, a.offset};
 }
 
+// The file's alpha band on the output's grid: output pixel j covers input pixels from j / scale +
+// offset, so a "valid" model's offset is cropped first, then libvips resizes by the scale.
+vips::VImage alpha_at_output(vips::VImage alpha, const AxisScale& x, const AxisScale& y, int64_t out_width,
+                             int64_t out_height) {
+  const int64_t width = std::min<int64_t>(alpha.width() - x.offset, (out_width * x.den + x.num - 1) / x.num);
+  const int64_t height = std::min<int64_t>(alpha.height() - y.offset, (out_height * y.den + y.num - 1) / y.num);
+  if (x.offset != 0 || y.offset != 0)
+    alpha = alpha.crop(static_cast<int>(x.offset), static_cast<int>(y.offset), static_cast<int>(width),
+                       static_cast<int>(height));
+  if (x.num != x.den || y.num != y.den)
+    alpha = alpha.resize(x.scale(), vips::VImage::option()->set("vscale", y.scale()));
+  return alpha.embed(0, 0, static_cast<int>(out_width), static_cast<int>(out_height),
+                     vips::VImage::option()->set("extend", VIPS_EXTEND_COPY));
+}
+
 // The output pixels of the image as the file holds it, without the padding's.
 int64_t unpadded_output(int64_t out_size, int64_t padding, const AxisScale& s) {
   return out_size - padding * s.num / s.den;
@@ -115,7 +130,9 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   TESSERA_RETURN_IF_ERROR(check_pixel_range(model->info().pixel_min, model->info().pixel_max));
   TESSERA_ASSIGN_OR_RETURN(OutputTarget target, plan_output(output, input, options.quality));
   TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(input, *model, options.input));
-  TESSERA_ASSIGN_OR_RETURN(Georef geo, read_georef(input));
+  // A TIFF GDAL cannot open (a codec it lacks, e.g. JPEG 2000) still runs, without its georeferencing.
+  Result<Georef> georef = read_georef(input);
+  const Georef geo = georef.ok() ? *georef : Georef();
   const int64_t height = in.pixels.height(), width = in.pixels.width();  // padded
   // Whole or tiled, and the tile, within the memory budget; counted after the input is open, so that
   // libvips' own memory is in the process's.
@@ -198,6 +215,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   for (int c = 0; c < (gray_out ? 1 : out_channels); ++c)
     band_source.push_back(out_channels == channels && !gray_out ? in.band_source[c] : -1);
   if (alpha_out) band_source.push_back(in.alpha_band);
+  if (!georef.ok()) info.dropped.push_back("georeferencing (GDAL cannot read this TIFF)");
   if (!geo.empty()) {
     if (saver_is(target, "tiff"))
       info.kept.push_back("georeferencing");
@@ -220,19 +238,18 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
     if (out_width != plan.out_width || out_height != plan.out_height)
       out = out.crop(0, 0, static_cast<int>(out_width), static_cast<int>(out_height));
     if (gray_out) out = out.colourspace(interpretation_of(1, in.bits)).cast(format);
+    Result<vips::VImage> alpha = alpha_out ? open_alpha(input, in) : Result<vips::VImage>(vips::VImage());
     if (alpha_out) {
-      Result<vips::VImage> opened = open_alpha(input, in);
-      if (!opened.ok()) throw vips::VError(opened.status().message());
-      vips::VImage alpha = *opened;
-      if (alpha.width() != out_width || alpha.height() != out_height)  // the model's scale, by libvips
-        alpha = alpha
-                    .resize(static_cast<double>(out_width) / in.width,
-                            vips::VImage::option()->set("vscale", static_cast<double>(out_height) / in.height))
-                    .embed(0, 0, static_cast<int>(out_width), static_cast<int>(out_height),
-                           vips::VImage::option()->set("extend", VIPS_EXTEND_COPY));
-      out = out.bandjoin(alpha.cast(format));
+      if (!alpha.ok()) {
+        failure = alpha.status();
+        throw vips::VError("");
+      }
+      out = out.bandjoin(alpha_at_output(*alpha, scale_x, scale_y, out_width, out_height).cast(format));
     }
-    out = with_metadata(out, in, target, scale_x, scale_y, info.kept, info.dropped);
+    // The profile describes the file's colours: the output has them when nothing was converted or
+    // picked and the model keeps the channels, or when gray went through an RGB model and back.
+    const bool same_colours = gray_out || (!in.colours_converted && out_channels == channels);
+    out = with_metadata(out, in, target, scale_x, scale_y, same_colours, info.kept, info.dropped);
     if (on_start) on_start(info);
     vips::VOption* save = vips::VImage::option();
     if (info.bigtiff) save->set("bigtiff", true)->set("tile", true)->set("tile_width", 512)->set("tile_height", 512);
@@ -246,11 +263,13 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   } catch (const vips::VError& e) {
     tsan_acquire(&producer);
     std::string why = one_line(e.what());
-    failure = producer.error.ok() ? Status(Error::IoError, fmt::format("cannot write '{}': {}", target.path, why))
-                                  : producer.error;
+    if (failure.ok())
+      failure = producer.error.ok() ? Status(Error::IoError, fmt::format("cannot write '{}': {}", target.path, why))
+                                    : producer.error;
   }
-  // The alpha band, if any, is the output's last.
-  if (failure.ok() && saver_is(target, "tiff"))
+  // libvips marks every band past gray or RGB as alpha: an RGB + NIR output needs its tag corrected.
+  const int colour_bands = info.out_bands - (alpha_out ? 1 : 0);
+  if (failure.ok() && saver_is(target, "tiff") && colour_bands != 1 && colour_bands != 3)
     failure = mark_alpha_band(temp, alpha_out ? info.out_bands - 1 : -1);
   if (failure.ok() && !geo.empty() && saver_is(target, "tiff"))
     failure = write_georef(temp, geo,

@@ -263,6 +263,12 @@ TEST(ImageFiles, SaysWhatTheOutputFormatCannotHold) {
   EXPECT_EQ(jpeg->dropped, (std::vector<std::string>{"alpha (JPEG has none)"}));
   EXPECT_EQ(jpeg->out_bands, 3);
   EXPECT_EQ(read_pixels(dir.file("rgba.jpg")).bands, 3);
+  // Picked bands in another order are other colours too.
+  ImageRunOptions swapped = whole();
+  swapped.input.bands = {3, 2, 1};
+  Result<ImageRunInfo> bgr = run_image_file(small_model("sr_pixelshuffle"), photo, dir.file("bgr.png"), swapped);
+  ASSERT_TRUE(bgr.ok()) << bgr.status().message();
+  EXPECT_EQ(bgr->dropped, (std::vector<std::string>{"ICC (the colours were converted)", "IPTC"}));
   // A gray model changes the colours: the RGB profile no longer describes them.
   Result<ImageRunInfo> gray = run_image_file(small_model("tiny"), photo, dir.file("gray.png"), whole());
   ASSERT_TRUE(gray.ok()) << gray.status().message();
@@ -413,6 +419,40 @@ TEST(ImageFiles, GeoTiffKeepsItsPlaceOnEarthAtTheNewPixelSize) {
   }());
   ASSERT_TRUE(png.ok()) << png.status().message();
   EXPECT_EQ(png->dropped, (std::vector<std::string>{"georeferencing (write a .tif to keep it)"}));
+}
+
+TEST(ImageFiles, AlphaFollowsAValidModelsOffset) {
+  TempDir dir;
+  std::shared_ptr<const Model> model = small_model("valid_convs");
+  const AxisTiling& x = model->info().tiling.axes[1];
+  ASSERT_GT(x.offset, 0);
+  Pixels p = random_pixels(60, 50, 4, 8, 11);
+  for (int y = 0; y < p.height; ++y)  // alpha: a ramp along x
+    for (int xx = 0; xx < p.width; ++xx) p.samples[(static_cast<size_t>(y) * p.width + xx) * 4 + 3] = xx * 4;
+  write_pixels(dir.file("rgba.png"), p);
+  Result<ImageRunInfo> r = run_image_file(model, dir.file("rgba.png"), dir.file("out.png"), whole());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  Pixels o = read_pixels(dir.file("out.png"));
+  ASSERT_EQ(o.bands, 4);
+  // Output pixel j covers input pixels [j / scale + offset, (j + 1) / scale + offset): the ramp's mean there.
+  const double per_output = static_cast<double>(x.scale_den) / static_cast<double>(x.scale_num);
+  for (int xx = 2; xx + 2 < o.width; ++xx)
+    EXPECT_NEAR(o.at(o.height / 2, xx, 3), 4 * (xx * per_output + x.offset + (per_output - 1) / 2), 3.0) << xx;
+}
+
+TEST(ImageFiles, TiffsGdalCannotOpenStillRun) {
+  TempDir dir;
+  write_random_image(dir.file("in.png"), 40, 30, 3, 8, 12);
+  // JPEG 2000 inside TIFF: libvips reads and writes it, GDAL's TIFF driver lacks the codec.
+  // (libvips 8.14 writes it readably in tiles only.)
+  load(dir.file("in.png")).write_to_file((dir.file("jp2k.tif") + "[compression=jp2k,tile,lossless]").c_str());
+  std::shared_ptr<const Model> model = small_model("sr_pixelshuffle");
+  Result<ImageRunInfo> in = run_image_file(model, dir.file("jp2k.tif"), dir.file("out.png"), whole());
+  ASSERT_TRUE(in.ok()) << in.status().message();
+  EXPECT_EQ(in->in_description, "RGB 8-bit");
+  Result<ImageRunInfo> out = run_image_file(model, dir.file("in.png"), dir.file("out.tif[compression=jp2k,tile]"), whole());
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(read_pixels(dir.file("out.tif")).width, 80);
 }
 
 TEST(ImageFiles, PadsSmallAndUnalignedImagesAndCropsTheOutputBack) {

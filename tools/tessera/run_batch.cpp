@@ -71,20 +71,25 @@ Result<std::vector<Job>> plan_jobs(const RunArgs& args) {
       if (e.is_regular_file(ec) && is_image_file(e.path()) && !is_inside(e.path(), args.out_dir))
         found.push_back(e.path());
     };
-    if (args.recursive)
-      for (const auto& e : fs::recursive_directory_iterator(path, options, ec)) take(e);
-    else
-      for (const auto& e : fs::directory_iterator(path, options, ec)) take(e);
-    TESSERA_RETURN_IF_ERROR(require(!ec, Error::IoError, "cannot list '{}': {}", path, ec.message()));
-    std::sort(found.begin(), found.end());
-    for (const fs::path& f : found) jobs.push_back({f.string(), output_for(fs::relative(f, path), args).string()});
+    try {  // a folder changed during the scan throws from the iterators' increments
+      if (args.recursive)
+        for (const auto& e : fs::recursive_directory_iterator(path, options, ec)) take(e);
+      else
+        for (const auto& e : fs::directory_iterator(path, options, ec)) take(e);
+      TESSERA_RETURN_IF_ERROR(require(!ec, Error::IoError, "cannot list '{}': {}", path, ec.message()));
+      std::sort(found.begin(), found.end());
+      for (const fs::path& f : found) jobs.push_back({f.string(), output_for(fs::relative(f, path), args).string()});
+    } catch (const fs::filesystem_error& e) {
+      return Status(Error::IoError, fmt::format("cannot list '{}': {}", path, e.code().message()));
+    }
   }
   TESSERA_RETURN_IF_ERROR(require(!jobs.empty(), Error::InvalidArgument,
                                   "no image files in {}{}", fmt::join(args.paths, ", "),
                                   args.recursive ? "" : " (--recursive looks into subfolders too)"));
   std::map<std::string, std::string> written_by;
   for (const Job& job : jobs) {
-    auto [it, fresh] = written_by.emplace(fs::weakly_canonical(job.output).string(), job.input);
+    std::error_code ec;
+    auto [it, fresh] = written_by.emplace(fs::weakly_canonical(job.output, ec).string(), job.input);
     TESSERA_RETURN_IF_ERROR(require(fresh, Error::InvalidArgument,
                                     "'{}' and '{}' would both be written to '{}'{}; run them into separate folders",
                                     it->second, job.input, job.output,
@@ -102,6 +107,7 @@ Status run_batch(const RunArgs& args, std::shared_ptr<const Model> model) {
                                     "--format {}: not an image type libvips writes; give png, jpg, webp or tif",
                                     args.format));
   }
+  TESSERA_RETURN_IF_ERROR(image_run_options(args).status());  // --bands, --pad, --quality: before any work
   TESSERA_ASSIGN_OR_RETURN(std::vector<Job> jobs, plan_jobs(args));
   std::error_code ec;
   fs::create_directories(args.out_dir, ec);
