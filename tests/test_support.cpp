@@ -132,9 +132,10 @@ bool temp_file_left(const std::string& path) {
   return false;
 }
 
-CliResult run_cli(const TempDir& dir, const std::string& args) {
+CliResult run_cli(const TempDir& dir, const std::string& args, const std::string& env) {
   std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  std::string command = fmt::format("{} {} >{} 2>{}", sh(TESSERA_CLI_PATH), args, sh(out), sh(err));
+  std::string command = fmt::format("{}{}{} {} >{} 2>{}", env, env.empty() ? "" : " ", sh(TESSERA_CLI_PATH), args,
+                                    sh(out), sh(err));
   int status = std::system(command.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -197,6 +198,16 @@ Tensor random_image(int64_t channels, int64_t h, int64_t w, uint32_t seed) {
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
   return t;
+}
+
+std::string write_random_npy(const TempDir& dir, int64_t h, int64_t w, uint32_t seed) {
+  Tensor t(Shape{1, 3, h, w});
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
+  std::string path = dir.file(fmt::format("in_{}x{}.npy", h, w));
+  EXPECT_TRUE(write_npy(path, t.view()).ok());
+  return path;
 }
 
 Tensor random_input(const Model& model, int64_t h, int64_t w, uint32_t seed) {

@@ -78,7 +78,8 @@ struct CliResult {
   std::string out;
   std::string err;
 };
-CliResult run_cli(const TempDir& dir, const std::string& args);
+// `tessera ARGS` with stdout and stderr captured in `dir`; `env` ("NAME=value ...") goes before it.
+CliResult run_cli(const TempDir& dir, const std::string& args, const std::string& env = "");
 // `tessera compile` of the test data's `onnx` to dir/name with `options` (--dim ...): the path, or
 // "" (and a test failure with the CLI's message) when it fails.
 std::string compile_with_cli(const TempDir& dir, const std::string& onnx, const std::string& name,
@@ -111,6 +112,8 @@ std::shared_ptr<const Model> compile_with_range(const TestModel& m, const DimInf
 
 // A [1, channels, h, w] image of seeded values in [-1, 1).
 Tensor random_image(int64_t channels, int64_t h, int64_t w, uint32_t seed);
+// dir/in_HxW.npy: a [1, 3, h, w] float32 tensor uniform in [0, 1) from `seed`; returns its path.
+std::string write_random_npy(const TempDir& dir, int64_t h, int64_t w, uint32_t seed);
 // The model's input shape at h x w, filled as random_image does.
 Tensor random_input(const Model& model, int64_t h, int64_t w, uint32_t seed);
 Tensor copy_of(ConstTensorView view);

@@ -2,22 +2,13 @@
 // --memory, and a warning (not an error) for a --tile that recomputes its pixels many times over.
 #include <fmt/format.h>
 
-#include <random>
 
 #include "test_support.h"
 
 namespace tessera::testing {
 namespace {
 
-std::string random_npy(const TempDir& dir, int64_t h, int64_t w) {
-  Tensor t(Shape{1, 3, h, w});
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
-  std::string path = dir.file(fmt::format("in_{}x{}.npy", h, w));
-  EXPECT_TRUE(write_npy(path, t.view()).ok());
-  return path;
-}
+std::string random_npy(const TempDir& dir, int64_t h, int64_t w) { return write_random_npy(dir, h, w, 5); }
 
 TEST(TileDefaultsCli, HelpSaysTheDefaults) {
   TempDir dir;

@@ -1,6 +1,5 @@
 // `tessera verify`, tiled `tessera run` and `tessera bench` as a user runs them.
 #include <fmt/format.h>
-#include <random>
 
 #include "test_support.h"
 
@@ -11,15 +10,7 @@ std::string compile_unet(const TempDir& dir, const std::string& name, int64_t ma
   return compile_with_cli(dir, "unet.onnx", name, fmt::format("--dim height=32:{}:4 --dim width=32:{}:4", max, max));
 }
 
-std::string random_npy(const TempDir& dir, int64_t h, int64_t w) {
-  Tensor t(Shape{1, 3, h, w});
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (int64_t i = 0; i < t.element_count(); ++i) t.data()[i] = u(rng);
-  std::string path = dir.file(fmt::format("in_{}x{}.npy", h, w));
-  EXPECT_TRUE(write_npy(path, t.view()).ok());
-  return path;
-}
+std::string random_npy(const TempDir& dir, int64_t h, int64_t w) { return write_random_npy(dir, h, w, 3); }
 
 TEST(VerifyCli, SeedScenarioReportsZeroDifferences) {
   TempDir dir;

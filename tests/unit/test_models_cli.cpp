@@ -2,7 +2,6 @@
 // step unpacked into .cache/models (tests/esrgan/make_testdata.py), so that fetch, the cache, list and
 // path run as a user meets them, without the network; and every failure is one line naming the fix.
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -75,15 +74,7 @@ class ModelsCli : public ::testing::Test {
   // folder in TESSERA_CACHE_DIR. `path` replaces PATH when given.
   CliResult models(const std::string& args, const std::string& path = "") {
     std::string search = path.empty() ? bin() + ":/usr/bin:/bin" : path;
-    std::string out = dir_.file("stdout.txt"), err = dir_.file("stderr.txt");
-    std::string command = fmt::format("PATH={} TESSERA_CACHE_DIR={} {} models {} >{} 2>{}", sh(search), sh(cache_),
-                                      sh(TESSERA_CLI_PATH), args, sh(out), sh(err));
-    int status = std::system(command.c_str());
-    CliResult r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
+    return run_cli(dir_, "models " + args, fmt::format("PATH={} TESSERA_CACHE_DIR={}", sh(search), sh(cache_)));
   }
 
   // One "tessera: error:" line containing `part`, after the "fetching ..." line if the fetch began.
@@ -111,8 +102,9 @@ TEST_F(ModelsCli, FetchCompilesAWorkingModelOnceThenListAndPathFindIt) {
   EXPECT_CONTAINS(r.err, "fetching esrgan-slim-x2 (@upscalerjs/esrgan-slim, MIT) from npm into " + cache_ + " ...");
   EXPECT_CONTAINS(r.out, tsr);
   EXPECT_EQ(read_file(dir_.file("npm_args.txt")), "pack --loglevel=error @upscalerjs/esrgan-slim@1.0.0\n");
-  if (file_exists("/etc/ssl/certs/ca-certificates.crt"))
+  if (file_exists("/etc/ssl/certs/ca-certificates.crt")) {
     EXPECT_EQ(read_file(dir_.file("npm_ca.txt")), "/etc/ssl/certs/ca-certificates.crt\n");
+  }
   EXPECT_EQ(entries_in(cache_), std::vector<std::string>{"esrgan-slim-x2.tsr"}) << "the download was not removed";
 
   CliResult info = run_cli(dir_, "info " + sh(tsr));
