@@ -44,12 +44,12 @@ Status check_readable(const std::string& path) {
 }
 
 int orientation_of(const vips::VImage& file) {
-  if (vips_image_get_typeof(file.get_image(), VIPS_META_ORIENTATION) == 0) return 1;
+  if (!has_field(file, VIPS_META_ORIENTATION)) return 1;
   return file.get_int(VIPS_META_ORIENTATION);
 }
 
 bool is_tiff(const vips::VImage& file) {
-  return vips_image_get_typeof(file.get_image(), VIPS_META_LOADER) != 0 &&
+  return has_field(file, VIPS_META_LOADER) &&
          std::string(file.get_string(VIPS_META_LOADER)).starts_with("tiff");
 }
 

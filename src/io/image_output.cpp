@@ -36,10 +36,6 @@ bool writer_stores(const std::string& saver, const std::string& blob) {
   return false;
 }
 
-bool has_field(const vips::VImage& image, const char* field) {
-  return vips_image_get_typeof(image.get_image(), field) != 0;
-}
-
 // A libvips operation by nickname, to check save options against before the run.
 struct Operation {
   explicit Operation(const char* nickname) : op(vips_operation_new(nickname)) {}

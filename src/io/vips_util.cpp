@@ -43,6 +43,10 @@ Status ensure_vips() {
   return started;
 }
 
+bool has_field(const vips::VImage& image, const char* field) {
+  return vips_image_get_typeof(image.get_image(), field) != 0;
+}
+
 std::string take_vips_error() {
   std::string text = vips_error_buffer();
   vips_error_clear();

@@ -1,6 +1,8 @@
 // The libvips glue shared by the image reader and writer: start-up, and libvips errors as Status.
 #pragma once
 
+#include <vips/vips8>
+
 #include <string>
 
 #include "tessera/status.h"
@@ -13,6 +15,9 @@ Status ensure_vips();
 // A libvips error message with the warnings libvips logged before it, on one line (distinct lines
 // joined by "; ").
 std::string one_line(const std::string& vips_message);
+
+// Whether `image`'s header has the metadata field `field`.
+bool has_field(const vips::VImage& image, const char* field);
 
 // libvips' pending error message, on one line, and clears it.
 std::string take_vips_error();
