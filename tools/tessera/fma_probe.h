@@ -7,7 +7,7 @@ namespace tessera::cli {
 
 struct FmaPeak {
   double gflops = 0;  // all `threads` together
-  std::string isa;    // "avx512", "avx2", "scalar"
+  std::string isa;    // "avx512", "avx2" (x86-64), "neon" (AArch64), "scalar"
 };
 
 // Runs 12 independent FMA chains per thread for about `seconds`.
