@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "tessera/session.h"
+
 namespace tessera::testing {
 namespace {
 
@@ -141,7 +143,25 @@ TEST_F(Cli, InfoPrintsEachBackendsArena) {
   EXPECT_EQ(j["backends"]["onednn"]["arena_bytes"], j["arena_bytes"]);
   EXPECT_LT(j["backends"]["xnnpack"]["arena_bytes"].get<int64_t>(), j["arena_bytes"].get<int64_t>());
   r = run_cli(dir, fmt::format("info {}", sh(model)));
-  EXPECT_CONTAINS(r.out, "backend  xnnpack: every node; arena 4.3 MiB");
+  EXPECT_CONTAINS(r.out, fmt::format("backend  xnnpack{}: every node; arena 4.3 MiB",
+                                     auto_backend() == "xnnpack" ? " (auto)" : ""));
+}
+
+// info marks the backend --backend auto picks on this machine, once, in the text and in the JSON.
+TEST_F(Cli, InfoMarksTheAutoBackend) {
+  TempDir dir;
+  CliResult r = run_cli(dir, fmt::format("info {}", sh(model_)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, fmt::format("\nbackend  {} (auto): every node; ", auto_backend()));
+  size_t marks = 0;
+  for (size_t at = r.out.find("(auto)"); at != std::string::npos; at = r.out.find("(auto)", at + 1)) ++marks;
+  EXPECT_EQ(marks, 1u) << r.out;
+  r = run_cli(dir, fmt::format("info {} --json", sh(model_)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded()) << "not JSON:\n" << r.out;
+  EXPECT_EQ(j["auto_backend"], auto_backend());
+  EXPECT_TRUE(j["backends"].contains(auto_backend())) << r.out;
 }
 
 TEST_F(Cli, InfoOnAFileThatIsNotAModel) {

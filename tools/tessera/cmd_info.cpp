@@ -84,6 +84,7 @@ nlohmann::json to_json(const std::string& path, const ModelInfo& info, const std
     t["axes"].push_back({{"halo_before", a.halo_before}, {"halo_after", a.halo_after}, {"alignment", a.alignment},
                          {"scale", {a.scale_num, a.scale_den}}, {"offset", a.offset}});
   j["tiling"] = t;
+  j["auto_backend"] = auto_backend();  // the one of "backends" that --backend auto picks on this machine
   for (const BackendFit& f : fits) {
     nlohmann::json b = {{"arena_bytes", f.arena_bytes}, {"extra_bytes", f.extra_bytes}, {"fallbacks", f.fallbacks}};
     if (!f.error.empty()) b["error"] = f.error;
@@ -130,13 +131,16 @@ Status run_info(const InfoArgs& args) {
   fmt::print("weights  {}\n", human_bytes(info.weights_bytes));
   fmt::print("pixels   {}..{}\n", info.pixel_min, info.pixel_max);
   fmt::print("tiling   {}\n", tiling_text(info.tiling));
+  const std::string automatic = auto_backend();
   for (const BackendFit& f : fits) {
+    // The one --backend auto picks on this machine is marked "(auto)".
+    const std::string name = f.name == automatic ? f.name + " (auto)" : f.name;
     if (!f.error.empty()) {
-      fmt::print("backend  {}: unavailable: {}\n", f.name, printable(f.error));
+      fmt::print("backend  {}: unavailable: {}\n", name, printable(f.error));
       continue;
     }
     std::string ops = f.fallbacks.empty() ? "every node" : fmt::format("all but {} (reference kernels)", fmt::join(names(f.fallbacks), ", "));
-    fmt::print("backend  {}: {}; arena {}, {} beyond it\n", f.name, ops, human_bytes(f.arena_bytes),
+    fmt::print("backend  {}: {}; arena {}, {} beyond it\n", name, ops, human_bytes(f.arena_bytes),
                human_bytes(f.extra_bytes));
   }
   return {};
