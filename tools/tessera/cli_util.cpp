@@ -1,9 +1,18 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <cctype>
+#include <filesystem>
+
 #include "commands.h"
 
 namespace tessera::cli {
+
+bool is_npy_path(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".npy";
+}
 
 bool above_max(const Model& model, const Shape& shape) {
   const ModelInfo& info = model.info();

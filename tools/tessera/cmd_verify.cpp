@@ -10,9 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "commands.h"
-#include "image_options.h"
-#include "tessera/image.h"
-#include "tessera/npy.h"
+#include "image_files.h"
 #include "tessera/session.h"
 #include "tessera/tiling.h"
 
@@ -38,9 +36,7 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 Status run_verify(const VerifyArgs& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   TESSERA_RETURN_IF_ERROR(args.check_tiling(*model));
-  TESSERA_ASSIGN_OR_RETURN(ImageInputOptions image, args.image.input_options());
-  TESSERA_ASSIGN_OR_RETURN(Tensor input, is_image_path(args.input) ? read_image_tensor(args.input, *model, image)
-                                                                   : read_npy(args.input));
+  TESSERA_ASSIGN_OR_RETURN(Tensor input, read_input_tensor(args.input, *model, args.image));
 
   // The tiled path first, so that its peak memory is not hidden by the full run's.
   auto start = std::chrono::steady_clock::now();
@@ -107,7 +103,9 @@ Command add_verify(CLI::App& app) {
   auto args = std::make_shared<VerifyArgs>();
   CLI::App* sub = app.add_subcommand("verify", "run tiled and whole, and check that the outputs are bit-identical");
   sub->add_option("model", args->model, "the .tsr file")->required();
-  sub->add_option("input", args->input, "input image file, or .npy (float32 [1, C, H, W])")->required();
+  sub->add_option("input", args->input,
+                  kWithImages ? "input image file, or .npy (float32 [1, C, H, W])" : ".npy input (float32 [1, C, H, W])")
+      ->required();
   add_backend_option(sub, args->backend);
   args->check_tiling = add_tiling_options(sub, args->tiles, args->threads);
   add_image_input_options(sub, args->image);

@@ -53,6 +53,9 @@ std::optional<std::string> tile_warning(const Model& model, const tiling::TilePl
 // The most threads --threads takes.
 constexpr int kMaxThreads = 256;
 
+// Whether `path` names a .npy tensor (by its extension, in any case) rather than an image file.
+bool is_npy_path(const std::string& path);
+
 // Whether a dynamic axis of `shape` exceeds the model's maximum for its first input.
 bool above_max(const Model& model, const Shape& shape);
 

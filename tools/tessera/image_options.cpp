@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "commands.h"
+#include "tessera/npy.h"
 
 namespace tessera::cli {
 
@@ -30,20 +31,20 @@ Result<std::vector<int>> parse_bands(const std::string& text) {
 
 }  // namespace
 
-Result<ImageInputOptions> ImageFlags::input_options() const {
+Result<ImageInputOptions> image_input_options(const ImageFlags& flags) {
   ImageInputOptions options;
-  if (!bands.empty()) {
-    TESSERA_ASSIGN_OR_RETURN(options.bands, parse_bands(bands));
+  if (!flags.bands.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(options.bands, parse_bands(flags.bands));
   }
-  options.autorotate = !no_autorotate;
-  if (pad == "mirror") options.pad = Padding::Mirror;
-  else if (pad == "edge") options.pad = Padding::Edge;
-  else if (pad == "zero") options.pad = Padding::Zero;
+  options.autorotate = !flags.no_autorotate;
+  if (flags.pad == "mirror") options.pad = Padding::Mirror;
+  else if (flags.pad == "edge") options.pad = Padding::Edge;
+  else if (flags.pad == "zero") options.pad = Padding::Zero;
   else
-    TESSERA_RETURN_IF_ERROR(require(pad.empty(), Error::InvalidArgument,
+    TESSERA_RETURN_IF_ERROR(require(flags.pad.empty(), Error::InvalidArgument,
                                     "--pad '{}': give mirror (the edge pixel, then the image backwards), edge (the "
                                     "edge pixel repeated) or zero",
-                                    pad));
+                                    flags.pad));
   return options;
 }
 
@@ -56,6 +57,11 @@ void add_image_input_options(CLI::App* sub, ImageFlags& flags) {
                   "right to a size the model takes, and crop the output back");
   sub->add_flag("--no-autorotate", flags.no_autorotate,
                 "keep the pixels as stored instead of turning them upright by their EXIF orientation");
+}
+
+Result<Tensor> read_input_tensor(const std::string& path, const Model& model, const ImageFlags& flags) {
+  TESSERA_ASSIGN_OR_RETURN(ImageInputOptions options, image_input_options(flags));
+  return is_image_path(path) ? read_image_tensor(path, model, options) : read_npy(path);
 }
 
 }  // namespace tessera::cli

@@ -1,25 +1,13 @@
-// The options of image inputs and outputs that run and verify share: --bands, --pad,
-// --no-autorotate, and run's --quality.
+// The library's options for the image flags that run and verify share (image_files.h).
 #pragma once
 
-#include <CLI/CLI.hpp>
-
-#include <string>
-
+#include "image_files.h"
 #include "tessera/image.h"
 #include "tessera/status.h"
 
 namespace tessera::cli {
 
-struct ImageFlags {
-  std::string bands;  // "3,2,1"
-  std::string pad;    // mirror|edge|zero
-  bool no_autorotate = false;
-
-  // The library's options, or an error naming the flag.
-  Result<ImageInputOptions> input_options() const;
-};
-
-void add_image_input_options(CLI::App* sub, ImageFlags& flags);
+// --bands, --pad and --no-autorotate as the images library takes them, or an error naming the flag.
+Result<ImageInputOptions> image_input_options(const ImageFlags& flags);
 
 }  // namespace tessera::cli

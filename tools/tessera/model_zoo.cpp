@@ -94,6 +94,11 @@ std::string display_path(const std::string& path) {
 
 std::vector<DimInfo> default_pretrained_dims() { return {{"height", 16, 512, 1}, {"width", 16, 512, 1}}; }
 
+void add_pretrained_option(CLI::App* sub, std::string& name) {
+  sub->add_option("-m,--model", name,
+                  "a pretrained model by name (tessera models list), fetched and compiled on first use");
+}
+
 Result<std::string> pretrained_model_path(const std::string& name, bool quiet) {
   TESSERA_ASSIGN_OR_RETURN(const PretrainedModel* model, find_pretrained_model(name));
   FetchOptions options;

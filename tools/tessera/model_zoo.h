@@ -1,6 +1,9 @@
 // The pretrained models tessera knows by name ("esrgan-slim-x2"), fetched from npm and compiled
-// once into the user's model cache (docs/models.md).
+// once into the user's model cache (docs/models.md). A command built without the compiler library
+// has none: without_compiler.cpp defines add_pretrained_option and pretrained_model_path there.
 #pragma once
+
+#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <string>
@@ -61,6 +64,9 @@ struct FetchResult {
 // and compiles the scale's model.json to the cached .tsr, written atomically (a killed fetch leaves
 // no partial model; its temporary folder is removed by the next fetch).
 Result<FetchResult> fetch_pretrained_model(const PretrainedModel& model, const FetchOptions& options);
+
+// run's -m/--model NAME.
+void add_pretrained_option(CLI::App* sub, std::string& name);
 
 // For `tessera run -m NAME`: the cached .tsr of the pretrained model `name` in the default cache
 // folder, fetched and compiled on first use with one line on stderr unless `quiet`:
