@@ -35,13 +35,20 @@ Status clip(const ir::ClipAttrs& a, Inputs in, TensorView out) {
   return map("Clip", in, out, [&a](float v) { return clamp(v, a.min, a.max); });
 }
 
+// Sigmoid and Tanh are computed in double and rounded once to float, so that every CPU gives the
+// same bits: libm's float functions differ between x86-64 and aarch64 in the last bit (glibc's
+// tanhf in 2 of 12288 elements of the op_tanh test model), while their double results, at most an
+// ulp of double apart, round to the same float unless the value lies within 2^-29 of a float ulp
+// of a rounding boundary (docs/architecture.md, "The same bits on every CPU").
+
 // 1 / (1 + e^-x): for very negative x, e^-x overflows to inf and the result is exactly 0.
 Status sigmoid(Inputs in, TensorView out) {
-  return map("Sigmoid", in, out, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+  return map("Sigmoid", in, out,
+             [](float v) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v)))); });
 }
 
 Status tanh(Inputs in, TensorView out) {
-  return map("Tanh", in, out, [](float v) { return std::tanh(v); });
+  return map("Tanh", in, out, [](float v) { return static_cast<float>(std::tanh(static_cast<double>(v))); });
 }
 
 // max(0, min(1, alpha*x + beta)); the multiply-add is fused so the result does not depend on
