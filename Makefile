@@ -13,7 +13,7 @@ build: deps
 	@ninja -C $(BUILD)
 
 test: build
-	@ninja -C $(BUILD) tessera_tests tessera_large_tests
+	@ninja -C $(BUILD) tessera_tests tessera_runtime_tests tessera_large_tests
 	@cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
 
 # Gigapixel images streamed through the CLI, a 4.4 GB BigTIFF output among them (about 4 minutes).

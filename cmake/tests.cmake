@@ -1,18 +1,15 @@
-# The tests, built by make test (not by make build): unit, op and end-to-end tests in one GoogleTest
-# binary (tests of a backend only when it is built), the gigapixel images, an outside CMake project
-# built against an installed tessera, and the build options an embedded user picks.
+# The tests, built by make test (not by make build): unit, op and end-to-end tests of the compiler,
+# images, command and Python package in one GoogleTest binary (tests of a backend only when it is
+# built), the gigapixel images, an outside CMake project built against an installed tessera, and the
+# build options an embedded user picks; and the test data that they and the runtime tests
+# (cmake/runtime_tests.cmake) share.
 find_package(GTest REQUIRED)
 find_package(nlohmann_json REQUIRED)
 enable_testing()
 
 file(GLOB TEST_SOURCES CONFIGURE_DEPENDS tests/*.cpp tests/unit/*.cpp tests/ops/*.cpp tests/e2e/*.cpp)
-set(XNNPACK_TESTS tests/e2e/test_xnnpack_backend.cpp)
 set(ONEDNN_TESTS tests/e2e/test_onednn_backend.cpp tests/ops/test_narrow_conv.cpp tests/ops/test_pointwise_sum.cpp)
-list(TRANSFORM XNNPACK_TESTS PREPEND ${CMAKE_SOURCE_DIR}/)
 list(TRANSFORM ONEDNN_TESTS PREPEND ${CMAKE_SOURCE_DIR}/)
-if(NOT TARGET tessera_xnnpack)
-  list(REMOVE_ITEM TEST_SOURCES ${XNNPACK_TESTS})
-endif()
 if(NOT TARGET tessera_onednn)
   list(REMOVE_ITEM TEST_SOURCES ${ONEDNN_TESTS})
 endif()
@@ -50,10 +47,22 @@ add_custom_command(
 add_custom_target(testdata DEPENDS ${TESTDATA_MANIFEST})
 add_dependencies(tessera_tests testdata)
 
+# The same models compiled by this build's tessera, and the reference backend's outputs on their
+# inputs: what the runtime tests load, here and on other CPUs.
+set(COMPILED_MANIFEST ${CMAKE_BINARY_DIR}/testdata/compiled/manifest.json)
+add_custom_command(
+  OUTPUT ${COMPILED_MANIFEST}
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/runtime/compile_test_models.py $<TARGET_FILE:tessera_cli>
+          ${CMAKE_BINARY_DIR}/testdata
+  DEPENDS ${TESTDATA_MANIFEST} tessera_cli ${CMAKE_SOURCE_DIR}/tests/runtime/compile_test_models.py
+  COMMENT "Compiling the test models for the runtime tests")
+add_custom_target(compiled_testdata DEPENDS ${COMPILED_MANIFEST})
+
 # Images of gigabytes (tests/large). The 20000 x 20000 one (about half a minute) runs in make test;
 # make test-large runs them all, the 4.4 GB BigTIFF output too (minutes).
 file(GLOB LARGE_TEST_SOURCES CONFIGURE_DEPENDS tests/large/*.cpp)
-add_executable(tessera_large_tests EXCLUDE_FROM_ALL ${LARGE_TEST_SOURCES} tests/test_support.cpp tests/image_support.cpp)
+add_executable(tessera_large_tests EXCLUDE_FROM_ALL ${LARGE_TEST_SOURCES} tests/test_support.cpp tests/runtime_support.cpp
+               tests/image_support.cpp)
 target_include_directories(tessera_large_tests PRIVATE ${TEST_INCLUDES})
 target_link_libraries(tessera_large_tests PRIVATE ${TESSERA_LIBRARIES} GTest::gtest GTest::gtest_main
   nlohmann_json::nlohmann_json PkgConfig::VIPS)

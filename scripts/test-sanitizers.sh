@@ -61,6 +61,6 @@ case "$lane" in
 esac
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" > /dev/null
-ninja -C "$build" -j2 tessera_tests
+ninja -C "$build" -j2 tessera_tests tessera_runtime_tests
 cd "$build"
 ctest --output-on-failure -j2 --timeout 1800 -E "$exclude" "${select[@]}" "$@"

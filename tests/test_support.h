@@ -1,76 +1,16 @@
-// Helpers shared by the tests: the exported test models and the comparison with PyTorch outputs.
+// Helpers of the tests that compile models or run the tessera command (tessera_tests): on top of
+// runtime_support.h, which the runtime tests share.
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
-#include <ostream>
 #include <string>
-#include <vector>
 
 #include "compile/compiler.h"
-#include "tessera/npy.h"
-#include "tessera/session.h"
-
-// EXPECT_CONTAINS(status.message(), "256..1024"): on failure prints the whole text and the missing part.
-#define EXPECT_CONTAINS(text, part) EXPECT_PRED_FORMAT2(::testing::IsSubstring, part, text)
+#include "runtime_support.h"
 
 namespace tessera::testing {
 
-inline std::string testdata(const std::string& name) { return std::string(TESSERA_TESTDATA_DIR) + "/" + name; }
-
-struct ModelCase {
-  std::string input;
-  std::string expected;
-};
-
-struct TestModel {
-  std::string name;
-  std::string onnx;
-  std::vector<std::string> dims;
-  std::string kind;
-  bool tileable = true;
-  std::vector<ModelCase> cases;
-};
-
-// The models listed in the manifest that tests/models/make_models.py wrote.
-const std::vector<TestModel>& test_models();
-const TestModel& test_model(const std::string& name);
-
 // Compiles a test model to <testdata>/<name>.tsr and loads it.
 std::shared_ptr<const Model> compile_and_load(const TestModel& m);
-
-// The largest |a - b|, and the largest |b| (the output's scale).
-struct Difference {
-  double max_abs = 0;
-  double scale = 0;
-};
-Difference compare(ConstTensorView actual, ConstTensorView expected);
-
-// A fresh directory under ::testing::TempDir(), removed with everything in it at the end of the scope.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-// Whole-file helpers for tests that corrupt or hand-write files.
-std::string read_file(const std::string& path);
-void write_file(const std::string& path, const std::string& bytes);
-bool file_exists(const std::string& path);
-// Whether a temporary file of a write to `path` (NAME.tessera-tmp-*) is left beside it.
-bool temp_file_left(const std::string& path);
-
-// The bytes of a .npy file (format 1.0) with the given header fields, e.g. npy_bytes("<f8", false, "(1, 1, 2, 2)",
-// payload): for tests of inputs that write_npy cannot produce.
-std::string npy_bytes(const std::string& descr, bool fortran_order, const std::string& shape, const std::string& payload);
 
 // Runs the tessera CLI with `args` (already quoted for the shell), capturing its output in `dir`.
 struct CliResult {
@@ -85,56 +25,16 @@ CliResult run_cli(const TempDir& dir, const std::string& args, const std::string
 std::string compile_with_cli(const TempDir& dir, const std::string& onnx, const std::string& name,
                              const std::string& options);
 
-// Every backend built into this tessera: the shared checks (against PyTorch, tiled == full) run on
-// each of them.
-std::vector<std::string> backends_under_test();
-bool backend_built(const std::string& name);
-
-// A test model on one backend: the parameter of the checks that run on every backend.
-struct BackendCase {
-  TestModel model;
-  std::string backend;
-};
-// How gtest prints parameters: by name, not as bytes.
-void PrintTo(const TestModel& model, std::ostream* os);
-void PrintTo(const BackendCase& c, std::ostream* os);
-
-// Every test model that `keep` accepts, on every backend; and the gtest name of one ("unet_xnnpack").
-std::vector<BackendCase> backend_cases(bool (*keep)(const TestModel&));
-std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info);
-#define TESSERA_SKIP_WITHOUT_BACKEND(name) \
-  if (!::tessera::testing::backend_built(name)) GTEST_SKIP() << "built without the " << (name) << " backend"
-
 // The test model compiled for `range` on both height and width, to <testdata>/<name>.<tag>.tsr.
 // `pixel_max` is the top of the pixel range stored in the .tsr (the bottom is 0).
 std::shared_ptr<const Model> compile_with_range(const TestModel& m, const DimInfo& range, const std::string& tag,
                                                 float pixel_max = 1.0f);
 
-// A [1, channels, h, w] image of seeded values in [-1, 1).
-Tensor random_image(int64_t channels, int64_t h, int64_t w, uint32_t seed);
 // dir/in_HxW.npy: a [1, 3, h, w] float32 tensor uniform in [0, 1) from `seed`; returns its path.
 std::string write_random_npy(const TempDir& dir, int64_t h, int64_t w, uint32_t seed);
-// The model's input shape at h x w, filled as random_image does.
-Tensor random_input(const Model& model, int64_t h, int64_t w, uint32_t seed);
-Tensor copy_of(ConstTensorView view);
-// A copy of the first output of `session` run on `image`.
-Result<Tensor> run_copy(Session& session, const Tensor& image);
-// How many elements differ in their bits (-1 when the shapes differ).
-int64_t bit_differences(const Tensor& a, const Tensor& b);
-
 // The ONNX model at `onnx_path` compiled for height and width in [8, max] to dir/name, loaded;
 // null (and a test failure) when either fails.
 std::shared_ptr<const Model> compile_small_onnx(const TempDir& dir, const std::string& onnx_path, int64_t max,
                                                 const std::string& name);
-
-// `backend` on `model` (compiled for [8, 96]) gives the reference backend's output (within 1e-5 of
-// its scale) at several sizes and lists no fallback, and its tiled runs (tiles of 24 and 41, 3
-// threads) stitch bit for bit into its full run of `whole` (the same network for larger images)
-// on a 150x170 image.
-void expect_matches_reference_and_tiles_stitch(const std::shared_ptr<const Model>& model,
-                                               const std::shared_ptr<const Model>& whole, const std::string& backend);
-
-// A path quoted for the shell (test paths hold no quotes).
-inline std::string sh(const std::string& path) { return "'" + path + "'"; }
 
 }  // namespace tessera::testing

@@ -2,7 +2,7 @@
 // the input, the axis, the value and the accepted range; a refused run leaves the session usable.
 #include <limits>
 
-#include "test_support.h"
+#include "runtime_support.h"
 
 namespace tessera::testing {
 namespace {
@@ -10,8 +10,8 @@ namespace {
 class SessionErrors : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    tiny_ = compile_and_load(test_model("tiny"));  // height, width 256:1024
-    unet_ = compile_and_load(test_model("unet"));  // height, width 32:256:4
+    tiny_ = load_test_model(test_model("tiny"));  // height, width 256:1024
+    unet_ = load_test_model(test_model("unet"));  // height, width 32:256:4
   }
   static void TearDownTestSuite() {
     tiny_.reset();

@@ -1,9 +1,11 @@
-// Every exported test model and single-op model, compiled once, run on every backend at every case
-// size from ONE Session (in increasing order, then shuffled), against PyTorch's outputs.
+// Every exported test model and single-op model, compiled once on the build machine, run on every
+// backend at every case size from ONE Session (in increasing order, then shuffled), against
+// PyTorch's outputs; the reference backend, the ground truth, gives the bits it gave on the build
+// machine, whatever the CPU (the same .tsr, the same arithmetic: docs/architecture.md).
 #include <algorithm>
 #include <random>
 
-#include "test_support.h"
+#include "runtime_support.h"
 
 namespace tessera::testing {
 namespace {
@@ -13,17 +15,21 @@ class ModelVsPyTorch : public ::testing::TestWithParam<BackendCase> {};
 TEST_P(ModelVsPyTorch, MatchesAtEverySizeFromOneSession) {
   const TestModel& m = GetParam().model;
   const std::string& backend = GetParam().backend;
-  std::shared_ptr<const Model> model = compile_and_load(m);
+  std::shared_ptr<const Model> model = load_test_model(m);
   ASSERT_TRUE(model);
-  std::vector<std::pair<Tensor, Tensor>> cases;  // input, PyTorch's output; smallest first
+  struct Case {
+    Tensor input, expected, recorded;  // PyTorch's output; the reference backend's on the build machine
+  };
+  std::vector<Case> cases;  // smallest first
   for (const ModelCase& c : m.cases) {
     Result<Tensor> input = read_npy(testdata(c.input));
     Result<Tensor> expected = read_npy(testdata(c.expected));
-    ASSERT_TRUE(input.ok() && expected.ok()) << c.input;
-    cases.emplace_back(std::move(input).value(), std::move(expected).value());
+    Result<Tensor> recorded = read_npy(recorded_reference(c));
+    ASSERT_TRUE(input.ok() && expected.ok() && recorded.ok()) << c.input << ": " << recorded.status().message();
+    cases.push_back({std::move(input).value(), std::move(expected).value(), std::move(recorded).value()});
   }
   std::stable_sort(cases.begin(), cases.end(),
-                   [](const auto& a, const auto& b) { return a.first.element_count() < b.first.element_count(); });
+                   [](const Case& a, const Case& b) { return a.input.element_count() < b.input.element_count(); });
   // The reference kernels are single-threaded; the others also run with 2 threads inside.
   for (int threads : backend == "reference" ? std::vector<int>{1} : std::vector<int>{1, 2}) {
     Result<std::unique_ptr<Session>> session = Session::create(model, SessionOptions{backend, threads});
@@ -32,14 +38,19 @@ TEST_P(ModelVsPyTorch, MatchesAtEverySizeFromOneSession) {
     for (size_t i = 0; i < order.size(); ++i) order[i] = i % cases.size();
     std::shuffle(order.begin() + cases.size(), order.end(), std::mt19937(threads));
     for (size_t i : order) {
-      ConstTensorView view = cases[i].first.view();
+      ConstTensorView view = cases[i].input.view();
       Result<std::span<const TensorView>> out = (*session)->run({&view, 1});
       ASSERT_TRUE(out.ok()) << m.name << ": " << out.status().message();
       // |tessera - PyTorch| <= 1e-4 relative to the output's scale.
-      Difference d = compare((*out)[0], cases[i].second.view());
+      Difference d = compare((*out)[0], cases[i].expected.view());
       EXPECT_LE(d.max_abs, 1e-4 * std::max(d.scale, 1e-2))
           << m.name << " " << view.shape.to_string() << " on " << backend << ", " << threads << " threads (scale "
           << d.scale << ")";
+      if (backend == "reference") {
+        EXPECT_EQ(bit_differences(copy_of((*out)[0]), cases[i].recorded), 0)
+            << m.name << " " << view.shape.to_string() << ": elements whose bits differ from the reference output "
+            << "recorded on " << compiled_on();
+      }
     }
   }
 }

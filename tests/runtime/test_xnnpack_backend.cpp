@@ -8,11 +8,10 @@
 
 #include "allocation_counter.h"
 #include "backends/xnnpack/xnnpack_backend.h"
-#include "compile/dims.h"
 #include "runtime/backend.h"
 #include "runtime/model_data.h"
 #include "tessera/tiling.h"
-#include "test_support.h"
+#include "runtime_support.h"
 
 namespace tessera::testing {
 namespace {
@@ -26,7 +25,7 @@ std::unique_ptr<Session> xnnpack_session(std::shared_ptr<const Model> model, int
 // One image on 1, 2 and 3 threads: the same bits (XNNPACK splits work, never sums, across threads).
 TEST(XnnpackBackend, ThreadCountDoesNotChangeTheBits) {
   TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
-  std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
+  std::shared_ptr<const Model> model = load_test_model(test_model("unet"));
   ASSERT_TRUE(model);
   Tensor image = random_image(3, 200, 148, 5);
   ConstTensorView view = image.view();
@@ -50,7 +49,7 @@ TEST(XnnpackBackend, ThreadCountDoesNotChangeTheBits) {
 TEST(XnnpackBackend, RunAllocatesNothingForAShapeItIsSetUpFor) {
   TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
   for (const char* name : {"unet", "sr_pixelshuffle", "op_add_tensors", "se_block"}) {
-    std::shared_ptr<const Model> model = compile_and_load(test_model(name));
+    std::shared_ptr<const Model> model = load_test_model(test_model(name));
     ASSERT_TRUE(model);
     const int64_t channels = model->data().upper_shapes[model->data().graph.inputs[0]][1];
     Tensor a = random_image(channels, 64, 48, 1), b = random_image(channels, 32, 40, 2);
@@ -80,7 +79,7 @@ TEST(XnnpackBackend, RunAllocatesNothingForAShapeItIsSetUpFor) {
 // means something: creating operators and setting them up for a new shape do allocate.
 TEST(XnnpackBackend, AllocationCounterSeesXnnpack) {
   TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
-  std::shared_ptr<const Model> model = compile_and_load(test_model("tiny"));
+  std::shared_ptr<const Model> model = load_test_model(test_model("tiny"));
   ASSERT_TRUE(model);
   Tensor image = random_image(1, 256, 256, 3);
   ConstTensorView view = image.view();
@@ -105,7 +104,7 @@ TEST(XnnpackBackend, AllocationCounterSeesXnnpack) {
 // What falls back to the reference kernels, and what does not.
 
 std::vector<std::string> fallbacks_of(const std::string& name) {
-  std::shared_ptr<const Model> model = compile_and_load(test_model(name));
+  std::shared_ptr<const Model> model = load_test_model(test_model(name));
   EXPECT_TRUE(model);
   if (!model) return {"no model"};
   std::unique_ptr<Session> session = xnnpack_session(model, 1);
@@ -134,7 +133,7 @@ TEST(XnnpackBackend, NoFallbacksForConvNetworks) {
 
 TEST(XnnpackBackend, CountsTheMemoryItHolds) {
   TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
-  std::shared_ptr<const Model> model = compile_and_load(test_model("sr_pixelshuffle"));
+  std::shared_ptr<const Model> model = load_test_model(test_model("sr_pixelshuffle"));
   ASSERT_TRUE(model);
   std::unique_ptr<Session> session = xnnpack_session(model, 1);
   ASSERT_TRUE(session);
@@ -163,7 +162,7 @@ struct ConcatLayout {
 
 ConcatLayout concat_layout(const std::string& model_name) {
   ConcatLayout layout;
-  layout.model = compile_and_load(test_model(model_name));
+  layout.model = load_test_model(test_model(model_name));
   EXPECT_TRUE(layout.model);
   if (!layout.model) return layout;
   for (const ir::Node& n : layout.data().graph.nodes) {
@@ -221,7 +220,7 @@ TEST(XnnpackBackend, PiecesAnAddReadsAreCopied) {
 // A model without channel Concats runs on the model's own plan.
 TEST(XnnpackBackend, NoConcatsKeepTheModelsPlan) {
   TESSERA_SKIP_WITHOUT_BACKEND("xnnpack");
-  std::shared_ptr<const Model> model = compile_and_load(test_model("sr_pixelshuffle"));
+  std::shared_ptr<const Model> model = load_test_model(test_model("sr_pixelshuffle"));
   ASSERT_TRUE(model);
   Result<MemoryPlan> plan = xnnpack::memory_plan(model->data());
   ASSERT_TRUE(plan.ok());

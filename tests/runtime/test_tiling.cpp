@@ -4,9 +4,8 @@
 #include <cstring>
 #include <random>
 
-#include "compile/dims.h"
 #include "runtime/model_data.h"
-#include "test_support.h"
+#include "runtime_support.h"
 #include "tiling/tile_plan.h"
 
 namespace tessera::testing {
@@ -17,12 +16,6 @@ using tiling::TilePlanOptions;
 
 // The ground truth, for the tests below that are about the tiler rather than a backend.
 const SessionOptions kReference{"reference", 1};
-
-DimInfo model_range(const TestModel& m) {
-  Result<DimInfo> d = parse_dim(m.dims[0]);
-  EXPECT_TRUE(d.ok());
-  return *d;
-}
 
 Tensor run_full(std::shared_ptr<const Model> model, const Tensor& image, const SessionOptions& options = kReference) {
   Result<std::unique_ptr<Session>> session = Session::create(model, options);
@@ -42,13 +35,11 @@ class TiledEqualsFull : public ::testing::TestWithParam<BackendCase> {};
 TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
   const TestModel& m = GetParam().model;
   const std::string& backend = GetParam().backend;
-  DimInfo range = model_range(m);
-  std::shared_ptr<const Model> model = compile_and_load(m);
-  DimInfo wide = range;
-  wide.max = 4 * range.max + 64;
-  std::shared_ptr<const Model> reference = compile_with_range(m, wide, "wide");
+  std::shared_ptr<const Model> model = load_test_model(m);
+  std::shared_ptr<const Model> reference = load_test_model(m, "wide");  // for whole images above the max
   ASSERT_TRUE(model && reference);
   ASSERT_TRUE(model->info().tiling.tileable) << model->info().tiling.reason;
+  const DimInfo range = model->info().dims[0], wide = reference->info().dims[0];
 
   const int64_t mult = range.multiple_of;
   auto round = [&](int64_t v) { return std::max(range.min, v / mult * mult); };
@@ -94,7 +85,7 @@ INSTANTIATE_TEST_SUITE_P(Models, TiledEqualsFull,
 
 // The seed's scenario: tiny model, dims 256..1024, a 1024x1024 image, --tile 256 --halo 16.
 TEST(Tiling, SeedScenarioSixteenTilesOfFourShapes) {
-  std::shared_ptr<const Model> model = compile_and_load(test_model("tiny"));
+  std::shared_ptr<const Model> model = load_test_model(test_model("tiny"));
   ASSERT_TRUE(model);
   Result<Tensor> image = read_npy(testdata("tiny/in_1024x1024.npy"));
   ASSERT_TRUE(image.ok());
@@ -110,9 +101,10 @@ TEST(Tiling, SeedScenarioSixteenTilesOfFourShapes) {
 // The tiny model on images larger than its max, against a model compiled for the whole image.
 TEST(Tiling, TinyModelBeyondItsMaximum) {
   const TestModel& m = test_model("tiny");
-  std::shared_ptr<const Model> model = compile_and_load(m);
-  std::shared_ptr<const Model> reference = compile_with_range(m, {"", 256, 1400, 1}, "wide");
+  std::shared_ptr<const Model> model = load_test_model(m);
+  std::shared_ptr<const Model> reference = load_test_model(m, "wide");
   ASSERT_TRUE(model && reference);
+  ASSERT_GE(reference->info().dims[0].max, 1400);
   for (auto [h, w, threads] : {std::tuple{1301, 257, 3}, std::tuple{263, 1399, 1}}) {
     Tensor image = random_input(*model, h, w, 7);
     Result<Tensor> tiled = tiling::run_tiled(model, image.view(), {}, {.threads = threads, .backend = "reference"});
@@ -126,7 +118,7 @@ class HaloIsTight : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(HaloIsTight, OnePixelLessDiffers) {
   const TestModel& m = test_model(GetParam());
-  std::shared_ptr<const Model> model = compile_and_load(m);
+  std::shared_ptr<const Model> model = load_test_model(m);
   ASSERT_TRUE(model);
   const ModelData& d = model->data();
   const ir::DynamicDim& dim = d.graph.dims[0];
@@ -159,7 +151,7 @@ TEST(Tiling, RefusesModelsThatMixAllPixels) {
   for (auto [name, words] : {std::pair{"se_block", "GlobalAveragePool"},
                              std::pair{"op_resize_bilinear2_align_corners", "align_corners"},
                              std::pair{"op_reduce_mean", "ReduceMean"}}) {
-    std::shared_ptr<const Model> model = compile_and_load(test_model(name));
+    std::shared_ptr<const Model> model = load_test_model(test_model(name));
     ASSERT_TRUE(model);
     EXPECT_FALSE(model->info().tiling.tileable) << name;
     EXPECT_CONTAINS(model->info().tiling.reason, words);
@@ -170,7 +162,7 @@ TEST(Tiling, RefusesModelsThatMixAllPixels) {
 }
 
 TEST(TilePlan, WindowsCoverCoresWithinTheModelDims) {
-  std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
+  std::shared_ptr<const Model> model = load_test_model(test_model("unet"));
   ASSERT_TRUE(model);
   const ir::DynamicDim& dim = model->data().graph.dims[0];
   for (auto [h, w, tile] : {std::tuple{1000, 1000, 64}, std::tuple{36, 2000, 0}, std::tuple{260, 300, 128}}) {
@@ -189,7 +181,7 @@ TEST(TilePlan, WindowsCoverCoresWithinTheModelDims) {
 }
 
 TEST(TilePlan, ClearErrors) {
-  std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
+  std::shared_ptr<const Model> model = load_test_model(test_model("unet"));
   ASSERT_TRUE(model);
   Result<TilePlan> small = tiling::plan_tiles(*model, 28, 64, {});
   EXPECT_EQ(small.status().code(), Error::InvalidArgument);
