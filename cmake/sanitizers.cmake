@@ -8,15 +8,19 @@ set(TESSERA_SANITIZE "" CACHE STRING "sanitizers for the whole build: address (A
 option(TESSERA_FUZZ "the libFuzzer targets under fuzz/ (clang; configure with -DTESSERA_SANITIZE=address)" OFF)
 
 if(TESSERA_SANITIZE STREQUAL "address")
-  # Any undefined behaviour stops the process, so that a test or a fuzzer fails on it.
+  # Any undefined behaviour stops the process, so that a test or a fuzzer fails on it. -O1, as ASan's
+  # documentation suggests: it compiles the command's files in about half the time of -O2 (-g1 does
+  # the rest), and the lane's time in .ci/run is mostly its build.
   set(TESSERA_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_compile_options(-O1)
 elseif(TESSERA_SANITIZE STREQUAL "thread")
   set(TESSERA_SANITIZER_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
 elseif(NOT TESSERA_SANITIZE STREQUAL "")
   message(FATAL_ERROR "TESSERA_SANITIZE is address, thread or empty, not '${TESSERA_SANITIZE}'")
 endif()
 if(TESSERA_SANITIZER_FLAGS)
-  add_compile_options(${TESSERA_SANITIZER_FLAGS} -g)
+  # -g1: the line tables that reports need, without the types and variables that slow the build.
+  add_compile_options(${TESSERA_SANITIZER_FLAGS} -g1)
   add_link_options(${TESSERA_SANITIZER_FLAGS})
 endif()
 
