@@ -1,7 +1,7 @@
 # tessera: the two commands a new machine needs are `make demo` and `make test`.
 BUILD ?= build
 
-.PHONY: all deps build test test-large test-asan test-tsan fuzz demo bench check-fresh install-python clean
+.PHONY: all deps build test test-arm64 test-large test-asan test-tsan fuzz demo bench check-fresh install-python clean
 
 all: build
 
@@ -15,6 +15,12 @@ build: deps
 test: build
 	@ninja -C $(BUILD) tessera_tests tessera_runtime_tests tessera_large_tests
 	@cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
+
+# The runtime on aarch64: cross-built into build-arm64/ (Debian's cross compiler, an arm64 sysroot of
+# Debian's packages) and tested under qemu-aarch64 on the models this build compiled (about 13 minutes;
+# docs/arm64.md). ARM64_SUBSET=ci runs the subset .ci/run runs.
+test-arm64: build
+	@scripts/test-arm64.sh $(BUILD)
 
 # Gigapixel images streamed through the CLI, a 4.4 GB BigTIFF output among them (about 4 minutes).
 test-large: build
@@ -58,4 +64,4 @@ check-fresh:
 	@scripts/check-fresh.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz out
+	rm -rf $(BUILD) build-arm64 build-arm64-sysroot build-asan build-tsan build-fuzz out
