@@ -58,7 +58,7 @@ bench: build
 	@bench/thread_split.sh $(BUILD)
 	@bench/peers/run.sh $(BUILD)
 
-# The README's make test and make demo on a new minimal Debian 12 root (debootstrap + chroot, as root;
+# The README's make test, make demo and make test-arm64 on a new minimal Debian 12 root (debootstrap + chroot, as root;
 # several minutes): proves that the install steps miss nothing that this machine happens to have.
 check-fresh:
 	@scripts/check-fresh.sh

@@ -3,7 +3,7 @@
 # package anything ever installed, so a missing install step never shows there; this builds a
 # minimal bookworm root with debootstrap that has only git, make and ca-certificates (plus the CA
 # certificates this machine trusts, for networks behind a TLS proxy), copies a clean `git archive`
-# of HEAD into it, and runs `make test` and then `make demo` inside it under chroot.
+# of HEAD into it, and runs `make test`, `make demo` and `make test-arm64` inside it under chroot.
 # Prints how long each step took and exits non-zero on any failure. Needs root and the apt
 # repositories; takes several minutes, so it is not part of `make test`.
 #   scripts/check-fresh.sh        KEEP=1 keeps the root afterwards, MIRROR=url picks the Debian mirror
@@ -100,6 +100,7 @@ status=0
 if step debootstrap make_root && mount_root; then
   step make-test in_root "cd /root/tessera && make test" || status=1
   step make-demo in_root "cd /root/tessera && make demo" || status=1
+  step make-test-arm64 in_root "cd /root/tessera && make test-arm64" || status=1
 else
   status=1
 fi
@@ -107,10 +108,12 @@ fi
 echo
 echo "check-fresh summary: HEAD $commit on a fresh Debian 12 (bookworm, minbase + git make ca-certificates)"
 for i in "${!steps[@]}"; do
-  printf '  %-12s %5d s  %s\n' "${steps[i]}" "${times[i]}" "${results[i]}"
+  printf '  %-16s %5d s  %s\n' "${steps[i]}" "${times[i]}" "${results[i]}"
 done
 tests=$(grep -E 'tests passed, [0-9]+ tests failed' "$logs/make-test.log" 2> /dev/null | tail -n 1 || true)
 [ -z "$tests" ] || echo "  ctest: $tests"
 demo=$(grep -E '^wrote ' "$logs/make-demo.log" 2> /dev/null | tail -n 1 || true)
 [ -z "$demo" ] || echo "  demo: $demo"
+arm64=$(grep -E 'tests passed, [0-9]+ tests failed' "$logs/make-test-arm64.log" 2> /dev/null | tail -n 1 || true)
+[ -z "$arm64" ] || echo "  ctest on aarch64 (qemu): $arm64"
 exit $status
