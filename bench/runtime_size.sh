@@ -7,7 +7,7 @@
 # The aarch64 column: the runtime-only configuration (Release, XNNPACK on) cross-built with
 # cmake/aarch64-linux-gnu.cmake against ARM64_SYSROOT (scripts/arm64-sysroot.sh) and installed in a
 # temporary folder, the same three programs linked with aarch64-linux-gnu-g++; each is checked to be
-# aarch64 and, when BUILD_DIR has testdata/tiny.tsr, run on it under qemu-aarch64 (the static one
+# aarch64 and, when BUILD_DIR has testdata/compiled/tiny.tsr, run on it under qemu-aarch64 (the static one
 # without the sysroot). Left out, saying so, without the cross compiler or the sysroot.
 #   bench/runtime_size.sh [BUILD_DIR [ARM64_SYSROOT]]
 # ARM64_SYSROOT defaults to $TESSERA_ARM64_SYSROOT, else build-arm64-sysroot in the source tree.
@@ -57,11 +57,11 @@ else
   # with the cross compiler.
   programs "$work/arm64/prefix" "$work/arm64" aarch64-linux-gnu-g++ aarch64-linux-gnu-strip \
     --sysroot="$sysroot"
-  model="$build/testdata/tiny.tsr"
+  model="$build/testdata/compiled/tiny.tsr"
   [ -f "$model" ] || echo "runtime_size.sh: the aarch64 programs not run: no $model" >&2
   for v in static runtime xnnpack; do
-    file -b "$work/arm64/$v" | grep -q 'ARM aarch64' ||
-      { echo "runtime_size.sh: $v is not aarch64: $(file -b "$work/arm64/$v")" >&2; exit 1; }
+    readelf -h "$work/arm64/$v" | grep -q 'Machine: *AArch64' ||
+      { echo "runtime_size.sh: $v is not an aarch64 program" >&2; exit 1; }
     [ $v = static ] && emu=(qemu-aarch64) || emu=(qemu-aarch64 -L "$sysroot")
     [ ! -f "$model" ] || quiet "${emu[@]}" "$work/arm64/$v" "$model" 256x256 288x320
   done

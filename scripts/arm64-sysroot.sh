@@ -49,7 +49,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 uris=$(cd "$tmp" && apt-get download --print-uris "${packages[@]}")
-mapfile -t files < <(awk '{print $2}' <<< "$uris" | sort)
+mapfile -t files < <(awk '{print $2}' <<< "$uris" | LC_ALL=C sort)
 [ ${#files[@]} -eq ${#packages[@]} ] || { echo "arm64-sysroot.sh: apt-get found ${#files[@]} of ${#packages[@]} packages" >&2; exit 1; }
 # package version architecture, one a line (the file name encodes the epoch's ':' as %3a).
 wanted=$(printf '%s\n' "${files[@]}" | sed -e 's/\.deb$//' -e 's/%3a/:/' | tr _ ' ')
@@ -70,12 +70,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   (cd "$cache" && apt-get download -qq -o APT::Sandbox::User="$(id -un)" "${packages[@]}")
 fi
 
-find "$dir" -mindepth 1 -delete
-for f in "${files[@]}"; do dpkg-deb -x "$cache/$f" "$dir"; done
+# Unpacked beside DIR and moved into place whole, packages.txt last: an interrupted run leaves DIR
+# as it was.
+new="$dir.new"
+rm -rf "$new"
+mkdir "$new"
+for f in "${files[@]}"; do dpkg-deb -x "$cache/$f" "$new"; done
 # Absolute links (libz.so -> /lib/aarch64-linux-gnu/libz.so.1, the loader itself) would point into
 # the host; make them relative so the linker and qemu-aarch64 -L find their targets inside DIR.
-find "$dir" -type l -lname '/*' | while read -r link; do
-  ln -sfn "$(realpath -ms --relative-to="$(dirname "$link")" "$dir$(readlink "$link")")" "$link"
+find "$new" -type l -lname '/*' | while read -r link; do
+  ln -sfn "$(realpath -ms --relative-to="$(dirname "$link")" "$new$(readlink "$link")")" "$link"
 done
-echo "$wanted" > "$dir/packages.txt"
+echo "$wanted" > "$new/packages.txt"
+rm -rf "$dir"
+mv "$new" "$dir"
 echo "arm64 sysroot ready: $dir (${#files[@]} packages)"

@@ -35,7 +35,9 @@ grep -q "^  run " <<< "$help" || { echo "$help"; echo "FAILED: no run in tessera
 if grep -qE "^  (compile|models) " <<< "$help"; then echo "$help"; echo "FAILED: compile or models listed"; exit 1; fi
 if "$tessera" compile model.onnx -o model.tsr 2> "$work/compile.err"; then echo "FAILED: compile ran"; exit 1; fi
 grep -q "DTESSERA_BUILD_COMPILER=OFF" "$work/compile.err" || { cat "$work/compile.err"; echo "FAILED: no hint"; exit 1; }
-echo "runtime-xnnpack: tessera --help lists no compile or models; tessera compile is refused, naming the option"
+if "$tessera" run model.tsr photo.jpg out.png 2> "$work/image.err"; then echo "FAILED: an image ran"; exit 1; fi
+grep -q "DTESSERA_BUILD_IMAGES=OFF" "$work/image.err" || { cat "$work/image.err"; echo "FAILED: no hint"; exit 1; }
+echo "runtime-xnnpack: tessera --help lists no compile or models; compile and an image file are refused, naming the option"
 configure no-onednn -DTESSERA_WITH_ONEDNN=OFF
 grep -q "test_onednn_backend" "$work/no-onednn/build.ninja" && { echo "FAILED: oneDNN tests in a build without oneDNN"; exit 1; }
 echo "no-onednn: configures, without the oneDNN tests"

@@ -1,5 +1,5 @@
 // The oneDNN backend's own properties (the checks against PyTorch and tiled == full run on every
-// backend in test_models_vs_pytorch.cpp and test_tiling.cpp): the seed's tiling scenario; nothing
+// backend in tests/runtime/test_models_vs_pytorch.cpp and test_tiling.cpp): the seed's tiling scenario; nothing
 // allocated by the backend in a steady-state run(); the nodes it leaves to the reference kernels;
 // residual Adds folded into convolutions; sessions on two threads.
 #include <dlfcn.h>

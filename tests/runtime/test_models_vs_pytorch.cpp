@@ -46,6 +46,8 @@ TEST_P(ModelVsPyTorch, MatchesAtEverySizeFromOneSession) {
       EXPECT_LE(d.max_abs, 1e-4 * std::max(d.scale, 1e-2))
           << m.name << " " << view.shape.to_string() << " on " << backend << ", " << threads << " threads (scale "
           << d.scale << ")";
+      // On the build machine this catches a reference kernel whose bits change from run to run; on
+      // another CPU, one whose arithmetic differs from the build machine's.
       if (backend == "reference") {
         EXPECT_EQ(bit_differences(copy_of((*out)[0]), cases[i].recorded), 0)
             << m.name << " " << view.shape.to_string() << ": elements whose bits differ from the reference output "

@@ -41,7 +41,8 @@ Status clip(const ir::ClipAttrs& a, Inputs in, TensorView out) {
 // ulp of double apart, round to the same float unless the value lies within 2^-29 of a float ulp
 // of a rounding boundary (docs/architecture.md, "The same bits on every CPU").
 
-// 1 / (1 + e^-x): for very negative x, e^-x overflows to inf and the result is exactly 0.
+// 1 / (1 + e^-x): below about -104 the result rounds to 0 in float (e^-x overflows only in double's
+// range, below about -709, where the result is exactly 0).
 Status sigmoid(Inputs in, TensorView out) {
   return map("Sigmoid", in, out,
              [](float v) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v)))); });
