@@ -24,7 +24,7 @@ cmake -S "$root" -B "$arm" -G Ninja -DCMAKE_BUILD_TYPE=Release \
 ninja -C "$arm" tessera_cli tessera_runtime_tests
 
 # The command as a board runs it: a model compiled on x86, its reference output byte for byte the
-# x86 one; auto is XNNPACK.
+# x86 one; auto is XNNPACK; verify and bench run.
 data="$x86/testdata"
 run() { qemu-aarch64 -L "$sysroot" "$arm/tessera" "$@"; }
 out=$(mktemp -d)
@@ -37,6 +37,8 @@ cmp "$out/unet.npy" "$data/compiled/unet/in_256x256.reference.npy" ||
   { echo "test-arm64: the reference output on aarch64 is not x86's, byte for byte" >&2; exit 1; }
 echo "unet 256x256, reference backend: the same bytes as on $(uname -m)"
 run verify "$data/compiled/unet.tsr" "$data/unet/in_256x256.npy" --backend xnnpack --tile 64
+run bench "$data/compiled/unet.tsr" --sizes 64 --repeats 1 > "$out/bench.txt" || { cat "$out/bench.txt"; exit 1; }
+echo "bench runs (its times under emulation mean nothing)"
 
 # Left out under emulation (about 13 minutes of the 25 the whole suite takes there): the whole
 # networks' tiled runs on the reference backend, whose kernels give x86's bits here (checked on every
