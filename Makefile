@@ -29,12 +29,13 @@ test-large: build
 
 # The test suite under ASan + UBSan (build-asan/) and under TSan (build-tsan/: the tiled runner, the
 # image pipeline and every multi-threaded test); what each leaves out and why: scripts/test-sanitizers.sh.
-# ASAN_SUBSET=ci runs the subset .ci/run runs. docs/reliability.md.
-test-asan: deps
-	@scripts/test-sanitizers.sh asan
+# ASAN_SUBSET=ci runs the subset .ci/run runs. Both build the Release build first: its tessera compiles
+# the test models they load. docs/reliability.md.
+test-asan: build
+	@TEST_MODELS_CLI=$(abspath $(BUILD))/tessera scripts/test-sanitizers.sh asan
 
-test-tsan: deps
-	@scripts/test-sanitizers.sh tsan
+test-tsan: build
+	@TEST_MODELS_CLI=$(abspath $(BUILD))/tessera scripts/test-sanitizers.sh tsan
 
 # libFuzzer targets under ASan + UBSan (build-fuzz/, clang): each for its share of FUZZ_SECONDS (300);
 # corpora and crashes in out/fuzz/; fails on any crash, leak or timeout. docs/reliability.md.

@@ -48,13 +48,21 @@ add_custom_target(testdata DEPENDS ${TESTDATA_MANIFEST})
 add_dependencies(tessera_tests testdata)
 
 # The same models compiled by this build's tessera, and the reference backend's outputs on their
-# inputs: what the runtime tests load, here and on other CPUs.
+# inputs: what the runtime tests load, here and on other CPUs. The sanitizer lanes take a Release
+# build's tessera instead (TESSERA_TEST_MODELS_CLI): under a sanitizer the 552 reference runs would
+# take minutes of the build, and the lane's own reference then has to give the Release build's bits.
+set(TESSERA_TEST_MODELS_CLI "" CACHE FILEPATH "the tessera that compiles the test models (default: this build's)")
+set(TEST_MODELS_CLI ${TESSERA_TEST_MODELS_CLI})
+if(NOT TEST_MODELS_CLI)
+  set(TEST_MODELS_CLI tessera_cli)
+endif()
 set(COMPILED_MANIFEST ${CMAKE_BINARY_DIR}/testdata/compiled/manifest.json)
 add_custom_command(
   OUTPUT ${COMPILED_MANIFEST}
-  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/runtime/compile_test_models.py $<TARGET_FILE:tessera_cli>
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/runtime/compile_test_models.py
+          $<IF:$<BOOL:${TESSERA_TEST_MODELS_CLI}>,${TESSERA_TEST_MODELS_CLI},$<TARGET_FILE:tessera_cli>>
           ${CMAKE_BINARY_DIR}/testdata
-  DEPENDS ${TESTDATA_MANIFEST} tessera_cli ${CMAKE_SOURCE_DIR}/tests/runtime/compile_test_models.py
+  DEPENDS ${TESTDATA_MANIFEST} ${TEST_MODELS_CLI} ${CMAKE_SOURCE_DIR}/tests/runtime/compile_test_models.py
   COMMENT "Compiling the test models for the runtime tests")
 add_custom_target(compiled_testdata DEPENDS ${COMPILED_MANIFEST})
 

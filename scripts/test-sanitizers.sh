@@ -60,7 +60,10 @@ case "$lane" in
   *) echo "test-sanitizers.sh: lane is asan or tsan, not '$lane'" >&2; exit 2 ;;
 esac
 
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" > /dev/null
+# The test models are compiled by a Release build's tessera when one is given (make test-asan and
+# test-tsan build one: cmake/tests.cmake says why).
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" \
+  -DTESSERA_TEST_MODELS_CLI="${TEST_MODELS_CLI:-}" > /dev/null
 ninja -C "$build" -j2 tessera_tests tessera_runtime_tests
 cd "$build"
 ctest --output-on-failure -j2 --timeout 1800 -E "$exclude" "${select[@]}" "$@"
