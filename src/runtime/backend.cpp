@@ -39,6 +39,11 @@ Result<BackendEntry> find_backend(const std::string& name) {
     if (wanted == e.name) return e;
   std::string names = "auto";
   for (const BackendEntry& e : all) names += std::string(", ") + e.name;
+#if !defined(__x86_64__)
+  if (wanted == "onednn")
+    return Status(Error::InvalidArgument,
+                  fmt::format("backend 'onednn' runs on x86-64 only (its kernels are AVX-512); available here: {}", names));
+#endif
   if (wanted == "xnnpack" || wanted == "onednn")
     return Status(Error::InvalidArgument,
                   fmt::format("backend '{0}' is not linked into this program (available: {1}); link tessera::{0} "

@@ -1,5 +1,5 @@
-// "auto" takes the backend made for the CPU it runs on: oneDNN where it has AVX-512 (x86-64 only),
-// else XNNPACK (every ARM board), else the reference kernels.
+// Which backend runs: "auto" takes the one made for the CPU it runs on, oneDNN where it has AVX-512
+// (x86-64 only), else XNNPACK (every ARM board), else the reference kernels; a missing one is refused.
 #include "runtime/backend.h"
 #include "runtime_support.h"
 
@@ -14,6 +14,19 @@ TEST(Backends, AutoTakesTheFastestBuiltForThisCpu) {
   EXPECT_EQ(auto_backend(), expected);
 #if defined(__aarch64__)
   EXPECT_FALSE(backend_built("onednn"));
+#endif
+}
+
+// A backend this program lacks is refused with the fix: link it, or, for oneDNN off x86-64, none.
+TEST(Backends, AMissingBackendNamesTheFix) {
+  if (backend_built("onednn")) GTEST_SKIP() << "oneDNN is linked in";
+  Result<std::unique_ptr<Session>> s = Session::create(load_test_model(test_model("tiny")), {"onednn", 1});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Error::InvalidArgument);
+#if defined(__x86_64__)
+  EXPECT_CONTAINS(s.status().message(), "link tessera::onednn");
+#else
+  EXPECT_CONTAINS(s.status().message(), "runs on x86-64 only");
 #endif
 }
 
