@@ -17,7 +17,7 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
 
 # The runtime on aarch64: cross-built into build-arm64/ (Debian's cross compiler, an arm64 sysroot of
-# Debian's packages) and tested under qemu-aarch64 on the models this build compiled (about 13 minutes;
+# Debian's packages) and tested under qemu-aarch64 on the models this build compiled (about 9 minutes;
 # docs/arm64.md). ARM64_SUBSET=ci runs the subset .ci/run runs.
 test-arm64: build
 	@scripts/test-arm64.sh $(BUILD)

@@ -40,7 +40,7 @@ run verify "$data/compiled/unet.tsr" "$data/unet/in_256x256.npy" --backend xnnpa
 run bench "$data/compiled/unet.tsr" --sizes 64 --repeats 1 > "$out/bench.txt" || { cat "$out/bench.txt"; exit 1; }
 echo "bench runs (its times under emulation mean nothing)"
 
-# Left out under emulation (about 13 minutes of the 25 the whole suite takes there): the whole
+# Left out under emulation (two fifths of the suite's time there: 867 of 2242 s of tests): the whole
 # networks' tiled runs on the reference backend, whose kernels give x86's bits here (checked on every
 # model above), and the halo's tightness, which the .tsr states whatever the CPU. Every other runtime
 # test runs.
