@@ -47,12 +47,12 @@ echo "bench runs (its times under emulation mean nothing)"
 nets='(tiny|sr_pixelshuffle|unet|valid_convs|dw_dilated_grouped|dense_residual|dense_block|se_block)'
 select=(-E "^Models/TiledEqualsFull\\..*/${nets}_reference( |\$)|^Models/HaloIsTight\\.")
 if [ "${ARM64_SUBSET:-}" = ci ]; then
-  # CI (.ci/run, after make test and the ASan lane): the reference bits of every model but tiny
-  # (its 1024x1024 cases take minutes), XNNPACK against PyTorch on the single-op models and tiled
-  # == full on dense_residual, the session errors, the damaged files (not the 2000 mutations) and
-  # XNNPACK's own tests.
-  select=(-R "^Models/(ModelVsPyTorch\\..*_reference|ModelVsPyTorch\\..*/op_.*_xnnpack|TiledEqualsFull\\..*/dense_residual_xnnpack)( |\$)|^(SessionErrors|DamagedModelFile|Backends|XnnpackBackend|TilePlan|TileWorkers|Result|ResultDeathTest|Shape|ShapeDeathTest)\\."
-          -E "/tiny_|FuzzedMetadata")
+  # CI (.ci/run, after make test and the ASan lane): the reference bits of every single-op model
+  # (every kernel; the networks, made of them, in the whole target), XNNPACK against PyTorch on
+  # the single-op models and tiled == full on dense_residual, the session errors, the damaged files
+  # (not the 2000 mutations) and XNNPACK's own tests.
+  select=(-R "^Models/(ModelVsPyTorch\\..*/op_.*|TiledEqualsFull\\..*/dense_residual_xnnpack)( |\$)|^(SessionErrors|DamagedModelFile|Backends|XnnpackBackend|TilePlan|TileWorkers|Result|ResultDeathTest|Shape|ShapeDeathTest)\\."
+          -E "FuzzedMetadata")
 fi
 cd "$arm"
 ctest --output-on-failure -j2 --timeout 1800 "${select[@]}" "$@"

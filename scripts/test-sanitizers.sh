@@ -36,10 +36,13 @@ case "$lane" in
       # CI (.ci/run, 2 cores, after make test): the 102 single-op models (checked against PyTorch,
       # tiled and planned), the ESRGAN packages (the same kernels as the test networks, at sizes
       # that take minutes under ASan), the whole networks' tiled runs on the reference backend (the
-      # same runner as on the other two; a third of this subset's time) and the halo's tightness
-      # run in the whole lane only; every other test runs here.
+      # same runner as on the other two; a third of this subset's time), the halo's tightness, and
+      # the two slowest reference runs (tiny at 1024x1024, the image pipeline on the reference
+      # kernels; both run on the other backends here) run in the whole lane only; every other test
+      # runs here.
       exclude="$exclude|^Models/(ModelVsPyTorch|TiledEqualsFull|PlanOfEveryModel)\\..*/op_|^Packages/"
       exclude="$exclude|^Models/TiledEqualsFull\\..*_reference( |$)|^Models/HaloIsTight\\."
+      exclude="$exclude|^Models/ModelVsPyTorch\\..*/tiny_reference( |$)|^Backends/ImageTiledEqualsWhole\\..*/reference( |$)"
     fi
     ;;
   tsan)
