@@ -32,7 +32,7 @@ class CMakeBuild(build_ext):
 
 
 setup(
-    packages=["tessera"],
+    packages=["tessera", "tessera.dask"],
     package_dir={"": "python"},
     ext_modules=[Extension("tessera._tessera", sources=[])],
     cmdclass={"build_ext": CMakeBuild},

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,13 @@ struct TilePlan {
 
 // Plans the tiles of an image of `height` x `width` for a loaded model: checks that it is tileable and computes the output size.
 Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options);
+
+// Plans tiles on given cores, as a Dask array's chunks cut an image: `row_cores` and `col_cores` are
+// the cores' sizes in input pixels, adding up to the image's, each ending on the model's grid but the
+// last; one tile per pair, row-major. A core whose output is empty (past the end of an output smaller
+// than the input) gets empty spans: there is nothing to run.
+Result<TilePlan> plan_tiles_at(const Model& model, int64_t height, int64_t width, std::span<const int64_t> row_cores,
+                               std::span<const int64_t> col_cores);
 
 // The smallest --tile the model takes: per axis, its minimum size rounded up to its tiling grid
 // (alignment and multiple), the larger of the two. A smaller tile is refused by plan_tiles (its

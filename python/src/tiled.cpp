@@ -79,9 +79,45 @@ py::array_t<float> tiled(const std::shared_ptr<const Model>& model, ConstTensorV
   return output;
 }
 
+py::list spans(const std::vector<tiling::Tile>& tiles, size_t count, size_t stride, bool rows) {
+  py::list list;
+  for (size_t i = 0; i < count; ++i) {
+    const tiling::Span& s = rows ? tiles[i * stride].rows : tiles[i].cols;
+    list.append(py::make_tuple(s.window_begin, s.window_end, s.out_begin, s.out_end, s.crop_begin));
+  }
+  return list;
+}
+
+// The cores of `size` pixels in balanced pieces of at most `core` (plan_tiles' cores).
+std::vector<int64_t> even_cores(int64_t size, int64_t core) {
+  std::vector<int64_t> cores;
+  for (int64_t begin = 0; begin < size; begin += core) cores.push_back(std::min(core, size - begin));
+  return cores;
+}
+
+// Dask's view of a tile plan: per axis the cores (chunks) and their spans, as tuples (window_begin,
+// window_end, out_begin, out_end, crop_begin). Cores not given are planned: at most `block` (0: the
+// largest the model takes), balanced on its grid.
+py::dict plan_blocks(const Model& model, int64_t height, int64_t width, std::vector<int64_t> row_cores,
+                     std::vector<int64_t> col_cores, int64_t block) {
+  if (row_cores.empty() || col_cores.empty()) {
+    tiling::TilePlan even = take(tiling::plan_tiles(model, height, width, {block, 0}));
+    if (row_cores.empty()) row_cores = even_cores(height, even.core_height);
+    if (col_cores.empty()) col_cores = even_cores(width, even.core_width);
+  }
+  tiling::TilePlan plan = take(tiling::plan_tiles_at(model, height, width, row_cores, col_cores));
+  return py::dict("chunks"_a = py::make_tuple(row_cores, col_cores),
+                  "rows"_a = spans(plan.tiles, row_cores.size(), col_cores.size(), true),
+                  "cols"_a = spans(plan.tiles, col_cores.size(), 1, false),
+                  "out_size"_a = py::make_tuple(plan.out_height, plan.out_width));
+}
+
 }  // namespace
 
 void bind_tiled(py::module_& m) {
+  m.def("plan_blocks", &plan_blocks, "model"_a, "height"_a, "width"_a, "row_cores"_a, "col_cores"_a, "block"_a,
+        "Tiles on given cores (Dask chunks), or planned ones: per axis the cores and their spans.");
+
   m.def(
       "run_tiled",
       [](const std::shared_ptr<Model>& model, const py::handle& input, int64_t tile, int64_t halo, int threads,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 #include <set>
+#include <span>
 
 #include "core/check.h"
 #include "core/rational.h"
@@ -26,38 +27,26 @@ Status check_image_axis(const ir::DynamicDim& dim, const char* name, int64_t siz
   return {};
 }
 
-// The spans of one axis of `size` input pixels and `out_size` output pixels.
-Result<std::vector<Span>> plan_axis(const AxisTiling& t, const ir::DynamicDim& dim, const char* name, int64_t size,
-                                    int64_t out_size, const TilePlanOptions& options, int64_t* core) {
-  TESSERA_RETURN_IF_ERROR(check_image_axis(dim, name, size));
-  const int64_t grid = std::lcm(t.alignment, dim.multiple_of);
-  const int64_t before = std::max(t.halo_before, options.halo), after = std::max(t.halo_after, options.halo);
-  // A window spans the core, both halos, and up to grid-1 pixels of alignment at each end.
-  const int64_t slack = before + after + 2 * (grid - 1);
-  int64_t c = options.tile;
-  if (c == 0) {
-    c = floor_to(dim.upper() - slack, grid);
-    TESSERA_CHECK(c >= grid, Error::InvalidArgument,
-                  "the model's maximum {} {} leaves no room for a tile beside its halo {}+{}; compile it with a "
-                  "larger --dim {}",
-                  name, dim.max, before, after, printable(dim.name));
-  }
-  TESSERA_CHECK(c > 0 && c % grid == 0, Error::InvalidArgument,
-                "--tile {} must be a positive multiple of {} (the model's alignment along its {})", c, grid, name);
-  // Balanced cores: as many as tiles of c need, of nearly equal size on the grid (400 rows in
-  // tiles of 128: four of 100, not three of 128 and one of 16). Never above c.
-  const int64_t given = c;
-  c = std::min(c, ceil_to(ceil_div(size, ceil_div(size, c)), grid));
-  *core = c;
-  const int64_t num = t.scale_num, den = t.scale_den;
-  TESSERA_CHECK((c * num) % den == 0, Error::Internal, "tile {} maps to a fractional output", c);
-  const int64_t core_out = c * num / den;
+// An axis's tiling rules: the model's halos (at least a given one), its grid and its size range.
+struct AxisRules {
+  const AxisTiling& t;
+  const ir::DynamicDim& dim;
+  const char* name;
+  int64_t grid, before, after;
 
-  std::vector<Span> spans;
-  for (int64_t a = 0; a < out_size; a += core_out) {
+  AxisRules(const AxisTiling& tiling, const ir::DynamicDim& d, const char* n, int64_t halo)
+      : t(tiling), dim(d), name(n), grid(std::lcm(tiling.alignment, d.multiple_of)),
+        before(std::max(tiling.halo_before, halo)), after(std::max(tiling.halo_after, halo)) {}
+
+  // The span of the output core [out_begin, out_end) in an axis of `size` input pixels: its window is
+  // the core's input plus the halos, rounded out to the grid, clipped to the image and widened inward
+  // to the minimum. `core` and `fix` name the core size and the remedy when it exceeds the maximum.
+  Result<Span> span(int64_t size, int64_t out_begin, int64_t out_end, const std::string& core,
+                    const char* fix) const {
+    const int64_t num = t.scale_num, den = t.scale_den;
     Span s;
-    s.out_begin = a;
-    s.out_end = std::min(a + core_out, out_size);
+    s.out_begin = out_begin;
+    s.out_end = out_end;
     int64_t lo = floor_div(s.out_begin * den, num) + t.offset - before;
     int64_t hi = ceil_div(s.out_end * den, num) + t.offset - 1 + after;
     s.window_begin = std::max<int64_t>(0, floor_to(lo, grid));
@@ -67,12 +56,78 @@ Result<std::vector<Span>> plan_axis(const AxisTiling& t, const ir::DynamicDim& d
       if (s.window() < dim.min) s.window_begin = std::max<int64_t>(0, floor_to(s.window_end - dim.min, grid));
     }
     TESSERA_CHECK(s.window() <= dim.max, Error::InvalidArgument,
-                  "--tile {} needs {} windows of {} pixels (core, halo {}+{} and alignment), above the model's "
-                  "maximum {}; use a smaller --tile",
-                  given, name, s.window(), before, after, dim.max);
+                  "{} needs {} windows of {} pixels (core, halo {}+{} and alignment), above the model's maximum {}; "
+                  "{}",
+                  core, name, s.window(), before, after, dim.max, fix);
     s.crop_begin = s.out_begin - s.window_begin * num / den;
+    return s;
+  }
+};
+
+// The spans of one axis of `size` input pixels and `out_size` output pixels.
+Result<std::vector<Span>> plan_axis(const AxisTiling& t, const ir::DynamicDim& dim, const char* name, int64_t size,
+                                    int64_t out_size, const TilePlanOptions& options, int64_t* core) {
+  TESSERA_RETURN_IF_ERROR(check_image_axis(dim, name, size));
+  const AxisRules rules(t, dim, name, options.halo);
+  const int64_t grid = rules.grid;
+  // A window spans the core, both halos, and up to grid-1 pixels of alignment at each end.
+  const int64_t slack = rules.before + rules.after + 2 * (grid - 1);
+  int64_t c = options.tile;
+  if (c == 0) {
+    c = floor_to(dim.upper() - slack, grid);
+    TESSERA_CHECK(c >= grid, Error::InvalidArgument,
+                  "the model's maximum {} {} leaves no room for a tile beside its halo {}+{}; compile it with a "
+                  "larger --dim {}",
+                  name, dim.max, rules.before, rules.after, printable(dim.name));
+  }
+  TESSERA_CHECK(c > 0 && c % grid == 0, Error::InvalidArgument,
+                "--tile {} must be a positive multiple of {} (the model's alignment along its {})", c, grid, name);
+  // Balanced cores: as many as tiles of c need, of nearly equal size on the grid (400 rows in
+  // tiles of 128: four of 100, not three of 128 and one of 16). Never above c.
+  const std::string given = fmt::format("--tile {}", c);
+  c = std::min(c, ceil_to(ceil_div(size, ceil_div(size, c)), grid));
+  *core = c;
+  TESSERA_CHECK((c * t.scale_num) % t.scale_den == 0, Error::Internal, "tile {} maps to a fractional output", c);
+  const int64_t core_out = c * t.scale_num / t.scale_den;
+
+  std::vector<Span> spans;
+  for (int64_t a = 0; a < out_size; a += core_out) {
+    TESSERA_ASSIGN_OR_RETURN(Span s, rules.span(size, a, std::min(a + core_out, out_size), given, "use a smaller --tile"));
     spans.push_back(s);
   }
+  return spans;
+}
+
+// The spans of one axis cut into cores of the given sizes (input pixels), in order; a core whose
+// output is empty (past the end of a smaller output) gets an empty span.
+Result<std::vector<Span>> axis_at_cores(const AxisTiling& t, const ir::DynamicDim& dim, const char* name, int64_t size,
+                                        int64_t out_size, std::span<const int64_t> cores) {
+  TESSERA_RETURN_IF_ERROR(check_image_axis(dim, name, size));
+  const AxisRules rules(t, dim, name, 0);
+  std::vector<Span> spans;
+  int64_t begin = 0;
+  for (size_t i = 0; i < cores.size(); ++i) {
+    const int64_t end = begin + cores[i];
+    TESSERA_CHECK(cores[i] > 0, Error::InvalidArgument, "a {} chunk of {} pixels: chunks must not be empty", name,
+                  cores[i]);
+    TESSERA_CHECK(end == size || end % rules.grid == 0, Error::InvalidArgument,
+                  "a {} chunk ends at {}, off the model's grid of {} (alignment {}, multiple of {}); chunks must end "
+                  "on multiples of {} (but the last)",
+                  name, end, rules.grid, t.alignment, dim.multiple_of, rules.grid);
+    const int64_t out_begin = std::min(out_size, begin * t.scale_num / t.scale_den);
+    const int64_t out_end = end == size ? out_size : std::min(out_size, end * t.scale_num / t.scale_den);
+    if (out_begin == out_end) {
+      spans.push_back({0, 0, out_begin, out_end, 0});
+    } else {
+      TESSERA_ASSIGN_OR_RETURN(Span s, rules.span(size, out_begin, out_end,
+                                                  fmt::format("a {} chunk of {} pixels", name, cores[i]),
+                                                  "use smaller chunks"));
+      spans.push_back(s);
+    }
+    begin = end;
+  }
+  TESSERA_CHECK(begin == size, Error::InvalidArgument, "the {} chunks add up to {}, not the image's {}", name, begin,
+                size);
   return spans;
 }
 
@@ -134,7 +189,16 @@ Result<TilePlan> plan_tiles(const TilingInfo& tiling, const ir::DynamicDim& heig
   return plan;
 }
 
-Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options) {
+namespace {
+
+// A tileable model's height and width dims and its output size for an image of `height` x `width`.
+struct ImageAxes {
+  const ir::DynamicDim* height_dim;
+  const ir::DynamicDim* width_dim;
+  int64_t out_height, out_width;
+};
+
+Result<ImageAxes> image_axes(const Model& model, int64_t height, int64_t width) {
   const ir::Graph& g = model.data().graph;
   const TilingInfo& tiling = model.info().tiling;
   TESSERA_CHECK(tiling.analysed && tiling.tileable, Error::Unsupported, "the model cannot be tiled: {}",
@@ -147,7 +211,33 @@ Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, c
   dim_values[axes[3].dynamic] = width;
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));
   const Shape& out = shapes[g.outputs[0]];
-  return plan_tiles(tiling, g.dims[axes[2].dynamic], g.dims[axes[3].dynamic], height, width, out[2], out[3], options);
+  return ImageAxes{&g.dims[axes[2].dynamic], &g.dims[axes[3].dynamic], out[2], out[3]};
+}
+
+}  // namespace
+
+Result<TilePlan> plan_tiles(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options) {
+  TESSERA_ASSIGN_OR_RETURN(ImageAxes a, image_axes(model, height, width));
+  return plan_tiles(model.info().tiling, *a.height_dim, *a.width_dim, height, width, a.out_height, a.out_width,
+                    options);
+}
+
+Result<TilePlan> plan_tiles_at(const Model& model, int64_t height, int64_t width, std::span<const int64_t> row_cores,
+                               std::span<const int64_t> col_cores) {
+  TESSERA_ASSIGN_OR_RETURN(ImageAxes a, image_axes(model, height, width));
+  const TilingInfo& tiling = model.info().tiling;
+  TilePlan plan;
+  plan.out_height = a.out_height;
+  plan.out_width = a.out_width;
+  plan.core_height = row_cores.empty() ? 0 : *std::max_element(row_cores.begin(), row_cores.end());
+  plan.core_width = col_cores.empty() ? 0 : *std::max_element(col_cores.begin(), col_cores.end());
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Span> rows,
+                           axis_at_cores(tiling.axes[0], *a.height_dim, "height", height, a.out_height, row_cores));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Span> cols,
+                           axis_at_cores(tiling.axes[1], *a.width_dim, "width", width, a.out_width, col_cores));
+  for (const Span& r : rows)
+    for (const Span& c : cols) plan.tiles.push_back({r, c});
+  return plan;
 }
 
 Result<int64_t> smallest_tile(const Model& model) {

@@ -1,0 +1,100 @@
+"""tessera on Dask: a compiled model over a Dask array, block by block across a cluster, with the
+output bit-identical to `tessera run` on one machine.
+
+    import tessera.dask as td
+    y = td.run("model.tsr", td.open_image("slide.tif"))   # lazy: a Dask array of the output
+    td.to_zarr(y, "out.zarr")                             # computed, written chunk by chunk
+
+Each block is a chunk of the input with the overlap its window needs from its neighbours (Dask's
+overlap with boundary 'none': clipped at the image's border, never padded, as tessera's tiles are);
+the model runs on the window and the block keeps its core of the output. Chunks are planned on the
+model's grid within its size range (see plan). Workers load each model once, by path or by bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Optional, Union
+
+import numpy as np
+
+from .. import _tessera
+from ..errors import ShapeError
+from ._plan import BlockPlan, Layout, plan
+from ._storage import open_image, to_zarr, zarr_to_tiff
+from ._worker import ModelRef, cached_models, run_block
+
+__all__ = ["run", "plan", "BlockPlan", "RechunkWarning", "open_image", "to_zarr", "zarr_to_tiff", "cached_models"]
+
+
+class RechunkWarning(UserWarning):
+    """The input's chunks did not fit the model, so it was rechunked: the message says how and why."""
+
+
+def _output_channels(native, channels: int, dims: list) -> tuple:
+    """The output's (N, C) for an input with `channels`, found by running the model once at its
+    smallest size on the client (also checking that it takes that many channels)."""
+    axes = native.describe()["inputs"][0]["axes"]
+    if axes[1].isdigit() and int(axes[1]) != channels:
+        raise ShapeError(f"the image has {channels} channels; the model takes {axes[1]}")
+    minimum = {d["name"]: d["min"] for d in dims}
+    h, w = (minimum.get(a, 0) if not a.isdigit() else int(a) for a in axes[2:4])
+    n = int(axes[0]) if axes[0].isdigit() else 1
+    y = _tessera.Runner(native, "reference", 1).run([np.zeros((n, channels, h, w), np.float32)], None)[0]
+    return y.shape[0], y.shape[1]
+
+
+def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int = 1, backend: str = "auto",
+        send_model: bool = False):
+    """Runs a compiled model over `x`, a Dask array (or a NumPy one): an (H, W) or (H, W, C) image, or
+    an (N, C, H, W) tensor. Returns a Dask array of the output, in the same layout, chunked by block.
+
+    8- and 16-bit images are scaled to the model's pixel range and back, as `tessera run` does;
+    float32 arrays go in as they are. x's chunks are kept when the model takes them; otherwise it is
+    rechunked in blocks of at most `block` pixels (0: the largest the model takes), with a
+    RechunkWarning saying so. threads: each block's run; send_model: send the .tsr's bytes to the
+    workers (once each) instead of its path, for workers that do not share the client's files.
+    Errors (a missing model file, a model that cannot be tiled, an image it cannot take) are raised
+    here, before any work is scheduled."""
+    import dask.array as da
+    from dask.base import tokenize
+
+    ref = ModelRef.of(os.fspath(model), send_model)
+    native = _tessera.Model.load(os.fspath(model))
+    x = x if isinstance(x, da.Array) else da.from_array(x)
+    layout = Layout.of(x.shape)
+    if x.dtype not in (np.uint8, np.uint16, np.float32):
+        raise ShapeError(f"an array of {x.dtype}: tessera.dask takes 8- or 16-bit images or float32; convert it "
+                         f"with x.astype(numpy.float32)")
+    meta = native.describe()
+    if not meta["tileable"]:
+        raise ShapeError(f"the model cannot be tiled, so it cannot run in blocks: {meta['not_tileable_because']}")
+    hy, wx = layout.spatial
+    p = plan(native, x.shape, (x.chunks[hy], x.chunks[wx]), block)
+    if p.rechunked:
+        warnings.warn(f"rechunked to {p.describe()}: {p.reason}", RechunkWarning, stacklevel=2)
+    n, c = _output_channels(native, layout.channels(x.shape), meta["dims"])
+    whole = {a: -1 for a in range(x.ndim) if a not in layout.spatial}
+    x = x.rechunk({**whole, hy: tuple(p.chunks[0]), wx: tuple(p.chunks[1])})
+    overlapped = da.overlap.overlap(x, depth={hy: p.depth[0], wx: p.depth[1]}, boundary="none")
+    out_dtype = np.dtype(np.float32 if x.dtype == np.float32 else x.dtype)
+    spatial_chunks = p.out_chunks
+    if layout.ndim == 4:
+        chunks, out_block = ((n,), (c,)) + spatial_chunks, (n, c, 0, 0)
+    elif layout.ndim == 3:
+        chunks, out_block = spatial_chunks + ((c,),), (0, 0, c)
+    else:
+        if c != 1:
+            raise ShapeError(f"the model gives {c} channels from one: give the image as (H, W, 1)")
+        chunks, out_block = spatial_chunks, (0, 0)
+    starts = [np.cumsum((0,) + tuple(ch))[:-1].tolist() for ch in p.chunks]
+    spec = dict(spatial=layout.spatial, rows=p.rows, cols=p.cols, row_starts=starts[0], col_starts=starts[1],
+                depth=p.depth, out_block=out_block, out_dtype=out_dtype, pixel_range=meta["pixel_range"],
+                backend=backend, threads=threads)
+    model_arg = ref
+    if ref.data is not None:  # one key in the graph, sent to each worker once, not with every block
+        import dask
+        model_arg = dask.delayed(ref, pure=True, traverse=False)
+    return overlapped.map_blocks(run_block, model_arg, spec, chunks=chunks, dtype=out_dtype,
+                                 name=f"tessera-run-{tokenize(overlapped.name, ref.sha256, spec)}", meta=np.empty((0,) * x.ndim, out_dtype))
