@@ -16,6 +16,7 @@ packages=(
   libvips-dev libgdal-dev libexif-dev libgtest-dev time
   python3 python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-wheel
   python3-torch python3-onnx python3-numpy python3-pil python3-skimage
+  python3-dask python3-distributed python3-zarr python3-tifffile
   clang-14 libclang-rt-14-dev libfuzzer-14-dev libomp-14-dev
 )
 

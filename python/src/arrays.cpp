@@ -18,7 +18,8 @@ py::array checked_array(const py::handle& object, const std::string& what) {
     throw py::type_error(fmt::format("{} is a {}; pass a numpy.ndarray (or a torch CPU tensor) of float32", what,
                                      py::str(py::type::of(object).attr("__name__")).cast<std::string>()));
   auto array = py::reinterpret_borrow<py::array>(object);
-  if (!array.dtype().is(py::dtype::of<float>()))
+  // Equal, not the same object: an unpickled array (from a Dask worker) has a dtype of its own.
+  if (!array.dtype().attr("__eq__")(py::dtype::of<float>()).cast<bool>())
     raise(Status(Error::DTypeMismatch,
                  fmt::format("{} is {}; tessera computes in float32: convert it with x.astype(numpy.float32)", what,
                              py::str(array.dtype()).cast<std::string>())));

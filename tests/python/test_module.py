@@ -1,5 +1,6 @@
 """tessera from Python: export, load, run at any size, NumPy and torch, out=, errors, threads."""
 
+import pickle
 import threading
 import time
 import tracemalloc
@@ -94,6 +95,14 @@ def test_input_is_read_in_place(small):
     assert peak < x.nbytes * 1.5, f"peak {peak} bytes for a {x.nbytes}-byte input and output"
 
 
+def test_an_unpickled_input_runs(small):
+    """An array unpickled (as on a Dask worker) has a float32 dtype equal to numpy's but not the same object."""
+    x = random_input((1, 1, 64, 64))
+    copy = pickle.loads(pickle.dumps(x))
+    assert copy.dtype == np.float32 and copy.dtype is not np.dtype(np.float32)
+    assert np.array_equal(small[0](copy), small[0](x))
+
+
 def test_errors_name_the_problem(small, tmp_path):
     module = small[0]
     cases = [
@@ -102,6 +111,7 @@ def test_errors_name_the_problem(small, tmp_path):
         (random_input((1, 1, 62, 64)), tessera.ShapeError, "not a multiple of 4"),
         (random_input((1, 2, 64, 64)), tessera.ShapeError, "axis 1 is 2"),
         (random_input((1, 1, 64, 64)).astype(np.float64), tessera.ShapeError, "float64; tessera computes in float32"),
+        (random_input((1, 1, 64, 64)).astype(">f4"), tessera.ShapeError, ">f4; tessera computes in float32"),
         (random_input((1, 1, 64, 128))[:, :, :, ::2], tessera.ArgumentError, "not C-contiguous"),
     ]
     for x, error, message in cases:

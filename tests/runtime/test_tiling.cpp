@@ -194,6 +194,68 @@ TEST(TilePlan, ClearErrors) {
   EXPECT_CONTAINS(huge.status().message(), "above the model's maximum 256");
 }
 
+// Tiles on given cores (a Dask array's chunks): uneven cores, each on the grid, stitch to the full
+// output bit for bit; the planner's own balanced cores give its own plan.
+TEST(TilePlanAt, UnevenCoresStitchToTheFullOutput) {
+  for (auto [name, h, w, rows, cols] :
+       {std::tuple{"unet", 300, 260, std::vector<int64_t>{64, 128, 40, 68}, std::vector<int64_t>{200, 60}},
+        std::tuple{"sr_pixelshuffle", 301, 257, std::vector<int64_t>{17, 200, 84}, std::vector<int64_t>{100, 157}},
+        std::tuple{"valid_convs", 300, 250, std::vector<int64_t>{100, 100, 96, 4}, std::vector<int64_t>{50, 200}}}) {
+    std::shared_ptr<const Model> model = load_test_model(test_model(name));
+    ASSERT_TRUE(model);
+    Result<TilePlan> plan = tiling::plan_tiles_at(*model, h, w, rows, cols);
+    ASSERT_TRUE(plan.ok()) << name << ": " << plan.status().message();
+    ASSERT_EQ(plan->tiles.size(), rows.size() * cols.size());
+    Tensor image = random_input(*model, h, w, 5);
+    Tensor full = run_full(load_test_model(test_model(name), "wide"), image);  // above the model's maximum
+    Tensor out(full.shape());
+    tiling::TensorSource source(image.view());
+    tiling::TensorSink sink(out.view());
+    TilePlan runnable = *plan;  // without the tiles whose output is empty: nothing to run
+    std::erase_if(runnable.tiles, [](const tiling::Tile& t) { return t.rows.window() == 0 || t.cols.window() == 0; });
+    if (std::string(name) == "valid_convs") EXPECT_LT(runnable.tiles.size(), plan->tiles.size());
+    ASSERT_TRUE(tiling::run_tiles(model, runnable, image.shape(), source, sink, {.threads = 2, .backend = "reference"}).ok());
+    EXPECT_EQ(bit_differences(out, full), 0) << name;
+  }
+}
+
+TEST(TilePlanAt, TheBalancedCoresGiveThePlannersPlan) {
+  std::shared_ptr<const Model> model = load_test_model(test_model("unet"));
+  ASSERT_TRUE(model);
+  Result<TilePlan> balanced = tiling::plan_tiles(*model, 1000, 520, {128, 0});
+  ASSERT_TRUE(balanced.ok());
+  auto cores = [](int64_t size, int64_t core) {
+    std::vector<int64_t> c;
+    for (int64_t b = 0; b < size; b += core) c.push_back(std::min(core, size - b));
+    return c;
+  };
+  Result<TilePlan> at = tiling::plan_tiles_at(*model, 1000, 520, cores(1000, balanced->core_height),
+                                              cores(520, balanced->core_width));
+  ASSERT_TRUE(at.ok()) << at.status().message();
+  ASSERT_EQ(at->tiles.size(), balanced->tiles.size());
+  for (size_t i = 0; i < at->tiles.size(); ++i)
+    for (auto [a, b] : {std::pair{at->tiles[i].rows, balanced->tiles[i].rows}, {at->tiles[i].cols, balanced->tiles[i].cols}})
+      EXPECT_TRUE(a.window_begin == b.window_begin && a.window_end == b.window_end && a.out_begin == b.out_begin &&
+                  a.out_end == b.out_end && a.crop_begin == b.crop_begin)
+          << "tile " << i;
+}
+
+TEST(TilePlanAt, ClearErrors) {
+  std::shared_ptr<const Model> model = load_test_model(test_model("unet"));
+  ASSERT_TRUE(model);
+  const std::vector<int64_t> fine = {128, 128};
+  auto error = [&](std::vector<int64_t> rows) { return tiling::plan_tiles_at(*model, 256, 256, rows, fine).status(); };
+  EXPECT_CONTAINS(error({130, 126}).message(), "a height chunk ends at 130, off the model's grid of 4");
+  EXPECT_CONTAINS(error({128, 100}).message(), "the height chunks add up to 228, not the image's 256");
+  EXPECT_CONTAINS(error({256, 0}).message(), "chunks must not be empty");
+  Result<TilePlan> wide = tiling::plan_tiles_at(*model, 512, 256, std::vector<int64_t>{256, 256}, fine);
+  EXPECT_CONTAINS(wide.status().message(),
+                  "a height chunk of 256 pixels needs height windows of 264 pixels (core, halo 8+5 and alignment), "
+                  "above the model's maximum 256; use smaller chunks");
+  EXPECT_EQ(tiling::plan_tiles_at(*load_test_model(test_model("se_block")), 64, 64, std::vector<int64_t>{64},
+                                  std::vector<int64_t>{64}).status().code(), Error::Unsupported);
+}
+
 // One worker per thread unless the band's last round of tiles would idle more than 1/8 of the turns.
 TEST(TileWorkers, OnePerThreadUnlessTheLastRoundIdlesWorkers) {
   EXPECT_EQ(tiling::tile_workers(1, 5), 1);
