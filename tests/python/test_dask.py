@@ -73,6 +73,17 @@ def test_tiff_to_zarr_equals_tessera_run_on_the_image(client, tmp_path, name):
     assert np.array_equal(out[:], tifffile.imread(tmp_path / "expected.tif"))
 
 
+def test_zarr_stores_by_url_through_fsspec(client, tmp_path):
+    pixels = image((512, 384, 3), seed=8)
+    zarr.save_array(str(tmp_path / "in.zarr"), pixels, chunks=(128, 128, 3))
+    y = td.run(model("sr_pixelshuffle"), td.open_image(f"file://{tmp_path}/in.zarr"))
+    td.to_zarr(y, f"file://{tmp_path}/out.zarr")
+    with pytest.raises(ValueError, match="contains an array"):  # a URL's store refuses to be overwritten
+        td.to_zarr(y, f"file://{tmp_path}/out.zarr")
+    expected = td.run(model("sr_pixelshuffle"), da.from_array(pixels, chunks=(256, 192, 3))).compute()
+    assert np.array_equal(zarr.open(str(tmp_path / "out.zarr"), "r")[:], expected)
+
+
 def test_16_bit_and_grey_images_keep_their_type(client, tmp_path):
     pixels = (np.random.default_rng(3).random((512, 640)) * 65536).astype(np.uint16)
     grey = tmp_path / "grey.tif"

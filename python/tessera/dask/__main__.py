@@ -72,10 +72,10 @@ def main(argv=None) -> int:
     try:
         print(f"{args.input} {image.shape} -> {args.output} {y.shape}: {y.npartitions} blocks on "
               f"{len(client.scheduler_info()['workers'])} workers", file=sys.stderr)
-        to_zarr(y, zarr_path, overwrite=True)
+        to_zarr(y, zarr_path, overwrite=args.overwrite or tiff)  # a .part is ours
         if tiff:
             zarr_to_tiff(zarr_path, args.output)
-    except (errors.Error, OSError) as e:
+    except (errors.Error, OSError, ValueError) as e:  # ValueError: Zarr's "contains an array"
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:

@@ -34,21 +34,27 @@ class _TiffPages:
         return _TiffPages, (self.path,)
 
 
+def _is_url(path: str) -> bool:
+    return "://" in path
+
+
 def open_image(path, chunks=None):
-    """A Dask array over an image file, read lazily: a Zarr store (a directory, .zarr, or its first
-    array when a group) or a TIFF/BigTIFF (its full resolution, by tile or strip). (H, W) or
-    (H, W, C) as stored. chunks: Dask's chunks to read in (default: the file's own)."""
+    """A Dask array over an image, read lazily: a Zarr store (a directory, or a URL such as
+    s3://bucket/scan.zarr through fsspec; its first array when a group) or a TIFF/BigTIFF file (its
+    full resolution, by tile or strip). (H, W) or (H, W, C) as stored. chunks: Dask's chunks to read
+    in (default: the store's own)."""
     import dask.array as da
     import zarr
 
     path = os.fspath(path)
-    if not os.path.exists(path):
+    if not _is_url(path) and not os.path.exists(path):
         raise MissingFileError(f"no image '{path}'")
-    if path.lower().endswith(_TIFF):
+    if path.lower().endswith(_TIFF) and not _is_url(path):
         pages = _TiffPages(path)
-        return da.from_array(pages, chunks=chunks or pages.chunks, name=f"tiff-{os.path.abspath(path)}-"
-                             f"{os.path.getmtime(path)}", lock=False)
-    if os.path.isdir(path):
+        # lock: one read at a time per process; a TIFF's file handle is not for concurrent readers.
+        return da.from_array(pages, chunks=chunks or pages.chunks, lock=True,
+                             name=f"tiff-{os.path.abspath(path)}-{os.path.getmtime(path)}")
+    if _is_url(path) or os.path.isdir(path):
         z = zarr.open(path, mode="r")
         if isinstance(z, zarr.hierarchy.Group):
             names = sorted(z.array_keys())
@@ -56,8 +62,8 @@ def open_image(path, chunks=None):
                 raise ShapeError(f"the Zarr group '{path}' holds no array")
             z = z[names[0]]
         return da.from_zarr(z, chunks=chunks) if chunks else da.from_zarr(z)
-    raise ShapeError(f"'{path}' is neither a Zarr store (a directory) nor a TIFF ({', '.join(_TIFF)}); for other "
-                     f"images use 'tessera run', or convert them with tifffile or libvips")
+    raise ShapeError(f"'{path}' is neither a Zarr store (a directory or a URL) nor a TIFF ({', '.join(_TIFF)}); "
+                     f"for other images use 'tessera run', or convert them with tifffile or libvips")
 
 
 def _regular(chunks: tuple) -> bool:
@@ -66,17 +72,18 @@ def _regular(chunks: tuple) -> bool:
 
 
 def to_zarr(y, path, overwrite: bool = False, compute: bool = True):
-    """Writes a Dask array to a Zarr store, one Dask chunk per Zarr chunk: no two tasks write the same
-    chunk, and a recomputed block rewrites its chunk whole (each chunk file is replaced atomically).
-    Blocks whose output sizes are not Zarr-regular are regrouped first."""
+    """Writes a Dask array to a Zarr store (a directory, or a URL through fsspec), one Dask chunk per
+    Zarr chunk: no two tasks write the same chunk, and a recomputed block rewrites its chunk whole
+    (a directory store replaces each chunk file atomically). Blocks whose output sizes are not
+    Zarr-regular are regrouped first."""
     import dask.array as da
 
     path = os.fspath(path)
-    if os.path.exists(path) and not overwrite:
+    if not overwrite and not _is_url(path) and os.path.exists(path):  # a URL's store says so itself
         raise FileExistsError(f"'{path}' exists; remove it or pass overwrite=True (--overwrite)")
     if not _regular(y.chunks):
         y = y.rechunk(tuple(max(c) for c in y.chunks))
-    return da.to_zarr(y, path, overwrite=True, compute=compute)
+    return da.to_zarr(y, path, overwrite=overwrite, compute=compute)
 
 
 def _downsample(level, factor: int):
