@@ -96,7 +96,7 @@ std::vector<int64_t> even_cores(int64_t size, int64_t core) {
 }
 
 // Dask's view of a tile plan: per axis the cores (chunks) and their spans, as tuples (window_begin,
-// window_end, out_begin, out_end, crop_begin). Cores not given are planned: at most `block` (0: the
+// window_end, out_begin, out_end, crop_begin), and the output's size and channels. Cores not given are planned: at most `block` (0: the
 // largest the model takes), balanced on its grid.
 py::dict plan_blocks(const Model& model, int64_t height, int64_t width, std::vector<int64_t> row_cores,
                      std::vector<int64_t> col_cores, int64_t block) {
@@ -109,7 +109,8 @@ py::dict plan_blocks(const Model& model, int64_t height, int64_t width, std::vec
   return py::dict("chunks"_a = py::make_tuple(row_cores, col_cores),
                   "rows"_a = spans(plan.tiles, row_cores.size(), col_cores.size(), true),
                   "cols"_a = spans(plan.tiles, col_cores.size(), 1, false),
-                  "out_size"_a = py::make_tuple(plan.out_height, plan.out_width));
+                  "out_size"_a = py::make_tuple(plan.out_height, plan.out_width),
+                  "out_channels"_a = tiling::tiled_output_shape(model, Shape{1, 1, height, width}, plan)[1]);
 }
 
 }  // namespace

@@ -59,6 +59,13 @@ def test_blocks_on_two_workers_equal_one_process_bit_for_bit(client, name):
     assert np.array_equal(bits(out), bits(expected))
 
 
+def test_a_model_without_halo_runs_its_chunks_as_they_are(client):
+    x = np.random.default_rng(9).random((1, 3, 200, 150), dtype=np.float32)
+    y = td.run(model("op_relu"), da.from_array(x, chunks=(1, 3, 50, 50)))
+    assert not any("overlap" in str(k) for k in dict(y.__dask_graph__()))
+    assert np.array_equal(bits(y.compute()), bits(tessera.load(model("op_relu")).run_tiled(x)))
+
+
 @pytest.mark.parametrize("name", ["unet", "sr_pixelshuffle"])
 def test_tiff_to_zarr_equals_tessera_run_on_the_image(client, tmp_path, name):
     pixels = image((600, 520, 3), seed=2)
@@ -166,6 +173,8 @@ def test_errors_come_before_any_work_is_scheduled(tmp_path):
         td.run(model("unet"), da.zeros((64, 64, 3)))
     with pytest.raises(tessera.ShapeError, match="has 4 channels; the model takes 3"):
         td.run(model("unet"), da.zeros((64, 64, 4), dtype=np.uint8))
+    with pytest.raises(tessera.ShapeError, match="a batch of 2; the model takes 1 at a time"):
+        td.run(model("unet"), da.zeros((2, 3, 64, 64), dtype=np.float32))
     with pytest.raises(tessera.ShapeError, match=r"\(H, W\) or \(H, W, C\) images"):
         td.run(model("unet"), da.zeros((64,), dtype=np.uint8))
     with pytest.raises(tessera.MissingFileError, match="no image"):

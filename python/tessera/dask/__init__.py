@@ -32,17 +32,13 @@ class RechunkWarning(UserWarning):
     """The input's chunks did not fit the model, so it was rechunked: the message says how and why."""
 
 
-def _output_channels(native, channels: int, dims: list) -> tuple:
-    """The output's (N, C) for an input with `channels`, found by running the model once at its
-    smallest size on the client (also checking that it takes that many channels)."""
+def _check_batch_and_channels(native, batch: int, channels: int):
+    """Whether the model takes `batch` images of `channels` channels: before any block runs."""
     axes = native.describe()["inputs"][0]["axes"]
     if axes[1].isdigit() and int(axes[1]) != channels:
         raise ShapeError(f"the image has {channels} channels; the model takes {axes[1]}")
-    minimum = {d["name"]: d["min"] for d in dims}
-    h, w = (minimum.get(a, 0) if not a.isdigit() else int(a) for a in axes[2:4])
-    n = int(axes[0]) if axes[0].isdigit() else 1
-    y = _tessera.Runner(native, "reference", 1).run([np.zeros((n, channels, h, w), np.float32)], None)[0]
-    return y.shape[0], y.shape[1]
+    if axes[0].isdigit() and int(axes[0]) != batch:
+        raise ShapeError(f"a batch of {batch}; the model takes {axes[0]} at a time: split the batch")
 
 
 def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int = 1, backend: str = "auto",
@@ -74,10 +70,13 @@ def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int =
     p = plan(native, x.shape, (x.chunks[hy], x.chunks[wx]), block)
     if p.rechunked:
         warnings.warn(f"rechunked to {p.describe()}: {p.reason}", RechunkWarning, stacklevel=2)
-    n, c = _output_channels(native, layout.channels(x.shape), meta["dims"])
+    n, c = (x.shape[0] if layout.ndim == 4 else 1), p.out_channels
+    _check_batch_and_channels(native, n, layout.channels(x.shape))
     whole = {a: -1 for a in range(x.ndim) if a not in layout.spatial}
     x = x.rechunk({**whole, hy: tuple(p.chunks[0]), wx: tuple(p.chunks[1])})
-    overlapped = da.overlap.overlap(x, depth={hy: p.depth[0], wx: p.depth[1]}, boundary="none")
+    # Dask's overlap (map_overlap's first half, boundary 'none'); a model without a halo needs none.
+    overlapped = da.overlap.overlap(x, depth={hy: p.depth[0], wx: p.depth[1]}, boundary="none") if any(
+        p.depth[0] + p.depth[1]) else x
     out_dtype = np.dtype(np.float32 if x.dtype == np.float32 else x.dtype)
     spatial_chunks = p.out_chunks
     if layout.ndim == 4:

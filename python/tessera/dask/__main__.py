@@ -67,8 +67,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     zarr_path = args.output + ".zarr.part" if tiff else args.output
-    start = time.perf_counter()
     client, cluster = _client(args)
+    start = time.perf_counter()
     try:
         print(f"{args.input} {image.shape} -> {args.output} {y.shape}: {y.npartitions} blocks on "
               f"{len(client.scheduler_info()['workers'])} workers", file=sys.stderr)

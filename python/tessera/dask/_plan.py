@@ -38,7 +38,7 @@ class BlockPlan:
     chunks: the input chunks along (height, width); rechunked: whether they differ from the array's
     own (and why, in `reason`); depth: the overlap each block borrows from its neighbours per axis,
     (before, after); rows, cols: per chunk (window_begin, window_end, out_begin, out_end, crop_begin)
-    in pixels; out_size: the output's (height, width).
+    in pixels; out_size: the output's (height, width); out_channels: its channels.
     """
 
     chunks: tuple
@@ -48,6 +48,7 @@ class BlockPlan:
     rows: list
     cols: list
     out_size: tuple
+    out_channels: int
 
     @property
     def blocks(self) -> int:
@@ -106,11 +107,12 @@ def plan(model, shape, chunks=None, block: int = 0) -> BlockPlan:
     if chunks is not None and not block:
         try:
             p, depth = _plan(native, height, width, chunks, 0)
-            return BlockPlan(tuple(tuple(c) for c in p["chunks"]), False, "", depth, p["rows"], p["cols"], p["out_size"])
+            return BlockPlan(tuple(tuple(c) for c in p["chunks"]), False, "", depth, p["rows"], p["cols"], p["out_size"],
+                             p["out_channels"])
         except ArgumentError as e:
             reason = str(e)
     elif chunks is not None:
         reason = f"block={block} was given"
     p, depth = _plan(native, height, width, None, block)
     return BlockPlan(tuple(tuple(c) for c in p["chunks"]), chunks is not None and tuple(map(tuple, chunks)) != tuple(
-        map(tuple, p["chunks"])), reason, depth, p["rows"], p["cols"], p["out_size"])
+        map(tuple, p["chunks"])), reason, depth, p["rows"], p["cols"], p["out_size"], p["out_channels"])

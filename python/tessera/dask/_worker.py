@@ -79,10 +79,10 @@ def _take_runner(ref: ModelRef, backend: str, threads: int):
         if ref.sha256 not in _models:
             _models[ref.sha256] = _tessera.Model.load(ref.local_path())
         idle = _runners.setdefault((ref.sha256, backend, threads), queue.SimpleQueue())
-        try:
-            return idle.get_nowait(), idle
-        except queue.Empty:
-            return _tessera.Runner(_models[ref.sha256], backend, threads), idle
+    try:
+        return idle.get_nowait(), idle
+    except queue.Empty:  # a session of its own for this thread, made outside the lock
+        return _tessera.Runner(_models[ref.sha256], backend, threads), idle
 
 
 def cached_models() -> list:
