@@ -173,6 +173,10 @@ def test_errors_come_before_any_work_is_scheduled(tmp_path):
         td.run(model("unet"), da.zeros((64, 64, 3)))
     with pytest.raises(tessera.ShapeError, match="has 4 channels; the model takes 3"):
         td.run(model("unet"), da.zeros((64, 64, 4), dtype=np.uint8))
+    with pytest.raises(tessera.ArgumentError, match="backend 'gpu' is not built into this tessera"):
+        td.run(model("unet"), x, backend="gpu")
+    with pytest.raises(tessera.ArgumentError, match="threads=0: give 1 or more"):
+        td.run(model("unet"), x, threads=0)
     with pytest.raises(tessera.ShapeError, match="a batch of 2; the model takes 1 at a time"):
         td.run(model("unet"), da.zeros((2, 3, 64, 64), dtype=np.float32))
     with pytest.raises(tessera.ShapeError, match=r"\(H, W\) or \(H, W, C\) images"):

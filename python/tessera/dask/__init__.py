@@ -20,7 +20,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .. import _tessera
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ._plan import BlockPlan, Layout, plan
 from ._storage import open_image, to_zarr, zarr_to_tiff
 from ._worker import ModelRef, cached_models, run_block
@@ -63,6 +63,11 @@ def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int =
     if x.dtype not in (np.uint8, np.uint16, np.float32):
         raise ShapeError(f"an array of {x.dtype}: tessera.dask takes 8- or 16-bit images or float32; convert it "
                          f"with x.astype(numpy.float32)")
+    if backend != "auto" and backend not in _tessera.available_backends():
+        raise ArgumentError(f"backend '{backend}' is not built into this tessera; give auto or one of "
+                            f"{', '.join(_tessera.available_backends())}")
+    if threads < 1:
+        raise ArgumentError(f"threads={threads}: give 1 or more threads per block")
     meta = native.describe()
     if not meta["tileable"]:
         raise ShapeError(f"the model cannot be tiled, so it cannot run in blocks: {meta['not_tileable_because']}")
@@ -77,7 +82,7 @@ def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int =
     # Dask's overlap (map_overlap's first half, boundary 'none'); a model without a halo needs none.
     overlapped = da.overlap.overlap(x, depth={hy: p.depth[0], wx: p.depth[1]}, boundary="none") if any(
         p.depth[0] + p.depth[1]) else x
-    out_dtype = np.dtype(np.float32 if x.dtype == np.float32 else x.dtype)
+    out_dtype = np.dtype(x.dtype)  # pixels come back as pixels of the same depth
     spatial_chunks = p.out_chunks
     if layout.ndim == 4:
         chunks, out_block = ((n,), (c,)) + spatial_chunks, (n, c, 0, 0)
@@ -96,4 +101,5 @@ def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int =
         import dask
         model_arg = dask.delayed(ref, pure=True, traverse=False)
     return overlapped.map_blocks(run_block, model_arg, spec, chunks=chunks, dtype=out_dtype,
-                                 name=f"tessera-run-{tokenize(overlapped.name, ref.sha256, spec)}", meta=np.empty((0,) * x.ndim, out_dtype))
+                                 name=f"tessera-run-{tokenize(overlapped.name, ref.sha256, spec)}",
+                                 meta=np.empty((0,) * x.ndim, out_dtype))
