@@ -215,3 +215,20 @@ def test_command_runs_a_tiff_into_a_pyramidal_tiff_on_a_local_cluster(tmp_path):
     bad = subprocess.run(command[:3] + [str(tmp_path / "none.tsr"), command[4], str(tmp_path / "x.zarr")],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and "no model file" in bad.stderr and not (tmp_path / "x.zarr").exists()
+
+
+def test_command_writes_zarr_under_a_temporary_name_and_ctrl_c_leaves_nothing(tmp_path):
+    zarr.save_array(str(tmp_path / "in.zarr"), image((1024, 1024, 3), seed=10), chunks=(128, 128, 3))
+    command = [sys.executable, "-m", "tessera.dask", model("dense_residual"), str(tmp_path / "in.zarr"),
+               str(tmp_path / "out.zarr"), "--workers", "2", "--backend", "reference"]
+    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    while not (tmp_path / "out.zarr.part").exists() and run.poll() is None:
+        time.sleep(0.01)
+    time.sleep(0.5)  # some blocks written
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130 and "interrupted: nothing written" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.zarr"]
+    done = subprocess.run(command[:-2] + ["--overwrite"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.zarr", "out.zarr"]

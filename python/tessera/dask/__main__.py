@@ -18,14 +18,15 @@ def _parser():
     p.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://10.0.0.1:8786 "
                    "(default: a local cluster on this machine)")
     p.add_argument("--workers", type=int, default=0, metavar="N", help="the local cluster's worker processes "
-                   "(default: one per CPU); not with --scheduler")
+                   "(default: the CPUs divided by --threads); not with --scheduler")
     p.add_argument("--threads", type=int, default=1, metavar="T", help="threads per block's run (default 1); a "
                    "local cluster's workers get one task at a time of T threads each")
     p.add_argument("--block", type=int, default=0, metavar="PIXELS", help="rechunk into blocks of at most this "
                    "size (default: keep the input's chunks when the model takes them, else the largest it takes)")
     p.add_argument("--backend", default="auto", help="auto, reference, xnnpack or onednn (default auto)")
-    p.add_argument("--send-model", action="store_true", default=None, help="send the model's bytes to the "
-                   "workers instead of its path (the default with --scheduler)")
+    p.add_argument("--send-model", action=argparse.BooleanOptionalAction, help="send the model's bytes to the "
+                   "workers instead of its path (the default with --scheduler; --no-send-model when the workers "
+                   "share the client's files)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     return p
 
@@ -66,20 +67,34 @@ def main(argv=None) -> int:
     except (errors.Error, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    zarr_path = args.output + ".zarr.part" if tiff else args.output
+    # Written under a temporary name and renamed at the end, so a failure or Ctrl-C leaves nothing
+    # behind; a store at a URL is written in place (an object store has no rename).
+    local = "://" not in args.output
+    zarr_path = args.output + ".zarr.part" if tiff else args.output + ".part" if local else args.output
     client, cluster = _client(args)
     start = time.perf_counter()
     try:
         print(f"{args.input} {image.shape} -> {args.output} {y.shape}: {y.npartitions} blocks on "
               f"{len(client.scheduler_info()['workers'])} workers", file=sys.stderr)
-        to_zarr(y, zarr_path, overwrite=args.overwrite or tiff)  # a .part is ours
+        future = client.compute(to_zarr(y, zarr_path, overwrite=args.overwrite or zarr_path != args.output,
+                                        compute=False))
+        if sys.stderr.isatty():
+            from distributed import progress
+            progress(future)
+        future.result()
         if tiff:
             zarr_to_tiff(zarr_path, args.output)
+        elif zarr_path != args.output:
+            remove_store(args.output)  # --overwrite
+            os.replace(zarr_path, args.output)
     except (errors.Error, OSError, ValueError) as e:  # ValueError: Zarr's "contains an array"
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"interrupted: nothing written to {args.output}", file=sys.stderr)
+        return 130
     finally:
-        if tiff:
+        if zarr_path != args.output:
             remove_store(zarr_path)
         client.close()
         if cluster is not None:
