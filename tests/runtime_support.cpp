@@ -142,18 +142,24 @@ bool backend_built(const std::string& name) {
 }
 
 void PrintTo(const TestModel& model, std::ostream* os) { *os << model.name; }
-void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.model.name << " on " << c.backend; }
+void PrintTo(const BackendCase& c, std::ostream* os) {
+  *os << c.model.name << " on " << c.backend << " " << c.precision;
+}
 
 std::vector<BackendCase> backend_cases(bool (*keep)(const TestModel&)) {
   std::vector<BackendCase> out;
   for (const std::string& b : backends_under_test())
     for (const TestModel& m : test_models())
-      if (keep(m)) out.push_back({m, b});
+      if (keep(m)) {
+        out.push_back({m, b});
+        if (b == "onednn") out.push_back({m, b, "bf16"});
+      }
   return out;
 }
 
 std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info) {
-  return info.param.model.name + "_" + info.param.backend;
+  const BackendCase& c = info.param;
+  return c.model.name + "_" + c.backend + (c.precision == "fp32" ? "" : "_" + c.precision);
 }
 
 Tensor random_image(int64_t channels, int64_t h, int64_t w, uint32_t seed) {

@@ -88,12 +88,14 @@ bool backend_built(const std::string& name);
 struct BackendCase {
   TestModel model;
   std::string backend;
+  std::string precision = "fp32";  // SessionOptions::precision
 };
 // How gtest prints parameters: by name, not as bytes.
 void PrintTo(const TestModel& model, std::ostream* os);
 void PrintTo(const BackendCase& c, std::ostream* os);
 
-// Every test model that `keep` accepts, on every backend; and the gtest name of one ("unet_xnnpack").
+// Every test model that `keep` accepts, on every backend, and on oneDNN in bf16 too; and the gtest
+// name of one ("unet_xnnpack", "unet_onednn_bf16").
 std::vector<BackendCase> backend_cases(bool (*keep)(const TestModel&));
 std::string backend_case_name(const ::testing::TestParamInfo<BackendCase>& info);
 #define TESSERA_SKIP_WITHOUT_BACKEND(name) \

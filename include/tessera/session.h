@@ -17,12 +17,18 @@ struct SessionState;
 struct SessionOptions {
   std::string backend = "auto";  // auto, reference, xnnpack or onednn (see available_backends())
   int threads = 1;               // threads inside each run()
+  // What convolutions multiply in: "fp32", or "bf16" (the onednn backend only: inputs and weights
+  // rounded to bfloat16, products summed in fp32; about twice as fast on CPUs with AVX512_BF16 or
+  // AMX, at a loss of precision that docs/precision.md measures). Tiles stay bit-identical to the
+  // whole image with either.
+  std::string precision = "fp32";
 };
 
 // The backends linked into this program ("reference" always; "xnnpack" and "onednn" when their
-// libraries are linked), and the one "auto" picks on this CPU.
+// libraries are linked), and the one "auto" picks on this CPU for a precision (bf16: onednn when
+// it is linked).
 std::vector<std::string> available_backends();
-std::string auto_backend();
+std::string auto_backend(const std::string& precision = "fp32");
 
 class Session {
  public:

@@ -107,6 +107,7 @@ int default_threads();
 // What plan_run counts beyond the sessions.
 struct RunMemoryOptions {
   std::string backend = "auto";  // the sessions' backend
+  std::string precision = "fp32";  // and their precision (SessionOptions::precision)
   int64_t process_bytes = -1;    // resident before the run (model, libraries, input); -1: read it now
   // Bytes per sample of the rows a streamed image run holds (a band of input windows and two bands of
   // output: tessera/image.h; 1 for 8-bit images, 2 for 16-bit); 0: an in-memory run, which holds the
@@ -198,6 +199,7 @@ struct TiledRunOptions {
   // per CPU this process may use (more would only take turns, each worker holding a session).
   int workers = 0;
   std::string backend = "auto";  // each worker's session's
+  std::string precision = "fp32";  // each worker's session's (SessionOptions::precision)
   // Called after each finished tile with the number of tiles done so far, from the worker threads.
   std::function<void(int64_t done)> on_tile;
   const std::atomic<bool>* cancel = nullptr;  // when set and true, the run stops between tiles

@@ -136,8 +136,10 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   const int64_t height = in.pixels.height(), width = in.pixels.width();  // padded
   // Whole or tiled, and the tile, within the memory budget; counted after the input is open, so that
   // libvips' own memory is in the process's.
-  tiling::RunMemoryOptions memory{
-      .backend = options.run.backend, .process_bytes = options.process_bytes, .stream_sample_bytes = in.bits / 8};
+  tiling::RunMemoryOptions memory{.backend = options.run.backend,
+                                  .precision = options.run.precision,
+                                  .process_bytes = options.process_bytes,
+                                  .stream_sample_bytes = in.bits / 8};
   Result<tiling::RunPlan> planned =
       tiling::plan_run(*model, height, width, options.tiles, options.no_tile, options.run.threads, memory);
   if (!planned.ok()) {

@@ -71,8 +71,11 @@ std::vector<std::string> available_backends() {
   return names;
 }
 
-std::string auto_backend() {
+std::string auto_backend(const std::string& precision) {
   std::vector<BackendEntry> all = entries();
+  if (precision == "bf16")
+    for (const BackendEntry& e : all)
+      if (std::string(e.name) == "onednn") return e.name;
   const BackendEntry* best = &all.front();
   for (const BackendEntry& e : all)
     if (e.auto_rank() > best->auto_rank()) best = &e;

@@ -119,10 +119,18 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
                 options.threads);
   const ModelData& d = model->data();
   const ir::Graph& g = d.graph;
+  TESSERA_CHECK(options.precision == "fp32" || options.precision == "bf16", Error::InvalidArgument,
+                "unknown precision '{}': use fp32 or bf16", options.precision);
+  SessionOptions resolved = options;
+  resolved.backend = options.backend == "auto" ? auto_backend(options.precision) : options.backend;
+  TESSERA_CHECK(resolved.precision == "fp32" || resolved.backend == "onednn", Error::InvalidArgument,
+                "precision bf16 runs on the onednn backend only, not on '{}' (this program has: {}): use --backend "
+                "onednn, or --precision fp32",
+                resolved.backend, fmt::join(available_backends(), ", "));
   auto state = std::make_unique<SessionState>();
-  state->backend_name = options.backend == "auto" ? auto_backend() : options.backend;
+  state->backend_name = resolved.backend;
   TESSERA_RETURN_IF_ERROR(or_out_of_memory(d, state->backend_name, [&]() -> Status {
-    TESSERA_ASSIGN_OR_RETURN(state->memory, backend_memory_plan(options.backend, d));
+    TESSERA_ASSIGN_OR_RETURN(state->memory, backend_memory_plan(resolved.backend, d));
     const int64_t arena_bytes = state->memory.arena_bytes;
     state->arena.reset(allocate_arena(arena_bytes));
     TESSERA_CHECK(state->arena != nullptr, Error::OutOfMemory,
@@ -135,7 +143,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     state->input_shapes.resize(g.inputs.size());
     state->outputs.resize(g.outputs.size());
     TESSERA_ASSIGN_OR_RETURN(state->backend,
-                             create_backend(options.backend, d, state->memory, options, state->arena.get()));
+                             create_backend(resolved.backend, d, state->memory, resolved, state->arena.get()));
     return {};
   }));
   return std::unique_ptr<Session>(new Session(std::move(model), std::move(state)));

@@ -115,7 +115,7 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
   TESSERA_CHECK(!(no_tile && options.tile > 0), Error::InvalidArgument, "--no-tile and --tile exclude each other");
   const ModelData& d = model.data();
   const ir::Graph& g = d.graph;
-  const std::string backend = memory.backend == "auto" ? auto_backend() : memory.backend;
+  const std::string backend = memory.backend == "auto" ? auto_backend(memory.precision) : memory.backend;
 
   Estimator est{d};
   TESSERA_ASSIGN_OR_RETURN(est.memory, backend_memory_plan(backend, d));
@@ -123,7 +123,8 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
     // A session that never runs: what its backend holds beyond the arena (packed weights, its
     // buffers); its arena is reserved, not touched.
     std::shared_ptr<const Model> borrowed(&model, [](const Model*) {});
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> probe, Session::create(borrowed, SessionOptions{backend, 1}));
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> probe,
+                             Session::create(borrowed, SessionOptions{backend, 1, memory.precision}));
     est.backend_bytes = probe->backend_bytes();
   }
   est.process_bytes = memory.process_bytes >= 0 ? memory.process_bytes : process_resident_bytes();

@@ -66,7 +66,7 @@ Result<std::unique_ptr<TiledRunner>> TiledRunner::create(std::shared_ptr<const M
   const int split = options.workers > 0 ? options.workers : tile_workers(budget, widest_band);
   const int workers = static_cast<int>(std::min<size_t>(split, std::max<size_t>(widest_band, 1)));
   // A band narrower than the workers gives its spare threads to the sessions too.
-  const SessionOptions per_worker{options.backend, budget / workers};
+  const SessionOptions per_worker{options.backend, budget / workers, options.precision};
 
   int64_t max_h = 0, max_w = 0;
   for (const Tile& t : plan.tiles) {
@@ -100,7 +100,7 @@ Result<std::unique_ptr<Session>> SessionPool::take(std::shared_ptr<const Model> 
     // they would only hold memory beside the ones it makes.
     std::erase_if(kept_, [&](const Kept& k) {
       return &k.session->model() != model.get() || k.options.backend != options.backend ||
-             k.options.threads != options.threads;
+             k.options.threads != options.threads || k.options.precision != options.precision;
     });
     if (!kept_.empty()) {
       found = std::move(kept_.back().session);

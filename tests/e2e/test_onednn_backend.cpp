@@ -3,6 +3,7 @@
 // allocated by the backend in a steady-state run(); the nodes it leaves to the reference kernels;
 // residual Adds folded into convolutions; sessions on two threads.
 #include <dlfcn.h>
+#include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <onnx/onnx_pb.h>
 
@@ -67,43 +68,46 @@ TEST(OnednnBackend, TinySeedScenarioTiledEqualsFull) {
 }
 
 // A steady-state run() allocates nothing outside oneDNN's execute call, and what that call
-// allocates is the same every run.
+// allocates is the same every run; in bf16 too (the copies of the convolutions' inputs).
 TEST(OnednnBackend, RunAllocatesNothingOutsideOnednnExecute) {
   TESSERA_SKIP_WITHOUT_BACKEND("onednn");
-  for (const char* name : {"unet", "dw_dilated_grouped", "sr_pixelshuffle", "op_pad_reflect"}) {
-    std::shared_ptr<const Model> model = compile_and_load(test_model(name));
-    ASSERT_TRUE(model);
-    Result<std::unique_ptr<Session>> session = Session::create(model, onednn(2));
-    ASSERT_TRUE(session.ok()) << session.status().message();
-    const int64_t size = model->data().graph.dims[0].min * 2;
-    Tensor a = random_input(*model, size, size, 1), b = random_input(*model, size + 16, size, 2);
-    ConstTensorView va = a.view(), vb = b.view();
-    ASSERT_TRUE((*session)->run({&va, 1}).ok());
-    ASSERT_TRUE((*session)->run({&vb, 1}).ok());  // a second cached shape
-    long own[2], onednn_internal[2];
-    for (int i = 0; i < 2; ++i) {
-      ConstTensorView& view = i == 0 ? va : vb;
+  for (const char* precision : {"fp32", "bf16"})
+    for (const char* name : {"unet", "dw_dilated_grouped", "sr_pixelshuffle", "op_pad_reflect"}) {
+      SCOPED_TRACE(precision);
+      std::shared_ptr<const Model> model = compile_and_load(test_model(name));
+      ASSERT_TRUE(model);
+      Result<std::unique_ptr<Session>> session = Session::create(model, {"onednn", 2, precision});
+      ASSERT_TRUE(session.ok()) << session.status().message();
+      const int64_t size = model->data().graph.dims[0].min * 2;
+      Tensor a = random_input(*model, size, size, 1), b = random_input(*model, size + 16, size, 2);
+      ConstTensorView va = a.view(), vb = b.view();
+      ASSERT_TRUE((*session)->run({&va, 1}).ok());
+      ASSERT_TRUE((*session)->run({&vb, 1}).ok());  // a second cached shape
+      long own[2], onednn_internal[2];
+      for (int i = 0; i < 2; ++i) {
+        ConstTensorView& view = i == 0 ? va : vb;
+        g_inside_execute = 0;
+        AllocationCounter counter;
+        g_counter = &counter;
+        bool ok = (*session)->run({&view, 1}).ok();
+        g_counter = nullptr;
+        ASSERT_TRUE(ok);
+        onednn_internal[i] = g_inside_execute.load();
+        own[i] = counter.count() + counter.c_count() - onednn_internal[i];
+      }
+      EXPECT_EQ(own[0], 0) << name << ": heap allocations in run() outside dnnl_primitive_execute";
+      EXPECT_EQ(own[1], 0) << name << ": heap allocations in run() outside dnnl_primitive_execute";
       g_inside_execute = 0;
-      AllocationCounter counter;
-      g_counter = &counter;
-      bool ok = (*session)->run({&view, 1}).ok();
-      g_counter = nullptr;
-      ASSERT_TRUE(ok);
-      onednn_internal[i] = g_inside_execute.load();
-      own[i] = counter.count() + counter.c_count() - onednn_internal[i];
+      {
+        AllocationCounter counter;
+        g_counter = &counter;
+        EXPECT_TRUE((*session)->run({&va, 1}).ok());
+        g_counter = nullptr;
+      }
+      EXPECT_EQ(g_inside_execute.load(), onednn_internal[0]) << name << ": oneDNN's allocations vary between runs";
+      RecordProperty(fmt::format("{}_onednn_{}_execute_allocations_per_run", name, precision),
+                     std::to_string(onednn_internal[0]));
     }
-    EXPECT_EQ(own[0], 0) << name << ": heap allocations in run() outside dnnl_primitive_execute";
-    EXPECT_EQ(own[1], 0) << name << ": heap allocations in run() outside dnnl_primitive_execute";
-    g_inside_execute = 0;
-    {
-      AllocationCounter counter;
-      g_counter = &counter;
-      EXPECT_TRUE((*session)->run({&va, 1}).ok());
-      g_counter = nullptr;
-    }
-    EXPECT_EQ(g_inside_execute.load(), onednn_internal[0]) << name << ": oneDNN's allocations vary between runs";
-    RecordProperty(std::string(name) + "_onednn_execute_allocations_per_run", std::to_string(onednn_internal[0]));
-  }
 }
 
 // Ops without a oneDNN mapping run on the reference kernels and are listed; mapped models list none.

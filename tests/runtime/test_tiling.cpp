@@ -1,6 +1,6 @@
-// Exact tiling: for every tileable test model on every backend, stitched tiles equal the full-image
-// output bit for bit, across random image sizes, tile sizes and thread counts; the derived halo is tight; models
-// that mix all pixels are refused with the node and the reason.
+// Exact tiling: for every tileable test model on every backend (and oneDNN in bf16), stitched tiles equal the
+// full-image output bit for bit, across random image sizes, tile sizes and thread counts; the derived halo is tight;
+// models that mix all pixels are refused with the node and the reason.
 #include <cstring>
 #include <random>
 
@@ -35,6 +35,7 @@ class TiledEqualsFull : public ::testing::TestWithParam<BackendCase> {};
 TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
   const TestModel& m = GetParam().model;
   const std::string& backend = GetParam().backend;
+  const std::string& precision = GetParam().precision;
   std::shared_ptr<const Model> model = load_test_model(m);
   std::shared_ptr<const Model> reference = load_test_model(m, "wide");  // for whole images above the max
   ASSERT_TRUE(model && reference);
@@ -54,7 +55,7 @@ TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
 
   for (auto [h, w] : sizes) {
     Tensor image = random_input(*model, h, w, static_cast<uint32_t>(h * 7919 + w));
-    Tensor full = run_full(reference, image, SessionOptions{backend, static_cast<int>(uniform(1, 4))});
+    Tensor full = run_full(reference, image, SessionOptions{backend, static_cast<int>(uniform(1, 4)), precision});
     // A random tile size on the model's alignment grid, small enough for its max.
     const AxisTiling& ax = model->info().tiling.axes[0];
     int64_t grid = std::lcm(ax.alignment, mult);
@@ -67,12 +68,14 @@ TEST_P(TiledEqualsFull, AcrossRandomSizesTilesAndThreads) {
     options.tile = grid * uniform(fewest, most);
     int threads = static_cast<int>(uniform(1, 4));
     TilePlan plan;
-    Result<Tensor> tiled = tiling::run_tiled(model, image.view(), options, {.threads = threads, .workers = threads, .backend = backend}, &plan);
+    Result<Tensor> tiled =
+        tiling::run_tiled(model, image.view(), options,
+                          {.threads = threads, .workers = threads, .backend = backend, .precision = precision}, &plan);
     ASSERT_TRUE(tiled.ok()) << m.name << " " << h << "x" << w << " tile " << options.tile << ": "
                             << tiled.status().message();
     EXPECT_EQ(bit_differences(*tiled, full), 0)
-        << m.name << " on " << backend << ", image " << h << "x" << w << ", tile " << options.tile << ", "
-        << plan.tiles.size() << " tiles, " << threads << " workers";
+        << m.name << " on " << backend << " " << precision << ", image " << h << "x" << w << ", tile " << options.tile
+        << ", " << plan.tiles.size() << " tiles, " << threads << " workers";
   }
 }
 

@@ -15,13 +15,14 @@ memory::dims dense_strides(const memory::dims& dims) {
   return strides;
 }
 
-memory::desc strided(const memory::dims& dims, const memory::dims& strides) {
-  return memory::desc(dims, memory::data_type::f32, strides);
+memory::desc strided(const memory::dims& dims, const memory::dims& strides,
+                     memory::data_type type = memory::data_type::f32) {
+  return memory::desc(dims, type, strides);
 }
 
-memory::desc nhwc(const memory::dims& d) {
+memory::desc nhwc(const memory::dims& d, memory::data_type type) {
   // Strides of [N, H, W, C] storage for the logical [N, C, H, W].
-  return strided(d, {d[1] * d[2] * d[3], 1, d[3] * d[1], d[1]});
+  return strided(d, {d[1] * d[2] * d[3], 1, d[3] * d[1], d[1]}, type);
 }
 
 }  // namespace
@@ -31,14 +32,16 @@ memory::desc plain_md(const Shape& shape) {
   return strided(d, dense_strides(d));
 }
 
-memory::desc activation_md(const Shape& shape) {
-  return shape.rank() == 4 ? nhwc(dims_of(shape)) : plain_md(shape);
+memory::desc activation_md(const Shape& shape, memory::data_type type) {
+  if (shape.rank() == 4) return nhwc(dims_of(shape), type);
+  const memory::dims d = shape.rank() == 0 ? memory::dims{1} : dims_of(shape);
+  return strided(d, dense_strides(d), type);
 }
 
 memory::desc aligned_md(const Shape& shape, int rank, bool as_nhwc) {
   memory::dims d(rank, 1);
   for (int i = 0; i < shape.rank(); ++i) d[rank - shape.rank() + i] = shape[i];
-  return as_nhwc && rank == 4 ? nhwc(d) : strided(d, dense_strides(d));
+  return as_nhwc && rank == 4 ? nhwc(d, memory::data_type::f32) : strided(d, dense_strides(d));
 }
 
 DepthToSpaceViews depth_to_space_views(const Shape& input, int64_t b, bool dcr, bool dst_nchw) {

@@ -12,8 +12,8 @@ namespace tessera::onednn {
 // Row-major: NCHW for rank 4.
 dnnl::memory::desc plain_md(const Shape& shape);
 
-// NHWC for rank 4, row-major for other ranks.
-dnnl::memory::desc activation_md(const Shape& shape);
+// NHWC for rank 4, row-major for other ranks; bf16 for a convolution's copy of its input.
+dnnl::memory::desc activation_md(const Shape& shape, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 
 // `shape` seen with `rank` axes (leading axes of 1, as numpy broadcasting aligns them), in NHWC
 // when `nhwc` and the result has rank 4: an operand that oneDNN broadcasts.

@@ -112,6 +112,7 @@ class OnednnSession final : public BackendSession {
       : model_(model),
         memory_(memory),
         threads_(std::min(options.threads, usable_cpus())),
+        bf16_(options.precision == "bf16"),
         arena_(arena),
         engine_(dnnl::engine::kind::cpu, 0),
         stream_(engine_) {}
@@ -134,13 +135,16 @@ class OnednnSession final : public BackendSession {
   Status bind(ShapePlan& sp);
   Location home_of(int value) const;
   int add_buffer(int64_t bytes);
-  void reserve_scratchpad(int64_t bytes);
+  void reserve(int buffer, int64_t bytes);
+  OpContext context(std::span<const Shape> shapes) const;
+  int64_t bf16_copy_bytes() const;
   Status failure(int node, std::span<const Shape> shapes, const char* what) const;
   memory weights_in(int node, int part, const memory::desc& md);
 
   const ModelData& model_;
   const MemoryPlan& memory_;
   const int threads_;
+  const bool bf16_;  // OpContext::bf16
   uint8_t* const arena_;
   dnnl::engine engine_;
   dnnl::stream stream_;
@@ -156,6 +160,7 @@ class OnednnSession final : public BackendSession {
   std::vector<Buffer> buffers_;
   std::vector<int> value_buffer_;   // per value: the buffer of a graph input or output, or -1
   int scratchpad_ = -1;             // one scratchpad for every primitive, sized for the largest
+  int bf16_copy_ = -1;              // the bf16 copy of a convolution's input (OpContext::bf16), sized for the largest
   int reference_scratch_ = -1;      // NCHW copies of a reference node's inputs and output
   uint64_t generation_ = 1;         // bumped when a buffer moves: bound plans bind again
   std::list<ShapePlan> cache_;      // most recently used first
@@ -173,7 +178,7 @@ Status OnednnSession::init() {
   other_weights_.resize(g.nodes.size());
   narrow_.resize(g.nodes.size());
   pointwise_sums_.resize(g.nodes.size());
-  OpContext ctx{engine_, g, model_.upper_shapes, plan_, memory_.offsets};
+  OpContext ctx = context(model_.upper_shapes);
   for (size_t n = 0; n < g.nodes.size(); ++n) {
     const ir::Op op = g.nodes[n].op;
     const bool conv = op == ir::Op::Conv || op == ir::Op::ConvTranspose;
@@ -229,14 +234,36 @@ Status OnednnSession::init() {
   }
   reference_scratch_ = add_buffer(reference_bytes);
   scratchpad_ = add_buffer(0);
+  bf16_copy_ = add_buffer(bf16_ ? bf16_copy_bytes() : 0);
   return {};
+}
+
+// The largest input of a convolution on oneDNN's primitives, in bf16, at the upper bound.
+int64_t OnednnSession::bf16_copy_bytes() const {
+  int64_t bytes = 0;
+  for (size_t n = 0; n < plan_.nodes.size(); ++n) {
+    const ir::Node& node = model_.graph.nodes[n];
+    if (plan_.nodes[n].role != Role::Primitive || (node.op != ir::Op::Conv && node.op != ir::Op::ConvTranspose))
+      continue;
+    std::vector<int> inputs = plan_.nodes[n].pieces;
+    if (inputs.empty()) inputs.push_back(node.inputs[0]);
+    for (int x : inputs)
+      bytes = std::max(bytes, model_.upper_shapes[x].element_count() * static_cast<int64_t>(sizeof(uint16_t)));
+  }
+  return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
+OpContext OnednnSession::context(std::span<const Shape> shapes) const {
+  OpContext ctx{engine_, model_.graph, shapes, plan_, memory_.offsets};
+  ctx.bf16 = bf16_;
+  return ctx;
 }
 
 // Picks the implementation of each part at the upper bound. Post-ops that oneDNN cannot fold into
 // the last part, or that would make it pick a slower implementation than without them, are
 // unfolded again; a split convolution whose output then lands on a piece reads its Concat again.
 void OnednnSession::choose_convolution(int n) {
-  OpContext ctx{engine_, model_.graph, model_.upper_shapes, plan_, memory_.offsets};
+  OpContext ctx = context(model_.upper_shapes);
   NodePlan& np = plan_.nodes[n];
   const int last = conv_parts(np) - 1;
   std::vector<ConvChoice>& choices = convs_[n];
@@ -272,8 +299,9 @@ int OnednnSession::add_buffer(int64_t bytes) {
   return static_cast<int>(buffers_.size()) - 1;
 }
 
-void OnednnSession::reserve_scratchpad(int64_t bytes) {
-  Buffer& b = buffers_[scratchpad_];
+// Grows session buffer `buffer` (the scratchpad, the bf16 copy) to at least `bytes`.
+void OnednnSession::reserve(int buffer, int64_t bytes) {
+  Buffer& b = buffers_[buffer];
   if (bytes <= b.bytes) return;
   bytes = (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
   b.data.reset(static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, static_cast<size_t>(bytes))));
@@ -310,7 +338,7 @@ memory OnednnSession::weights_in(int n, int part, const memory::desc& md) {
   std::vector<memory>& packed = other_weights_[n][part];
   for (const memory& m : packed)
     if (m.get_desc() == md) return m;
-  OpContext ctx{engine_, model_.graph, model_.upper_shapes, plan_, memory_.offsets};
+  OpContext ctx = context(model_.upper_shapes);
   packed.push_back(pack_weights(ctx, n, part, md, stream_));
   return packed.back();
 }
@@ -363,8 +391,11 @@ Status OnednnSession::build(ShapePlan& sp, std::span<const Shape> shapes) {
         case Role::Narrow: add_narrow(sp, static_cast<int>(n), shapes); break;
         case Role::PointwiseSum: add_pointwise_sum(sp, static_cast<int>(n), shapes); break;
         case Role::Primitive:
-          OpContext ctx{engine_, g, shapes, plan_, memory_.offsets, impls_[n],
-                        [this, n](int part, const memory::desc& md) { return weights_in(static_cast<int>(n), part, md); }};
+          OpContext ctx = context(shapes);
+          ctx.impls = impls_[n];
+          ctx.weights_in = [this, n](int part, const memory::desc& md) {
+            return weights_in(static_cast<int>(n), part, md);
+          };
           for (const PrimitiveSpec& spec : make_primitives(ctx, static_cast<int>(n), convs_[n], weights_[n]))
             add_spec(sp, spec, static_cast<int>(n));
           break;
@@ -398,7 +429,7 @@ void OnednnSession::add_primitive(ShapePlan& sp, const dnnl::primitive_desc_base
   for (const Arg& a : args) sp.args.push_back({a.arg, a.fixed != nullptr ? a.fixed : bound(a.md, a.where)});
   memory::desc scratchpad = pd.scratchpad_desc();
   if (scratchpad.get_size() > 0) {
-    reserve_scratchpad(static_cast<int64_t>(scratchpad.get_size()));
+    reserve(scratchpad_, static_cast<int64_t>(scratchpad.get_size()));
     sp.args.push_back({DNNL_ARG_SCRATCHPAD, bound(scratchpad, {Location::Kind::Buffer, 0, scratchpad_})});
   }
   sp.steps.push_back({Step::Kind::Primitive, sp.primitives.back().get(), node, first, sp.args.size() - first});
@@ -406,8 +437,16 @@ void OnednnSession::add_primitive(ShapePlan& sp, const dnnl::primitive_desc_base
 
 void OnednnSession::add_spec(ShapePlan& sp, const PrimitiveSpec& spec, int node) {
   std::vector<Arg> args;
-  for (const Operand& op : spec.operands)
-    args.push_back({op.arg, op.md, op.fixed != nullptr ? Location{} : home_of(op.value), op.fixed});
+  for (const Operand& op : spec.operands) {
+    Location where;
+    if (op.bf16_copy) {
+      reserve(bf16_copy_, static_cast<int64_t>(op.md.get_size()));
+      where = {Location::Kind::Buffer, 0, bf16_copy_};
+    } else if (op.fixed == nullptr) {
+      where = home_of(op.value);
+    }
+    args.push_back({op.arg, op.md, where, op.fixed});
+  }
   add_primitive(sp, spec.pd, args, node);
 }
 
@@ -556,6 +595,12 @@ std::vector<std::string> OnednnSession::fallbacks() const {
 
 Result<std::unique_ptr<BackendSession>> create_backend_session(const ModelData& model, const MemoryPlan& memory,
                                                                const SessionOptions& options, uint8_t* arena) {
+  // oneDNN 2.6 has bf16 convolutions from AVX-512 core on (emulated there, native with AVX512_BF16).
+  const auto isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
+  if (options.precision == "bf16" && (isa & dnnl_cpu_isa_avx512_core) != dnnl_cpu_isa_avx512_core)
+    return Status(Error::InvalidArgument,
+                  "precision bf16 needs a CPU with AVX-512 (oneDNN has no bf16 convolutions "
+                  "below it): use --precision fp32");
   try {
     auto session = std::make_unique<OnednnSession>(model, memory, options, arena);
     TESSERA_RETURN_IF_ERROR(session->init());

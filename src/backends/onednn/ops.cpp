@@ -167,9 +167,14 @@ memory::desc part_weights_md(const OpContext& ctx, int n, int part) {
   return memory::desc({w[0], channels, w[2], w[3]}, memory::data_type::f32, {w[1] * w[2] * w[3], w[2] * w[3], w[3], 1});
 }
 
+// The data type convolutions multiply in.
+memory::data_type conv_type(const OpContext& ctx) {
+  return ctx.bf16 ? memory::data_type::bf16 : memory::data_type::f32;
+}
+
 // Part `part` of convolution or deconvolution `n` at ctx.shapes, always the direct algorithm:
 // Winograd and "auto" give results that depend on where a pixel falls in its tile; held to
-// ctx.impls[part] (pinned).
+// ctx.impls[part] (pinned). Its input in conv_type(), its output fp32.
 dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, int part, const memory::desc& weights_md,
                              std::vector<Operand>* operands) {
   const ir::Node& node = ctx.graph.nodes[n];
@@ -184,7 +189,7 @@ dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, int part, const memory
   memory::dims pad_l{a.pads[0], a.pads[1]}, pad_r(2);
   for (int k = 0; k < 2; ++k)
     pad_r[k] = far_padding(narrow[2 + k], wide[2 + k], w[2 + k], a.strides[k], a.dilations[k], a.pads[k]);
-  memory::desc src = activation_md(x), dst = activation_md(y);
+  memory::desc src = activation_md(x, conv_type(ctx)), dst = activation_md(y);
   memory::desc bias = node.inputs.size() == 3 && part == 0 ? plain_md(ctx.shapes[node.inputs[2]]) : memory::desc();
   dnnl::primitive_attr attr = user_scratchpad();
   attr.set_post_ops(post_ops_of(ctx, part_post_ops(ctx.plan.nodes[n], part), operands));
@@ -200,7 +205,7 @@ dnnl::primitive_desc conv_pd(const OpContext& ctx, int n, int part, const memory
 
 // Part `part`'s weights in whatever layout the implementation prefers.
 memory::desc any_weights_md(const OpContext& ctx, int n, int part) {
-  return memory::desc(part_weights_md(ctx, n, part).dims(), memory::data_type::f32, memory::format_tag::any);
+  return memory::desc(part_weights_md(ctx, n, part).dims(), conv_type(ctx), memory::format_tag::any);
 }
 
 std::vector<PrimitiveSpec> conv_primitives(const OpContext& ctx, int n, std::span<const ConvChoice> choices,
@@ -210,7 +215,15 @@ std::vector<PrimitiveSpec> conv_primitives(const OpContext& ctx, int n, std::spa
   std::vector<PrimitiveSpec> specs;
   for (int part = 0; part < conv_parts(ctx.plan.nodes[n]); ++part) {
     const int x = part_input(ctx, n, part).value;
-    std::vector<Operand> operands = {{DNNL_ARG_SRC, activation_md(ctx.shapes[x]), x},
+    Operand src{DNNL_ARG_SRC, activation_md(ctx.shapes[x]), x};
+    if (ctx.bf16) {
+      Operand copy{DNNL_ARG_DST, activation_md(ctx.shapes[x], memory::data_type::bf16), -1, nullptr, true};
+      specs.push_back(
+          {dnnl::reorder::primitive_desc(ctx.engine, src.md, ctx.engine, copy.md, user_scratchpad()), {src, copy}});
+      src = copy;
+      src.arg = DNNL_ARG_SRC;
+    }
+    std::vector<Operand> operands = {src,
                                      {DNNL_ARG_WEIGHTS, choices[part].weights_md, -1, weights[part].get()},
                                      {DNNL_ARG_DST, activation_md(ctx.shapes[out]), out}};
     if (node.inputs.size() == 3 && part == 0)

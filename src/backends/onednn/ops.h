@@ -36,6 +36,7 @@ struct Operand {
   dnnl::memory::desc md;
   int value = -1;                 // a graph value, at its home
   dnnl_memory_t fixed = nullptr;  // or a memory the session owns (packed weights)
+  bool bf16_copy = false;         // or the session's bf16 copy of a convolution's input (OpContext::bf16)
 };
 
 struct PrimitiveSpec {
@@ -64,6 +65,10 @@ struct OpContext {
   // bound (brgconv blocks 16, 32 or 64 output channels by the shape and the thread count; the block
   // does not change any sum). Empty: only the upper bound's layout.
   std::function<dnnl::memory(int part, const dnnl::memory::desc& md)> weights_in = {};
+  // Convolutions multiply in bf16 (SessionOptions::precision): each reads a bf16 copy of its input,
+  // rounded by a reorder just before it, and bf16 weights, and sums and writes in fp32. Every other
+  // op, and the backend's own kernels (NarrowConv, PointwiseSum), stay fp32.
+  bool bf16 = false;
 };
 
 // The primitives of a convolution: one, or one per piece when it reads a Concat's pieces
@@ -78,10 +83,11 @@ ConvChoice choose_conv(const OpContext& ctx, int node, int part);
 dnnl::memory pack_weights(const OpContext& ctx, int node, int part, const dnnl::memory::desc& md,
                           dnnl::stream& stream);
 
-// The primitives for node `node` (role Primitive) at ctx.shapes, in execution order, each held to
-// ctx.impls. `convs` and `weights` are a convolution's choices and packed weights, one per part;
-// a part whose implementation takes another weights layout at ctx.shapes gets it from
-// ctx.weights_in. Throws dnnl::error or OpError.
+// The primitives for node `node` (role Primitive) at ctx.shapes, in execution order (with bf16, each
+// part of a convolution after the reorder that rounds its input), each held to ctx.impls. `convs`
+// and `weights` are a convolution's choices and packed weights, one per part; a part whose
+// implementation takes another weights layout at ctx.shapes gets it from ctx.weights_in. Throws
+// dnnl::error or OpError.
 std::vector<PrimitiveSpec> make_primitives(const OpContext& ctx, int node, std::span<const ConvChoice> convs = {},
                                            std::span<const dnnl::memory> weights = {});
 
