@@ -44,8 +44,8 @@ py::dict describe(const Model& model) {
 // A Session with a lock: one run at a time, from any Python thread.
 class Runner {
  public:
-  Runner(std::shared_ptr<const Model> model, const std::string& backend, int threads)
-      : session_(take(Session::create(std::move(model), SessionOptions{backend, threads}))) {}
+  Runner(std::shared_ptr<const Model> model, const std::string& backend, int threads, const std::string& precision)
+      : session_(take(Session::create(std::move(model), SessionOptions{backend, threads, precision}))) {}
 
   // Runs `inputs` (arrays read in place) and returns new arrays, or fills `out` (a list, one per output).
   py::list run(const py::sequence& inputs, const py::object& out) {
@@ -98,15 +98,16 @@ PYBIND11_MODULE(_tessera, m) {
       .def("describe", [](const Model& model) { return describe(model); });
 
   py::class_<Runner>(m, "Runner")
-      .def(py::init([](const std::shared_ptr<Model>& model, const std::string& backend, int threads) {
-             return std::make_unique<Runner>(model, backend, threads);
+      .def(py::init([](const std::shared_ptr<Model>& model, const std::string& backend, int threads,
+                       const std::string& precision) {
+             return std::make_unique<Runner>(model, backend, threads, precision);
            }),
-           "model"_a, "backend"_a, "threads"_a)
+           "model"_a, "backend"_a, "threads"_a, "precision"_a = "fp32")
       .def("run", &Runner::run, "inputs"_a, "out"_a = py::none())
       .def_property_readonly("backend", &Runner::backend);
 
   m.def("available_backends", &available_backends);
-  m.def("auto_backend", &auto_backend);
+  m.def("auto_backend", &auto_backend, "precision"_a = "fp32");
 
   m.def(
       "compile",

@@ -43,6 +43,7 @@ struct TiledArgs {
   int threads = 1;
   int workers = 0;
   std::string backend = "auto";
+  std::string precision = "fp32";
 };
 
 // Runs `image` in tiles into a new array; fills `report` with the plan and the run's figures.
@@ -63,8 +64,8 @@ py::array_t<float> tiled(const std::shared_ptr<const Model>& model, ConstTensorV
         p.total = static_cast<int64_t>(plan.tiles.size());
         tiling::TensorSource source(image);
         tiling::TensorSink sink(out_view);
-        tiling::TiledRunOptions options{args.threads, args.workers, args.backend,
-                                        [&p](int64_t done) { p.done = done; }, &cancel};
+        tiling::TiledRunOptions options{
+            args.threads, args.workers, args.backend, args.precision, [&p](int64_t done) { p.done = done; }, &cancel};
         Result<tiling::TiledRunStats> run = tiling::run_tiles(model, plan, image.shape, source, sink, options);
         if (run.ok()) stats = *run;
         return run.status();
@@ -122,22 +123,24 @@ void bind_tiled(py::module_& m) {
   m.def(
       "run_tiled",
       [](const std::shared_ptr<Model>& model, const py::handle& input, int64_t tile, int64_t halo, int threads,
-         int workers, const std::string& backend, const py::object& progress) {
+         int workers, const std::string& backend, const py::object& progress, const std::string& precision) {
         py::dict report;
-        py::array_t<float> out =
-            tiled(model, input_view(input, "the image"), {tile, halo, threads, workers, backend}, progress, report);
+        py::array_t<float> out = tiled(model, input_view(input, "the image"),
+                                       {tile, halo, threads, workers, backend, precision}, progress, report);
         return py::make_tuple(out, report);
       },
-      "model"_a, "input"_a, "tile"_a, "halo"_a, "threads"_a, "workers"_a, "backend"_a, "progress"_a);
+      "model"_a, "input"_a, "tile"_a, "halo"_a, "threads"_a, "workers"_a, "backend"_a, "progress"_a,
+      "precision"_a = "fp32");
 
   m.def(
       "verify",
       [](const std::shared_ptr<Model>& model, const py::handle& input, int64_t tile, int64_t halo, int threads,
-         int workers, const std::string& backend) {
+         int workers, const std::string& backend, const std::string& precision) {
         ConstTensorView image = input_view(input, "the image");
         py::dict report;
-        py::array_t<float> stitched = tiled(model, image, {tile, halo, threads, workers, backend}, py::none(), report);
-        std::unique_ptr<Session> session = take(Session::create(model, SessionOptions{backend, threads}));
+        py::array_t<float> stitched =
+            tiled(model, image, {tile, halo, threads, workers, backend, precision}, py::none(), report);
+        std::unique_ptr<Session> session = take(Session::create(model, SessionOptions{backend, threads, precision}));
         Result<std::span<const TensorView>> full = Status(Error::Internal, "not run");
         auto start = std::chrono::steady_clock::now();
         {
@@ -160,13 +163,13 @@ void bind_tiled(py::module_& m) {
         report["full_arena_bytes"] = session->arena_bytes();
         return report;
       },
-      "model"_a, "input"_a, "tile"_a, "halo"_a, "threads"_a, "workers"_a, "backend"_a);
+      "model"_a, "input"_a, "tile"_a, "halo"_a, "threads"_a, "workers"_a, "backend"_a, "precision"_a = "fp32");
 
   m.def(
       "run_image",
       [](const std::shared_ptr<Model>& model, const std::string& input, const std::string& output, int64_t tile,
          int64_t halo, int threads, const std::string& backend, const py::object& progress, std::vector<int> bands,
-         const std::string& pad, bool autorotate, int quality) {
+         const std::string& pad, bool autorotate, int quality, const std::string& precision) {
         static const std::map<std::string, Padding> pads = {
             {"", Padding::None}, {"mirror", Padding::Mirror}, {"edge", Padding::Edge}, {"zero", Padding::Zero}};
         if (!pads.count(pad))
@@ -178,7 +181,7 @@ void bind_tiled(py::module_& m) {
               options.input = {bands, autorotate, pads.at(pad)};
               options.quality = quality;
               options.tiles = {tile, halo};
-              options.run = {threads, 0, backend, [&p](int64_t done) { p.done = done; }, &cancel};
+              options.run = {threads, 0, backend, precision, [&p](int64_t done) { p.done = done; }, &cancel};
               Result<ImageRunInfo> run = run_image_file(model, input, output, options,
                                                         [&p](const ImageRunInfo& i) { p.total = i.tiles; });
               if (run.ok()) info = *run;
@@ -193,8 +196,8 @@ void bind_tiled(py::module_& m) {
                         "padded_size"_a = py::make_tuple(info.padded_width, info.padded_height),
                         "kept"_a = info.kept, "dropped"_a = info.dropped);
       },
-      "model"_a, "input"_a, "output"_a, "tile"_a, "halo"_a, "threads"_a, "backend"_a, "progress"_a, "bands"_a,
-      "pad"_a, "autorotate"_a, "quality"_a);
+      "model"_a, "input"_a, "output"_a, "tile"_a, "halo"_a, "threads"_a, "backend"_a, "progress"_a, "bands"_a, "pad"_a,
+      "autorotate"_a, "quality"_a, "precision"_a = "fp32");
 }
 
 }  // namespace tessera::python

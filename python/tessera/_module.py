@@ -55,7 +55,7 @@ def _progress_callback(progress):
 def run_image(model: Union[PathLike, "Module"], input: PathLike, output: PathLike, tile: int = 0,
               threads: Optional[int] = None, halo: int = 0, backend: str = "auto", progress: Progress = None,
               bands: Sequence[int] = (), pad: Optional[str] = None, autorotate: bool = True,
-              quality: int = 0) -> dict:
+              quality: int = 0, precision: Optional[str] = None) -> dict:
     """Runs a model (a path or a loaded Module) over an image file and writes an image file,
     streamed band by band: memory depends on the tile size and the image width, not its height.
     Larger images than the model's maximum are tiled; the output (format from its extension, libvips
@@ -64,16 +64,18 @@ def run_image(model: Union[PathLike, "Module"], input: PathLike, output: PathLik
     georeferencing are carried over, scaled with the model. bands=(3, 2, 1) picks the file's bands
     (from 1) fed to the model; pad='mirror'|'edge'|'zero' pads an image below the model's minimum or
     off its multiple and crops the output back; autorotate=False keeps the pixels as stored instead
-    of applying the EXIF orientation. Returns a dict with the sizes, the tiles and the metadata kept
-    and dropped."""
+    of applying the EXIF orientation; precision='fp32'|'bf16' (default: the Module's). Returns a dict
+    with the sizes, the tiles and the metadata kept and dropped."""
     if not isinstance(model, Module):
         model = load(model)
     native, threads = model._model, threads or model._threads
     backend = model._backend if backend == "auto" else backend
+    precision = precision or model._precision
     if not os.path.exists(os.fspath(input)):
         raise MissingFileError(f"no image file '{os.fspath(input)}'")
     return _tessera.run_image(native, os.fspath(input), os.fspath(output), tile, halo, threads, backend,
-                              _progress_callback(progress), list(bands), pad or "", autorotate, quality)
+                              _progress_callback(progress), list(bands), pad or "", autorotate, quality,
+                              precision)
 
 
 class Module:
@@ -83,17 +85,23 @@ class Module:
     Outputs are NumPy arrays for NumPy inputs and torch tensors for torch inputs.
     """
 
-    def __init__(self, model: _tessera.Model, backend: str = "auto", threads: int = 1, name: str = ""):
+    def __init__(self, model: _tessera.Model, backend: str = "auto", threads: int = 1, name: str = "",
+                 precision: str = "fp32"):
         """Made by tessera.load, compile and export."""
         self._model, self._name = model, name
-        self._runner = _tessera.Runner(model, backend, threads)
+        self._runner = _tessera.Runner(model, backend, threads, precision)
         self._meta = model.describe()
-        self._backend, self._threads = backend, threads
+        self._backend, self._threads, self._precision = backend, threads, precision
 
     @property
     def backend(self) -> str:
         """The backend that runs this module ("auto" resolved)."""
         return self._runner.backend
+
+    @property
+    def precision(self) -> str:
+        """What convolutions multiply in: "fp32" or "bf16"."""
+        return self._precision
 
     def forward(self, *inputs, out=None):
         """Runs the model; returns its output (a tuple for several), or fills `out` (an array, or a
@@ -119,7 +127,8 @@ class Module:
         (tiles done, tiles) or a tqdm bar. Ctrl-C stops the run (KeyboardInterrupt)."""
         array, torch_in = _as_array(x)
         out, self.last_tiled_report = _tessera.run_tiled(self._model, array, tile, halo, threads or self._threads,
-                                                         workers, self._backend, _progress_callback(progress))
+                                                         workers, self._backend, _progress_callback(progress),
+                                                         self._precision)
         if torch_in:
             import torch
             return torch.from_numpy(out)
@@ -129,7 +138,8 @@ class Module:
         """Runs x whole and in tiles and compares them: a dict with max_difference, differing (of
         elements), tiles, tile_shapes, core, workers, full_ms, tiled_ms and the arenas' bytes."""
         array, _ = _as_array(x)
-        return _tessera.verify(self._model, array, tile, halo, threads or self._threads, workers, self._backend)
+        return _tessera.verify(self._model, array, tile, halo, threads or self._threads, workers, self._backend,
+                               self._precision)
 
     def run_method(self, name: str, inputs: Sequence) -> list:
         """ExecuTorch's spelling: run_method("forward", (x,)) returns a list of outputs."""
@@ -151,7 +161,8 @@ class Module:
 
     def __repr__(self):
         dims = ", ".join(f"{d['name']} {d['min']}..{d['max']}" for d in self._meta["dims"])
-        return f"<tessera.Module {self._name or self._meta['source']} ({dims}) on {self.backend}>"
+        on = self.backend if self._precision == "fp32" else f"{self.backend} {self._precision}"
+        return f"<tessera.Module {self._name or self._meta['source']} ({dims}) on {on}>"
 
 
 def backends() -> tuple[list[str], str]:
@@ -159,12 +170,13 @@ def backends() -> tuple[list[str], str]:
     return _tessera.available_backends(), _tessera.auto_backend()
 
 
-def load(path: PathLike, backend: str = "auto", threads: int = 1) -> Module:
+def load(path: PathLike, backend: str = "auto", threads: int = 1, precision: str = "fp32") -> Module:
     """Loads a .tsr file once (mapped and verified) for a module that runs every size in its range.
 
-    backend: "auto", "reference", "xnnpack" or "onednn"; threads: threads inside each run.
+    backend: "auto", "reference", "xnnpack" or "onednn"; threads: threads inside each run;
+    precision: what convolutions multiply in, "fp32" or "bf16" (onednn only; docs/precision.md).
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise MissingFileError(f"no model file '{path}'; compile one with tessera.compile or tessera.export")
-    return Module(_tessera.Model.load(path), backend, threads, name=os.path.basename(path))
+    return Module(_tessera.Model.load(path), backend, threads, name=os.path.basename(path), precision=precision)

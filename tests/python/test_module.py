@@ -132,6 +132,10 @@ def test_errors_name_the_problem(small, tmp_path):
         tessera.load(corrupt)
     with pytest.raises(tessera.ArgumentError, match="unknown backend 'gpu'"):
         tessera.load(small[2], backend="gpu")
+    with pytest.raises(tessera.ArgumentError, match="unknown precision 'fp16': use fp32 or bf16"):
+        tessera.load(small[2], precision="fp16")
+    with pytest.raises(tessera.ArgumentError, match="precision bf16 runs on the onednn backend only, not on 'reference'"):
+        tessera.load(small[2], backend="reference", precision="bf16")
 
 
 def test_compile_errors_carry_the_compilers_hint(tmp_path):

@@ -37,6 +37,23 @@ def test_tiles_equal_the_whole_image_bit_for_bit(sr, backend):
             assert np.array_equal(m.run_tiled(x, tile=tile), m(x))
 
 
+@pytest.mark.skipif("onednn" not in BACKENDS, reason="bf16 runs on the onednn backend")
+def test_bf16_tiles_exactly_and_stays_near_fp32(sr, tmp_path):
+    m = tessera.load(sr, precision="bf16", threads=2)
+    assert m.backend == "onednn" and m.precision == "bf16" and "onednn bf16" in repr(m)
+    x = random_input((1, 3, 150, 97), seed=3)
+    report = m.verify(x, tile=48)
+    assert report["differing"] == 0 and report["tiles"] > 1, report
+    assert np.array_equal(m.run_tiled(x, tile=48), m(x))
+    exact = tessera.load(sr, backend="onednn")(x)
+    error = np.abs(m(x) - exact).max()
+    assert 0 < error <= 1e-2 * np.abs(exact).max()
+    tessera.run_image(m, PHOTO, tmp_path / "bf16.png", tile=128)
+    tessera.run_image(sr, PHOTO, tmp_path / "fp32.png", tile=128, backend="onednn")
+    bf16, fp32 = (np.asarray(Image.open(tmp_path / f), dtype=np.int16) for f in ("bf16.png", "fp32.png"))
+    assert bf16.shape == (800, 1200, 3) and np.abs(bf16 - fp32).max() <= 2
+
+
 def test_run_tiled_above_the_models_maximum_with_progress(sr):
     m = tessera.load(sr, threads=2)
     calls = []

@@ -42,7 +42,7 @@ def _check_batch_and_channels(native, batch: int, channels: int):
 
 
 def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int = 1, backend: str = "auto",
-        send_model: bool = False):
+        send_model: bool = False, precision: str = "fp32"):
     """Runs a compiled model over `x`, a Dask array (or a NumPy one): an (H, W) or (H, W, C) image, or
     an (N, C, H, W) tensor. Returns a Dask array of the output, in the same layout, chunked by block.
 
@@ -50,7 +50,8 @@ def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int =
     float32 arrays go in as they are. x's chunks are kept when the model takes them; otherwise it is
     rechunked in blocks of at most `block` pixels (0: the largest the model takes), with a
     RechunkWarning saying so. threads: each block's run; send_model: send the .tsr's bytes to the
-    workers (once each) instead of its path, for workers that do not share the client's files.
+    workers (once each) instead of its path, for workers that do not share the client's files;
+    precision: what convolutions multiply in, "fp32" or "bf16" (onednn only; docs/precision.md).
     Errors (a missing model file, a model that cannot be tiled, an image it cannot take) are raised
     here, before any work is scheduled."""
     import dask.array as da
@@ -68,6 +69,12 @@ def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int =
                             f"{', '.join(_tessera.available_backends())}")
     if threads < 1:
         raise ArgumentError(f"threads={threads}: give 1 or more threads per block")
+    if precision not in ("fp32", "bf16"):
+        raise ArgumentError(f"unknown precision '{precision}': use fp32 or bf16")
+    resolved = _tessera.auto_backend(precision) if backend == "auto" else backend
+    if precision == "bf16" and resolved != "onednn":
+        raise ArgumentError(f"precision bf16 runs on the onednn backend only, not on '{resolved}': use "
+                            f"backend='onednn', or precision='fp32'")
     meta = native.describe()
     if not meta["tileable"]:
         raise ShapeError(f"the model cannot be tiled, so it cannot run in blocks: {meta['not_tileable_because']}")
@@ -95,7 +102,7 @@ def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int =
     starts = [np.cumsum((0,) + tuple(ch))[:-1].tolist() for ch in p.chunks]
     spec = dict(spatial=layout.spatial, rows=p.rows, cols=p.cols, row_starts=starts[0], col_starts=starts[1],
                 depth=p.depth, out_block=out_block, out_dtype=out_dtype, pixel_range=meta["pixel_range"],
-                backend=backend, threads=threads)
+                backend=backend, threads=threads, precision=precision)
     model_arg = ref
     if ref.data is not None:  # one key in the graph, sent to each worker once, not with every block
         import dask

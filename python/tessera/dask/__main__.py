@@ -24,6 +24,8 @@ def _parser():
     p.add_argument("--block", type=int, default=0, metavar="PIXELS", help="rechunk into blocks of at most this "
                    "size (default: keep the input's chunks when the model takes them, else the largest it takes)")
     p.add_argument("--backend", default="auto", help="auto, reference, xnnpack or onednn (default auto)")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"), help="what convolutions multiply in "
+                   "(default fp32; bf16 on onednn only: docs/precision.md)")
     p.add_argument("--send-model", action=argparse.BooleanOptionalAction, help="send the model's bytes to the "
                    "workers instead of its path (the default with --scheduler; --no-send-model when the workers "
                    "share the client's files)")
@@ -61,7 +63,7 @@ def main(argv=None) -> int:
         with warnings.catch_warnings(record=True) as notes:
             warnings.simplefilter("always", RechunkWarning)
             y = run(args.model, image, block=args.block, threads=args.threads, backend=args.backend,
-                    send_model=send)
+                    send_model=send, precision=args.precision)
         for note in notes:
             print(f"note: {note.message}", file=sys.stderr)
     except (errors.Error, OSError) as e:

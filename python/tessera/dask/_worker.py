@@ -68,21 +68,21 @@ class ModelRef:
 
 
 # Per worker process: the loaded models by hash, and idle runners (one session each) per
-# (hash, backend, threads), so blocks on several worker threads do not wait for one session.
+# (hash, backend, threads, precision), so blocks on several worker threads do not wait for one session.
 _models: dict = {}
 _runners: dict = {}
 _lock = threading.Lock()
 
 
-def _take_runner(ref: ModelRef, backend: str, threads: int):
+def _take_runner(ref: ModelRef, backend: str, threads: int, precision: str):
     with _lock:
         if ref.sha256 not in _models:
             _models[ref.sha256] = _tessera.Model.load(ref.local_path())
-        idle = _runners.setdefault((ref.sha256, backend, threads), queue.SimpleQueue())
+        idle = _runners.setdefault((ref.sha256, backend, threads, precision), queue.SimpleQueue())
     try:
         return idle.get_nowait(), idle
     except queue.Empty:  # a session of its own for this thread, made outside the lock
-        return _tessera.Runner(_models[ref.sha256], backend, threads), idle
+        return _tessera.Runner(_models[ref.sha256], backend, threads, precision), idle
 
 
 def cached_models() -> list:
@@ -126,7 +126,7 @@ def run_block(block: np.ndarray, model: ModelRef, spec: dict, block_info=None) -
     else:
         x = (block[window] if block.ndim == 3 else block[window][..., None]).transpose(2, 0, 1)[None]
     x = to_model_values(x, spec["pixel_range"]) if x.dtype != np.float32 else x
-    runner, idle = _take_runner(model, spec["backend"], spec["threads"])
+    runner, idle = _take_runner(model, spec["backend"], spec["threads"], spec["precision"])
     try:
         y = runner.run([np.ascontiguousarray(x)], None)[0]
     finally:
