@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import dask.array as da
 import distributed
@@ -35,7 +36,8 @@ def client():
 
 
 def model(name):
-    return str(TESTDATA / f"{name}.tsr")
+    """A test model as the build compiled it (tests/runtime/compile_test_models.py)."""
+    return str(TESTDATA / "compiled" / f"{name}.tsr")
 
 
 def bits(a):
@@ -57,6 +59,14 @@ def test_blocks_on_two_workers_equal_one_process_bit_for_bit(client, name):
     out = y.compute()
     assert out.shape == expected.shape and out.dtype == np.float32
     assert np.array_equal(bits(out), bits(expected))
+
+
+@pytest.mark.skipif("onednn" not in tessera.backends()[0], reason="bf16 runs on the onednn backend")
+def test_bf16_blocks_equal_one_process_in_bf16(client):
+    x = np.random.default_rng(2).random((1, 3, 256, 192), dtype=np.float32)
+    y = td.run(model("sr_pixelshuffle"), da.from_array(x, chunks=(1, 3, 64, 64)), precision="bf16")
+    expected = tessera.load(model("sr_pixelshuffle"), precision="bf16").run_tiled(x)
+    assert np.array_equal(bits(y.compute()), bits(expected))
 
 
 def test_a_model_without_halo_runs_its_chunks_as_they_are(client):
@@ -134,9 +144,9 @@ def test_each_worker_loads_the_model_once_by_path_or_by_bytes(client, tmp_path):
 
 def test_a_model_file_that_differs_on_the_workers_is_an_error(client, tmp_path):
     path = tmp_path / "m.tsr"
-    path.write_bytes((TESTDATA / "dense_block.tsr").read_bytes())  # a model no worker has loaded yet
+    path.write_bytes(Path(model("dense_block")).read_bytes())  # a model no worker has loaded yet
     y = td.run(path, da.zeros((1, 3, 64, 64), dtype=np.float32, chunks=(1, 3, 32, 32)))
-    path.write_bytes((TESTDATA / "unet.tsr").read_bytes())
+    path.write_bytes(Path(model("unet")).read_bytes())
     with pytest.raises(tessera.InvalidModelError, match="differs from the client's.*send the model's bytes"):
         y.compute()
 
@@ -177,6 +187,10 @@ def test_errors_come_before_any_work_is_scheduled(tmp_path):
         td.run(model("unet"), x, backend="gpu")
     with pytest.raises(tessera.ArgumentError, match="threads=0: give 1 or more"):
         td.run(model("unet"), x, threads=0)
+    with pytest.raises(tessera.ArgumentError, match="unknown precision 'fp16'"):
+        td.run(model("unet"), x, precision="fp16")
+    with pytest.raises(tessera.ArgumentError, match="bf16 runs on the onednn backend only, not on 'reference'"):
+        td.run(model("unet"), x, backend="reference", precision="bf16")
     with pytest.raises(tessera.ShapeError, match="a batch of 2; the model takes 1 at a time"):
         td.run(model("unet"), da.zeros((2, 3, 64, 64), dtype=np.float32))
     with pytest.raises(tessera.ShapeError, match=r"\(H, W\) or \(H, W, C\) images"):
