@@ -121,5 +121,41 @@ TEST(BenchCli, WorkersSplitTheThreads) {
   EXPECT_CONTAINS(r.err, "--workers 3 must divide --threads 2");
 }
 
+// bf16 is timed like fp32 and measured against it: the error in the model's units and as PSNR.
+TEST(BenchCli, Bf16ReportsItsErrorAgainstFp32) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
+  TempDir dir;
+  std::string model = compile_unet(dir, "unet.tsr", 256);
+  CliResult r =
+      run_cli(dir, fmt::format("bench {} --sizes 64 --tile 32 --repeats 1 --json --precision bf16", sh(model)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["backend"], "onednn");
+  EXPECT_EQ(j["precision"], "bf16");
+  const auto& size = j["sizes"][0];
+  EXPECT_EQ(size["differing"], 0);  // tiles stay exact in bf16
+  EXPECT_GT(size["fp32_error"]["max"].get<double>(), 0);
+  EXPECT_LT(size["fp32_error"]["max"].get<double>(), 0.05);
+  EXPECT_GT(size["fp32_error"]["psnr_db"].get<double>(), 30);
+  r = run_cli(dir, fmt::format("bench {} --sizes 64 --repeats 1 --full-only --precision bf16", sh(model)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "backend      onednn bf16");
+  EXPECT_CONTAINS(r.out, "vs fp32    max error");
+}
+
+TEST(RunCli, PrecisionIsCheckedAgainstTheBackend) {
+  TempDir dir;
+  std::string model = compile_unet(dir, "unet.tsr", 256);
+  const std::string input = sh(random_npy(dir, 64, 64)), output = sh(dir.file("o.npy"));
+  CliResult r = run_cli(dir, fmt::format("run {} {} {} --precision bf17", sh(model), input, output));
+  EXPECT_EQ(r.exit_code, 2);  // a usage error
+  EXPECT_CONTAINS(r.err, "--precision");
+  EXPECT_CONTAINS(r.err, "bf17");
+  r = run_cli(dir, fmt::format("run {} {} {} --precision bf16 --backend reference", sh(model), input, output));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "precision bf16 runs on the onednn backend only, not on 'reference'");
+  EXPECT_FALSE(file_exists(dir.file("o.npy")));
+}
+
 }  // namespace
 }  // namespace tessera::testing

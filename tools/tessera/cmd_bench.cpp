@@ -1,16 +1,19 @@
-// tessera bench MODEL.tsr [--sizes 256,512,1024 | --input IN.npy] [--tile N] [--backend B] [--threads T]
+// tessera bench MODEL.tsr [--sizes 256,512,1024 | --input IN.npy] [--tile N] [--backend B] [--precision P] [--threads
+// T]
 //               [--workers W] [--repeats R] [--full-only] [--output OUT.npy] [--json]
 // The "Test Results" block: full-image and tiled time per size, their difference, tile shapes,
-// throughput against this CPU's measured FMA peak, and memory.
+// throughput against this CPU's measured FMA peak (direct-convolution FLOPs / time), memory, and with
+// another precision than fp32 its error against fp32.
+
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
-
-#include <fmt/ranges.h>
 
 #include "commands.h"
 #include "fma_probe.h"
@@ -26,6 +29,7 @@ struct BenchArgs {
   std::string model;
   std::vector<int64_t> sizes = {256, 512, 1024};
   std::string backend = "auto";
+  std::string precision = "fp32";
   tiling::TilePlanOptions tiles;
   int threads = 1;
   int workers = 0;  // tile workers of the tiled run; 0: one per thread
@@ -50,8 +54,13 @@ struct SizeResult {
   std::vector<std::pair<int64_t, int64_t>> tile_shapes;
   double max_diff = 0;
   int64_t differing = 0;
+  // Another precision than fp32: its full output against fp32's, the largest difference and the PSNR
+  // with the model's pixel range as the peak; -1: not measured.
+  double fp32_max_error = -1;
+  double fp32_psnr = -1;
   double gflop = 0;
-  int64_t peak_rss = 0;
+  int64_t peak_rss = 0;  // the process's, before any fp32 run for the error
+  Tensor input, full;    // another precision than fp32: kept for its error against fp32
   std::string skipped;  // why the tiled path did not run
 };
 
@@ -82,7 +91,8 @@ Status time_tiled(const BenchArgs& args, const std::shared_ptr<const Model>& mod
   *output = Tensor(tiling::tiled_output_shape(*model, image.shape, *plan));
   tiling::TensorSource source(image);
   tiling::TensorSink sink(output->view());
-  const tiling::TiledRunOptions options{.threads = args.threads, .workers = args.workers, .backend = args.backend};
+  const tiling::TiledRunOptions options{
+      .threads = args.threads, .workers = args.workers, .backend = args.backend, .precision = args.precision};
   std::unique_ptr<tiling::TiledRunner> runner;
   Status status;
   r->tiled_ms = median_ms(args.repeats, [&]() -> Status {
@@ -101,6 +111,23 @@ Tensor random_image(const Model& model, int64_t height, int64_t width) {
   std::uniform_real_distribution<float> u(model.info().pixel_min, model.info().pixel_max);
   for (int64_t i = 0; i < input.element_count(); ++i) input.data()[i] = u(rng);
   return input;
+}
+
+// How far r->full is from fp32's output of r->input, into r->fp32_max_error and r->fp32_psnr.
+Status compare_with_fp32(const Model& model, Session& fp32, SizeResult* r) {
+  ConstTensorView input = r->input.view();
+  TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> exact, fp32.run({&input, 1}));
+  double max_error = 0, squares = 0;
+  const int64_t count = r->full.element_count();
+  for (int64_t i = 0; i < count; ++i) {
+    const double d = static_cast<double>(r->full.data()[i]) - exact[0].data[i];
+    max_error = std::max(max_error, std::fabs(d));
+    squares += d * d;
+  }
+  const double peak = model.info().pixel_max - model.info().pixel_min;
+  r->fp32_max_error = max_error;
+  r->fp32_psnr = squares > 0 ? 10 * std::log10(peak * peak / (squares / static_cast<double>(count))) : INFINITY;
+  return {};
 }
 
 Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model> model, Session& session,
@@ -159,6 +186,7 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
     }
   }
   r.peak_rss = peak_rss_bytes();
+  if (args.precision != "fp32") r.full = std::move(full);
   return r;
 }
 
@@ -175,27 +203,42 @@ Status run_bench(const BenchArgs& args) {
                                   "--repeats {} must be at least 1 (timed runs per measurement)", args.repeats));
   const auto created = std::chrono::steady_clock::now();
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
-                           Session::create(model, SessionOptions{args.backend, args.threads}));
+                           Session::create(model, SessionOptions{args.backend, args.threads, args.precision}));
   const double create_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - created).count();
   std::vector<SizeResult> results;
+  auto bench = [&](Tensor input) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, input));
+    if (args.precision != "fp32") r.input = std::move(input);
+    results.push_back(std::move(r));
+    return {};
+  };
   if (!args.input.empty()) {
     TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
-    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, input));
-    results.push_back(r);
+    TESSERA_RETURN_IF_ERROR(bench(std::move(input)));
   }
-  for (int64_t s : args.input.empty() ? args.sizes : std::vector<int64_t>{}) {
-    TESSERA_ASSIGN_OR_RETURN(SizeResult r, bench_size(args, model, *session, random_image(*model, s, s)));
-    results.push_back(r);
+  for (int64_t s : args.input.empty() ? args.sizes : std::vector<int64_t>{})
+    TESSERA_RETURN_IF_ERROR(bench(random_image(*model, s, s)));
+  // Another precision against fp32 on the same backend, after the timed runs and their peak RSS.
+  if (args.precision != "fp32") {
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> fp32,
+                             Session::create(model, SessionOptions{session->backend(), args.threads}));
+    for (SizeResult& r : results)
+      if (r.full.data() != nullptr) TESSERA_RETURN_IF_ERROR(compare_with_fp32(*model, *fp32, &r));
   }
   // After the runs, so that the first run's time is the model's alone.
   FmaPeak peak = measure_fma_peak(args.threads);
   const ModelInfo& info = model->info();
   auto gflops = [](const SizeResult& r) { return r.full_ms > 0 ? r.gflop / (r.full_ms / 1e3) : 0.0; };
   if (args.json) {
-    nlohmann::json j = {{"model", args.model},       {"file_bytes", info.file_bytes},
-                        {"backend", session->backend()}, {"threads", args.threads},
-                        {"fma_peak_gflops", peak.gflops}, {"fma_isa", peak.isa},
-                        {"arena_bytes", session->arena_bytes()}, {"backend_bytes", session->backend_bytes()},
+    nlohmann::json j = {{"model", args.model},
+                        {"file_bytes", info.file_bytes},
+                        {"backend", session->backend()},
+                        {"precision", args.precision},
+                        {"threads", args.threads},
+                        {"fma_peak_gflops", peak.gflops},
+                        {"fma_isa", peak.isa},
+                        {"arena_bytes", session->arena_bytes()},
+                        {"backend_bytes", session->backend_bytes()},
                         {"create_ms", create_ms}};
     for (const DimInfo& d : info.dims) j["dims"].push_back({{"name", d.name}, {"min", d.min}, {"max", d.max}});
     for (const SizeResult& r : results) {
@@ -209,6 +252,7 @@ Status run_bench(const BenchArgs& args) {
       s["gflops"] = gflops(r);
       s["peak_fraction"] = gflops(r) / peak.gflops;
       if (!r.skipped.empty()) s["tiled_skipped"] = r.skipped;
+      if (r.fp32_max_error >= 0) s["fp32_error"] = {{"max", r.fp32_max_error}, {"psnr_db", r.fp32_psnr}};
       j["sizes"].push_back(s);
     }
     fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));  // always valid UTF-8
@@ -218,8 +262,8 @@ Status run_bench(const BenchArgs& args) {
   for (const DimInfo& d : info.dims) dims.push_back(fmt::format("{} {}..{}", d.name, d.min, d.max));
   fmt::print("Test Results\n");
   fmt::print("model        {} ({}), dynamic range {}\n", args.model, human_bytes(info.file_bytes), fmt::join(dims, ", "));
-  fmt::print("backend      {}, {} thread(s); FMA peak {:.0f} GFLOP/s ({}, measured)\n", session->backend(),
-             args.threads, peak.gflops, peak.isa);
+  fmt::print("backend      {}, {} thread(s); FMA peak {:.0f} GFLOP/s ({}, measured)\n",
+             backend_text(session->backend(), args.precision), args.threads, peak.gflops, peak.isa);
   fmt::print("memory       arena {} + backend {} per session\n", human_bytes(session->arena_bytes()),
              human_bytes(session->backend_bytes()));
   fmt::print("session      created in {:.1f} ms (weights packed)\n", create_ms);
@@ -229,6 +273,11 @@ Status run_bench(const BenchArgs& args) {
       fmt::print("  full       {} ms, {:.1f} GFLOP/s ({:.0f}% of peak)\n", ms_text(r.full_ms), gflops(r),
                  100 * gflops(r) / peak.gflops);
       fmt::print("  first run  {} ms (a new shape: the backend's set-up included)\n", ms_text(r.first_run_ms));
+      if (r.fp32_max_error >= 0) {
+        const double range = model->info().pixel_max - model->info().pixel_min;
+        fmt::print("  vs fp32    max error {:.3g} ({:.2f} grey levels of 255), PSNR {:.1f} dB\n", r.fp32_max_error,
+                   255 * r.fp32_max_error / range, r.fp32_psnr);
+      }
     } else
       fmt::print("  full       - (above the model's maximum)\n");
     if (r.tiled_ms >= 0) {
@@ -262,7 +311,7 @@ Command add_bench(CLI::App& app) {
   sub->add_flag("--full-only", args->full_only, "time the full-image run only, not the tiled one");
   sub->add_option("--repeats", args->repeats, "timed runs per measurement, after one warm-up (median; default 5)");
   sub->add_flag("--json", args->json, "print machine-readable JSON");
-  add_backend_option(sub, args->backend);
+  add_backend_option(sub, args->backend, args->precision);
   args->check_tiling = add_tiling_options(sub, args->tiles, args->threads);
   sub->add_option("--workers", args->workers,
                   "tile workers of the tiled run, each with --threads / --workers threads (default: by the number of "

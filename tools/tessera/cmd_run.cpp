@@ -31,8 +31,9 @@ Status run_tensor(const RunArgs& args, std::shared_ptr<const Model> model, const
   // An image tensor is planned as an image file is: whole, or tiles within --memory.
   tiling::RunPlan run;
   if (tensor.shape().rank() == 4) {
-    Result<tiling::RunPlan> planned = tiling::plan_run(*model, tensor.shape()[2], tensor.shape()[3], args.tiles,
-                                                       args.no_tile, args.threads, {.backend = args.backend});
+    Result<tiling::RunPlan> planned =
+        tiling::plan_run(*model, tensor.shape()[2], tensor.shape()[3], args.tiles, args.no_tile, args.threads,
+                         {.backend = args.backend, .precision = args.precision});
     // A tensor the model cannot take whole is the session's to refuse: it names the input and axis.
     if (!planned.ok() && above_max(*model, tensor.shape())) return planned.status();
     if (planned.ok()) run = *planned;
@@ -41,15 +42,17 @@ Status run_tensor(const RunArgs& args, std::shared_ptr<const Model> model, const
     tiling::TilePlan plan;
     tiling::TilePlanOptions tiles = args.tiles;
     tiles.tile = run.tile;
-    TESSERA_ASSIGN_OR_RETURN(
-        result, tiling::run_tiled(model, tensor.view(), tiles,
-                                  {.threads = args.threads, .workers = run.workers_option, .backend = args.backend},
-                                  &plan));
+    TESSERA_ASSIGN_OR_RETURN(result, tiling::run_tiled(model, tensor.view(), tiles,
+                                                       {.threads = args.threads,
+                                                        .workers = run.workers_option,
+                                                        .backend = args.backend,
+                                                        .precision = args.precision},
+                                                       &plan));
     how = fmt::format("{} tiles of {}x{}, {} thread(s)", plan.tiles.size(), plan.core_height, plan.core_width,
                       args.threads);
   } else {
     TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
-                             Session::create(model, SessionOptions{args.backend, args.threads}));
+                             Session::create(model, SessionOptions{args.backend, args.threads, args.precision}));
     ConstTensorView view = tensor.view();
     TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> outputs, session->run({&view, 1}));
     TESSERA_RETURN_IF_ERROR(require(outputs.size() == 1, Error::Unsupported,
@@ -63,7 +66,7 @@ Status run_tensor(const RunArgs& args, std::shared_ptr<const Model> model, const
   TESSERA_RETURN_IF_ERROR(write_npy(output, result.view()));
   if (!args.quiet)
     fmt::print("{} {} -> {} {} in {:.1f} ms ({}, backend {}, model {})\n", input, tensor.shape().to_string(), output,
-               result.shape().to_string(), ms, how, args.backend == "auto" ? auto_backend() : args.backend,
+               result.shape().to_string(), ms, how, backend_text(args.backend, args.precision),
                short_hash(model->info()));
   return {};
 }
@@ -108,7 +111,7 @@ Command add_run(CLI::App& app) {
   add_pretrained_option(sub, args->model_name);
   add_image_output_options(sub, *args);
   add_image_input_options(sub, args->image);
-  add_backend_option(sub, args->backend);
+  add_backend_option(sub, args->backend, args->precision);
   args->check_tiling = add_tiling_options(sub, args->tiles, args->threads);
   sub->add_flag("--no-tile", args->no_tile, "one full-image call, even for a large image");
   sub->add_flag("-q,--quiet", args->quiet, "no progress bar and no summary line");

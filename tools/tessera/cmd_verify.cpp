@@ -23,6 +23,7 @@ struct VerifyArgs {
   std::string input;
   std::string reference;
   std::string backend = "auto";
+  std::string precision = "fp32";
   tiling::TilePlanOptions tiles;
   int threads = 1;
   TilingCheck check_tiling;
@@ -42,9 +43,10 @@ Status run_verify(const VerifyArgs& args) {
   auto start = std::chrono::steady_clock::now();
   tiling::TilePlan plan;
   tiling::TiledRunStats stats;
-  TESSERA_ASSIGN_OR_RETURN(Tensor tiled, tiling::run_tiled(model, input.view(), args.tiles,
-                                                            {.threads = args.threads, .backend = args.backend}, &plan,
-                                                            &stats));
+  TESSERA_ASSIGN_OR_RETURN(
+      Tensor tiled, tiling::run_tiled(model, input.view(), args.tiles,
+                                      {.threads = args.threads, .backend = args.backend, .precision = args.precision},
+                                      &plan, &stats));
   double tiled_ms = ms_since(start);
   int64_t tiled_rss = peak_rss_bytes();
 
@@ -57,7 +59,7 @@ Status run_verify(const VerifyArgs& args) {
     TESSERA_ASSIGN_OR_RETURN(full_model, Model::load(args.reference));
   }
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
-                           Session::create(full_model, SessionOptions{args.backend, args.threads}));
+                           Session::create(full_model, SessionOptions{args.backend, args.threads, args.precision}));
   start = std::chrono::steady_clock::now();
   ConstTensorView view = input.view();
   TESSERA_ASSIGN_OR_RETURN(std::span<const TensorView> outputs, session->run({&view, 1}));
@@ -82,7 +84,7 @@ Status run_verify(const VerifyArgs& args) {
                                      : fmt::format("{} {}..{}", d.name, d.min, d.max));
   fmt::print("model        {} ({}), dims {}\n", args.model, human_bytes(model->info().file_bytes), fmt::join(dims, ", "));
   fmt::print("image        {} -> {}, backend {}\n", input.shape().to_string(), full.shape.to_string(),
-             session->backend());
+             backend_text(session->backend(), args.precision));
   fmt::print("tiles        {} of core {}x{}, {} thread(s)\n", plan.tiles.size(), plan.core_height, plan.core_width,
              args.threads);
   fmt::print("tile shapes  {}\n", fmt::join(shapes, ", "));
@@ -106,7 +108,7 @@ Command add_verify(CLI::App& app) {
   sub->add_option("input", args->input,
                   kWithImages ? "input image file, or .npy (float32 [1, C, H, W])" : ".npy input (float32 [1, C, H, W])")
       ->required();
-  add_backend_option(sub, args->backend);
+  add_backend_option(sub, args->backend, args->precision);
   args->check_tiling = add_tiling_options(sub, args->tiles, args->threads);
   add_image_input_options(sub, args->image);
   sub->add_option("--reference", args->reference,

@@ -24,8 +24,12 @@ Command add_verify(CLI::App& app);
 Command add_bench(CLI::App& app);
 Command add_models(CLI::App& app);
 
-// --backend, shared by run and verify.
-void add_backend_option(CLI::App* sub, std::string& backend);
+// --backend and --precision, shared by run, verify and bench.
+void add_backend_option(CLI::App* sub, std::string& backend, std::string& precision);
+
+// The backend as a summary line names it: "auto" resolved, and the precision when it is not fp32
+// ("onednn bf16").
+std::string backend_text(const std::string& backend, const std::string& precision);
 
 // --tile, --halo, --threads and --memory, shared by run, verify and bench. Sets `threads` to
 // tiling::default_threads() and tiles.memory to kDefaultMemory. Returns the check of their values

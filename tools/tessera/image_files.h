@@ -35,6 +35,7 @@ struct RunArgs {
   int quality = -1;  // -1: the writer's default
   ImageFlags image;
   std::string backend = "auto";
+  std::string precision = "fp32";
   tiling::TilePlanOptions tiles;
   int threads = 1;
   bool no_tile = false;

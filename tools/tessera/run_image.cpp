@@ -106,6 +106,7 @@ Result<ImageRunOptions> image_run_options(const RunArgs& args) {
   options.no_tile = args.no_tile;
   options.run.threads = args.threads;
   options.run.backend = args.backend;
+  options.run.precision = args.precision;
   options.run.cancel = install_interrupt_handler();
   return options;
 }
@@ -121,13 +122,13 @@ std::string image_summary(const RunArgs& args, const Model& model, const std::st
       args.tiles.memory > 0 ? fmt::format(" (planned {} of --memory {})", human_bytes(info.estimated_bytes),
                                           human_bytes(args.tiles.memory))
                             : "";
-  return fmt::format("{} {}x{} {} -> {} {}x{}: {} tile{} of {}x{}, {} thread(s), backend {}, {:.2f} s, peak memory "
-                     "{}{}{}, model {}{}",
-                     input, info.in_width, info.in_height, info.in_description, output, info.out_width,
-                     info.out_height, info.tiles, info.tiles == 1 ? "" : "s", info.core_width, info.core_height,
-                     args.threads, args.backend == "auto" ? auto_backend() : args.backend, seconds,
-                     human_bytes(peak_rss_bytes()), planned, info.bigtiff ? " (BigTIFF)" : "", short_hash(model.info()),
-                     notes);
+  return fmt::format(
+      "{} {}x{} {} -> {} {}x{}: {} tile{} of {}x{}, {} thread(s), backend {}, {:.2f} s, peak memory "
+      "{}{}{}, model {}{}",
+      input, info.in_width, info.in_height, info.in_description, output, info.out_width, info.out_height, info.tiles,
+      info.tiles == 1 ? "" : "s", info.core_width, info.core_height, args.threads,
+      backend_text(args.backend, args.precision), seconds, human_bytes(peak_rss_bytes()), planned,
+      info.bigtiff ? " (BigTIFF)" : "", short_hash(model.info()), notes);
 }
 
 }  // namespace tessera::cli

@@ -1,4 +1,4 @@
-// The options run, verify and bench share: --backend, and --tile, --halo, --threads and --memory
+// The options run, verify and bench share: --backend and --precision, and --tile, --halo, --threads and --memory
 // with their check against the loaded model.
 #include <fmt/format.h>
 
@@ -12,10 +12,19 @@
 
 namespace tessera::cli {
 
-void add_backend_option(CLI::App* sub, std::string& backend) {
+void add_backend_option(CLI::App* sub, std::string& backend, std::string& precision) {
   std::string names = "auto";
   for (const std::string& b : available_backends()) names += "|" + b;
   sub->add_option("--backend", backend, names + " (default auto: " + auto_backend() + " here)");
+  sub->add_option("--precision", precision,
+                  "fp32|bf16: what convolutions multiply in (default fp32); bf16 runs on the onednn backend, about "
+                  "twice as fast on CPUs with AVX512_BF16, within the error docs/precision.md measures")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+}
+
+std::string backend_text(const std::string& backend, const std::string& precision) {
+  const std::string name = backend == "auto" ? auto_backend(precision) : backend;
+  return precision == "fp32" ? name : name + " " + precision;
 }
 
 Result<int64_t> parse_memory_size(const std::string& text) {
