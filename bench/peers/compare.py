@@ -28,6 +28,7 @@ ROOT = HERE.parents[1]
 WORK = ROOT / "out" / "peers"
 CHECK_SIZE = (40, 56)  # small, and not square so that swapped height and width would show
 TOLERANCE = 1e-4  # largest allowed difference between any two candidates' outputs, over the output's scale
+BF16_TOLERANCE = 1e-2  # a bf16 candidate's from PyTorch's (docs/precision.md)
 
 
 class Failed(Exception):
@@ -44,19 +45,23 @@ def timed(cmd, env=None):
     return proc.stdout, int(rss_file.read_text().split()[-1]) / 1024
 
 
-def run_tessera(args, backend, tsr, x_path, estimate_ms=None):
+def run_tessera(args, candidate, tsr, x_path, estimate_ms=None):
     """One `tessera bench` process: a warm-up, then timed runs in one session, as for the peers; as many
-    as fit the round's share of the budget (by `estimate_ms` a run), at least one, at most --repeats."""
+    as fit the round's share of the budget (by `estimate_ms` a run), at least one, at most --repeats.
+    `candidate`: a backend, with ":bf16" for that precision."""
+    backend, _, precision = candidate.partition(":")
     out = WORK / "out_tessera.npy"
     repeats = args.repeats
     if estimate_ms:
         repeats = max(1, min(repeats, int(args.budget / args.rounds * 1e3 / estimate_ms)))
-    stdout, rss = timed([args.tessera, "bench", tsr, "--input", x_path, "--output", out, "--full-only",
-                         "--json", "--backend", backend, "--threads", args.threads, "--repeats", repeats])
-    runs = json.loads(stdout)["sizes"][0]["full_runs_ms"]
-    if not runs:  # tessera bench skips a full run that the model's dims do not allow, and writes no output
+    stdout, _ = timed([args.tessera, "bench", tsr, "--input", x_path, "--output", out, "--full-only",
+                         "--json", "--backend", backend, "--precision", precision or "fp32", "--threads", args.threads,
+                         "--repeats", repeats])
+    size = json.loads(stdout)["sizes"][0]
+    if not size["full_runs_ms"]:  # bench skips a full run that the model's dims do not allow, and writes no output
         raise Failed(f"tessera bench made no full run of {x_path.name}")
-    return runs, rss, np.load(out)
+    # The peak RSS that bench took after the timed runs: a bf16 candidate's fp32 run for its error comes later.
+    return size["full_runs_ms"], size["peak_rss_bytes"] / 2**20, np.load(out)
 
 
 def run_torch(args, name, x_path, _estimate_ms=None):
@@ -95,8 +100,9 @@ def prepare(args, name, module):
 
 
 def check(name, runners, notes):
-    """Runs every candidate on a small input (timings unused); exits when any two outputs differ by more than
-    TOLERANCE times the largest |value| of PyTorch's output. Notes each one's distance from PyTorch."""
+    """Runs every candidate on a small input (timings unused); exits when any two fp32 outputs differ by more
+    than TOLERANCE times the largest |value| of PyTorch's output, or a bf16 one from PyTorch's by more than
+    BF16_TOLERANCE. Notes each one's distance from PyTorch."""
     h, w = CHECK_SIZE
     x_path = WORK / f"in_{name}_check.npy"
     np.save(x_path, make_input(SPECS[name], h, w))
@@ -111,13 +117,17 @@ def check(name, runners, notes):
     if len(set(shapes.values())) > 1:
         sys.exit(f"{name} check at {h}x{w}: output shapes differ: {shapes}")
     scale = np.abs(outputs["PyTorch"]).max()
-    worst = max(np.abs(a - b).max() for a, b in combinations(outputs.values(), 2)) / scale
+    fp32 = [y for label, y in outputs.items() if not label.endswith("bf16")]
+    worst = max(np.abs(a - b).max() for a, b in combinations(fp32, 2)) / scale
+    bf16 = {label: np.abs(y - outputs["PyTorch"]).max() / scale
+            for label, y in outputs.items() if label.endswith("bf16")}
     distances = ", ".join(f"{label} {np.abs(y - outputs['PyTorch']).max() / scale:.1e}"
                           for label, y in outputs.items() if label != "PyTorch")
     note = (f"{name} check at {h}x{w}: distance from PyTorch over its largest |value| ({scale:.3g}): {distances}; "
-            f"largest between any two candidates {worst:.1e} (limit {TOLERANCE:.0e})")
+            f"largest between any two fp32 candidates {worst:.1e} (limit {TOLERANCE:.0e}"
+            + (f"; bf16 from PyTorch: limit {BF16_TOLERANCE:.0e})" if bf16 else ")"))
     print(note, file=sys.stderr)
-    if not worst <= TOLERANCE:
+    if not (worst <= TOLERANCE and all(d <= BF16_TOLERANCE for d in bf16.values())):
         sys.exit(f"outputs disagree: {note}")
     notes.append(note)
 
@@ -128,7 +138,8 @@ def measure(args, notes):
     for name in args.models:
         module = build_module(name)
         onnx_path, tsr = prepare(args, name, module)
-        runners = {f"tessera {b}": (lambda *a, b=b: run_tessera(args, b, tsr, *a)) for b in args.backends}
+        runners = {f"tessera {b.replace(':', ' ')}": (lambda *a, b=b: run_tessera(args, b, tsr, *a))
+                   for b in args.backends}
         runners["PyTorch"] = lambda *a: run_torch(args, name, *a)
         runners["ORT"] = lambda *a: run_ort(args, onnx_path, *a)
         check(name, runners, notes)
@@ -213,7 +224,8 @@ def main():
     parser.add_argument("build_dir", type=Path)
     parser.add_argument("--sizes", default="256,512,1024", help="square input sizes, comma-separated")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--backends", default="reference,xnnpack,onednn", help="tessera backends")
+    parser.add_argument("--backends", default="reference,xnnpack,onednn",
+                        help="tessera backends; BACKEND:bf16 for that precision (onednn:bf16)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per candidate, size and round, at most")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds per size, each running every candidate once in turn; medians pool the rounds")
