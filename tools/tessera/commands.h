@@ -28,7 +28,7 @@ Command add_models(CLI::App& app);
 void add_backend_option(CLI::App* sub, std::string& backend, std::string& precision);
 
 // The backend as a summary line names it: "auto" resolved, and the precision when it is not fp32
-// ("onednn bf16").
+// ("onednn bf16"; "(emulated on this CPU: slower than fp32)" after it on a CPU without bf16 products).
 std::string backend_text(const std::string& backend, const std::string& precision);
 
 // --tile, --halo, --threads and --memory, shared by run, verify and bench. Sets `threads` to

@@ -24,7 +24,13 @@ void add_backend_option(CLI::App* sub, std::string& backend, std::string& precis
 
 std::string backend_text(const std::string& backend, const std::string& precision) {
   const std::string name = backend == "auto" ? auto_backend(precision) : backend;
-  return precision == "fp32" ? name : name + " " + precision;
+  if (precision == "fp32") return name;
+#if defined(__x86_64__)
+  // Without VDPBF16PS or AMX, oneDNN emulates bf16 products: about 3x slower than fp32 (docs/precision.md).
+  if (precision == "bf16" && !__builtin_cpu_supports("avx512bf16") && !__builtin_cpu_supports("amx-bf16"))
+    return name + " bf16 (emulated on this CPU: slower than fp32)";
+#endif
+  return name + " " + precision;
 }
 
 Result<int64_t> parse_memory_size(const std::string& text) {
