@@ -38,9 +38,11 @@ case "$lane" in
       # that take minutes under ASan), the whole networks' tiled runs on the reference backend (the
       # same runner as on the other two; a third of this subset's time), the halo's tightness, and
       # the two slowest reference runs (tiny at 1024x1024, the image pipeline on the reference
-      # kernels; both run on the other backends here) run in the whole lane only; every other test
-      # runs here.
+      # kernels; both run on the other backends here), and the whole networks in bf16 on oneDNN (the
+      # same session code as fp32 but for one buffer; unet's bf16 run stays) run in the whole lane
+      # only; every other test runs here.
       exclude="$exclude|^Models/(ModelVsPyTorch|TiledEqualsFull|PlanOfEveryModel)\\..*/op_|^Packages/"
+      exclude="$exclude|^Models/[A-Za-z]+\\.[A-Za-z]+/(tiny|sr_pixelshuffle|dense_block|dense_residual|dw_dilated_grouped|se_block|valid_convs)_onednn_bf16( |$)"
       exclude="$exclude|^Models/TiledEqualsFull\\..*_reference( |$)|^Models/HaloIsTight\\."
       exclude="$exclude|^Models/ModelVsPyTorch\\..*/tiny_reference( |$)|^Backends/ImageTiledEqualsWhole\\..*/reference( |$)"
     fi
