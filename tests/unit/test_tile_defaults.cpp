@@ -254,5 +254,26 @@ TEST(PlanRun, ArenaPagesGrowWithTheWindowUpToTheArena) {
   EXPECT_GT(previous, model->data().plan.arena_bytes / 2);
 }
 
+// A first run at a small shape holds the arena pages that arena_resident_bytes counts for it, not the
+// arena planned at the upper bound: what plan_run budgets with.
+TEST(PlanRun, AFirstRunHoldsOnlyTheArenaPagesItsShapeWrites) {
+  std::shared_ptr<const Model> model = compile_and_load(test_model("tiny"));  // 256..1024: a 64 MiB arena
+  ASSERT_TRUE(model);
+  for (const std::string backend : {"reference", "auto"}) {
+    Result<std::unique_ptr<Session>> session = Session::create(model, {backend, 1});
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    Tensor image = random_input(*model, 256, 256, 1);
+    ConstTensorView view = image.view();
+    Result<int64_t> expected = tiling::arena_resident_bytes(*model, backend, 256, 256);
+    ASSERT_TRUE(expected.ok()) << expected.status().message();
+    ASSERT_GT((*session)->arena_bytes(), 4 * *expected);  // so that holding the whole arena would show
+    const int64_t before = tiling::process_resident_bytes();
+    ASSERT_TRUE((*session)->run({&view, 1}).ok());
+    const int64_t grown = tiling::process_resident_bytes() - before;
+    EXPECT_GE(grown, *expected / 2) << backend;
+    EXPECT_LE(grown, *expected + (int64_t{8} << 20)) << backend << ": arena " << (*session)->arena_bytes();
+  }
+}
+
 }  // namespace
 }  // namespace tessera::testing
