@@ -30,6 +30,10 @@ struct SessionOptions {
 std::vector<std::string> available_backends();
 std::string auto_backend(const std::string& precision = "fp32");
 
+// Session::create's check of a precision against the backend that would run it ("auto" resolved):
+// an unknown precision, or bf16 off onednn, is an InvalidArgument error that names the fix.
+Status check_precision(const std::string& backend, const std::string& precision);
+
 class Session {
  public:
   static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,

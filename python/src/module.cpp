@@ -108,6 +108,11 @@ PYBIND11_MODULE(_tessera, m) {
 
   m.def("available_backends", &available_backends);
   m.def("auto_backend", &auto_backend, "precision"_a = "fp32");
+  m.def(
+      "check_precision", [](const std::string& backend, const std::string& precision) {
+        check(check_precision(backend, precision));
+      },
+      "backend"_a, "precision"_a);
 
   m.def(
       "compile",

@@ -113,20 +113,26 @@ Status or_out_of_memory(const ModelData& d, const std::string& backend, F f) {
 
 }  // namespace
 
+Status check_precision(const std::string& backend, const std::string& precision) {
+  TESSERA_CHECK(precision == "fp32" || precision == "bf16", Error::InvalidArgument,
+                "unknown precision '{}': use fp32 or bf16", precision);
+  const std::string resolved = backend == "auto" ? auto_backend(precision) : backend;
+  TESSERA_CHECK(precision == "fp32" || resolved == "onednn", Error::InvalidArgument,
+                "precision bf16 runs on the onednn backend only, not on '{}' (this program has: {}): use --backend "
+                "onednn, or --precision fp32",
+                resolved, fmt::join(available_backends(), ", "));
+  return {};
+}
+
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
   TESSERA_CHECK(model != nullptr, Error::InvalidArgument, "Session::create needs a loaded model");
   TESSERA_CHECK(options.threads >= 1, Error::InvalidArgument, "a session needs at least 1 thread, got {}",
                 options.threads);
   const ModelData& d = model->data();
   const ir::Graph& g = d.graph;
-  TESSERA_CHECK(options.precision == "fp32" || options.precision == "bf16", Error::InvalidArgument,
-                "unknown precision '{}': use fp32 or bf16", options.precision);
+  TESSERA_RETURN_IF_ERROR(check_precision(options.backend, options.precision));
   SessionOptions resolved = options;
   resolved.backend = options.backend == "auto" ? auto_backend(options.precision) : options.backend;
-  TESSERA_CHECK(resolved.precision == "fp32" || resolved.backend == "onednn", Error::InvalidArgument,
-                "precision bf16 runs on the onednn backend only, not on '{}' (this program has: {}): use --backend "
-                "onednn, or --precision fp32",
-                resolved.backend, fmt::join(available_backends(), ", "));
   auto state = std::make_unique<SessionState>();
   state->backend_name = resolved.backend;
   TESSERA_RETURN_IF_ERROR(or_out_of_memory(d, state->backend_name, [&]() -> Status {

@@ -69,12 +69,7 @@ def run(model: Union[str, "os.PathLike[str]"], x, block: int = 0, threads: int =
                             f"{', '.join(_tessera.available_backends())}")
     if threads < 1:
         raise ArgumentError(f"threads={threads}: give 1 or more threads per block")
-    if precision not in ("fp32", "bf16"):
-        raise ArgumentError(f"unknown precision '{precision}': use fp32 or bf16")
-    resolved = _tessera.auto_backend(precision) if backend == "auto" else backend
-    if precision == "bf16" and resolved != "onednn":
-        raise ArgumentError(f"precision bf16 runs on the onednn backend only, not on '{resolved}': use "
-                            f"backend='onednn', or precision='fp32'")
+    _tessera.check_precision(backend, precision)
     meta = native.describe()
     if not meta["tileable"]:
         raise ShapeError(f"the model cannot be tiled, so it cannot run in blocks: {meta['not_tileable_because']}")
