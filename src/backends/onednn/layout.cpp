@@ -27,15 +27,13 @@ memory::desc nhwc(const memory::dims& d, memory::data_type type) {
 
 }  // namespace
 
-memory::desc plain_md(const Shape& shape) {
+memory::desc plain_md(const Shape& shape, memory::data_type type) {
   const memory::dims d = shape.rank() == 0 ? memory::dims{1} : dims_of(shape);  // a scalar as [1]
-  return strided(d, dense_strides(d));
+  return strided(d, dense_strides(d), type);
 }
 
 memory::desc activation_md(const Shape& shape, memory::data_type type) {
-  if (shape.rank() == 4) return nhwc(dims_of(shape), type);
-  const memory::dims d = shape.rank() == 0 ? memory::dims{1} : dims_of(shape);
-  return strided(d, dense_strides(d), type);
+  return shape.rank() == 4 ? nhwc(dims_of(shape), type) : plain_md(shape, type);
 }
 
 memory::desc aligned_md(const Shape& shape, int rank, bool as_nhwc) {

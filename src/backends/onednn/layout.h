@@ -10,7 +10,7 @@
 namespace tessera::onednn {
 
 // Row-major: NCHW for rank 4.
-dnnl::memory::desc plain_md(const Shape& shape);
+dnnl::memory::desc plain_md(const Shape& shape, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 
 // NHWC for rank 4, row-major for other ranks; bf16 for a convolution's copy of its input.
 dnnl::memory::desc activation_md(const Shape& shape, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
