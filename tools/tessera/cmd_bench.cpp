@@ -1,11 +1,8 @@
-// tessera bench MODEL.tsr [--sizes 256,512,1024 | --input IN.npy] [--tile N] [--backend B] [--precision P] [--threads
-// T]
-//               [--workers W] [--repeats R] [--full-only] [--output OUT.npy] [--json]
+// tessera bench MODEL.tsr [--sizes 256,512,1024 | --input IN.npy] [--tile N] [--backend B] [--precision P]
+//               [--threads T] [--workers W] [--repeats R] [--full-only] [--output OUT.npy] [--json]
 // The "Test Results" block: full-image and tiled time per size, their difference, tile shapes,
 // throughput against this CPU's measured FMA peak (direct-convolution FLOPs / time), memory, and with
 // another precision than fp32 its error against fp32.
-
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +11,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+
+#include <fmt/ranges.h>
 
 #include "commands.h"
 #include "fma_probe.h"
