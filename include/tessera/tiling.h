@@ -93,8 +93,7 @@ Result<TileOverhead> tile_overhead(const Model& model, int64_t tile, int64_t hal
 
 // The bytes of a session's arena that become resident when it runs at `height` x `width`: the arena
 // is reserved at the model's upper bound, but only the pages under each value's bytes at this shape
-// (from the backend's memory plan's offsets) are touched; in 2 MiB huge pages when the arena lies on
-// them (2 MiB or more, and transparent huge pages not off), else in the system's pages.
+// (from the backend's memory plan's offsets) are touched, in the system's pages.
 Result<int64_t> arena_resident_bytes(const Model& model, const std::string& backend, int64_t height, int64_t width);
 
 // The resident memory of this process now (/proc/self/statm), or 0 when it cannot be read.

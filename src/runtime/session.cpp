@@ -1,6 +1,7 @@
 #include "tessera/session.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <new>
@@ -30,16 +31,17 @@ struct SessionState {
 namespace {
 
 // The arena, with 64 spare bytes: optimized kernels may read a vector past the end of the last
-// tensor. One of 2 MiB or more lies on huge pages where the kernel allows them (madvise mode):
-// the layers that stream several tensors of an image then miss the TLB far less (ESRGAN-medium
-// at 256x256 on oneDNN 3-4% faster, thick 2%).
+// tensor. It lies on the system's small pages, never on transparent huge pages (even where those
+// are "always" on): a run writes only the start of each value's slot planned at the upper bound, and
+// its first run waits for the kernel to clear every page it touches, a whole 2 MiB page for each
+// touch of a huge one. Huge pages made most of ESRGAN's first runs 1.5-1.9x the steady ones against
+// 1.1-1.4x without, for steady runs 0-2% faster (docs/benchmarks.md, "Where the first run's extra
+// time goes").
 uint8_t* allocate_arena(int64_t arena_bytes) {
-  constexpr size_t kHugePage = size_t{2} << 20;
-  const size_t bytes = static_cast<size_t>(arena_bytes + kArenaAlignment);
-  if (bytes < kHugePage) return static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, bytes));
-  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  void* arena = std::aligned_alloc(kHugePage, rounded);
-  if (arena != nullptr) madvise(arena, rounded, MADV_HUGEPAGE);  // a hint: no huge pages is no error
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t bytes = (static_cast<size_t>(arena_bytes + kArenaAlignment) + page - 1) / page * page;
+  void* arena = std::aligned_alloc(page, bytes);
+  if (arena != nullptr) madvise(arena, bytes, MADV_NOHUGEPAGE);  // a hint: ignored, it costs first runs time only
   return static_cast<uint8_t*>(arena);
 }
 

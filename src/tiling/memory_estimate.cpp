@@ -19,16 +19,6 @@ namespace tessera::tiling {
 
 namespace {
 
-constexpr int64_t kHugePage = int64_t{2} << 20;
-
-// Whether madvise(MADV_HUGEPAGE) gets huge pages: transparent huge pages "always" or "madvise".
-bool huge_pages_enabled() {
-  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string line;
-  if (!std::getline(in, line)) return false;
-  return line.find("[never]") == std::string::npos;
-}
-
 int64_t page_size() {
   const long p = sysconf(_SC_PAGESIZE);
   return p > 0 ? p : 4096;
@@ -51,9 +41,9 @@ Result<int64_t> arena_resident_bytes(const ModelData& d, const MemoryPlan& plan,
   dim_values[axes[3].dynamic] = width;
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));
 
-  // As Session allocates it: huge pages for an arena of 2 MiB or more (session.cpp allocate_arena).
+  // As Session allocates it: on the system's small pages (session.cpp allocate_arena).
   const int64_t reserved = plan.arena_bytes + kArenaAlignment;
-  const int64_t page = reserved >= kHugePage && huge_pages_enabled() ? kHugePage : page_size();
+  const int64_t page = page_size();
   // Pages under each stored value's bytes at this shape; a channel slice lies inside its holder's.
   std::vector<std::pair<int64_t, int64_t>> pages;  // [first, last) page
   for (size_t v = 0; v < g.values.size(); ++v) {

@@ -1,7 +1,10 @@
 // Defaults that fit the machine: threads from the CPUs this process may use (affinity and cgroup
 // quota, parsed from the files' contents), balanced tiles, the tile a memory budget picks
 // (plan_run), and the recompute overhead of a tile.
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 
 #include "core/cpus.h"
@@ -273,6 +276,35 @@ TEST(PlanRun, AFirstRunHoldsOnlyTheArenaPagesItsShapeWrites) {
     EXPECT_GE(grown, *expected / 2) << backend;
     EXPECT_LE(grown, *expected + (int64_t{8} << 20)) << backend << ": arena " << (*session)->arena_bytes();
   }
+}
+
+// The arena stays off transparent huge pages, even where they are on for everything: a first run
+// would wait for the kernel to clear 2 MiB for every value it starts to write (session.cpp).
+TEST(PlanRun, TheArenaIsNeverOnHugePages) {
+  std::shared_ptr<const Model> model = compile_and_load(test_model("tiny"));  // 256..1024: a 64 MiB arena
+  ASSERT_TRUE(model);
+  Result<std::unique_ptr<Session>> session = Session::create(model, {"reference", 1});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  Tensor image = random_input(*model, 256, 256, 1);
+  ConstTensorView view = image.view();
+  Result<std::span<const TensorView>> out = (*session)->run({&view, 1});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  // The mapping that holds the output (in the arena), from /proc/self/smaps: its flags and huge pages.
+  const auto address = reinterpret_cast<uintptr_t>((*out)[0].data);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line, flags, huge;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " ", &begin, &end) == 2 && line.find(':') > line.find(' ')) {
+      inside = begin <= address && address < end;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) flags = line;
+    if (inside && line.rfind("AnonHugePages:", 0) == 0) huge = line;
+  }
+  EXPECT_CONTAINS(flags + " ", " nh ");  // MADV_NOHUGEPAGE
+  EXPECT_EQ(huge.find_first_not_of("AnonHugePages: 0kB"), std::string::npos) << huge;
 }
 
 }  // namespace
