@@ -41,8 +41,8 @@ tessera_pkg_config(tessera_onednn tessera-onednn "tessera's oneDNN backend" "tes
 tessera_pkg_config(tessera_compiler tessera-compiler "tessera's compiler: ONNX and TF.js models to .tsr"
                    "tessera protobuf libcrypto" "-ltessera_compiler -lonnx_proto")
 tessera_pkg_config(tessera_images tessera-images
-                   "tessera's image files, streamed through libvips (GeoTIFF georeferencing through GDAL)"
-                   "tessera vips-cpp gdal libexif" "-ltessera_images")
+                   "tessera's image files, streamed through libvips (GeoTIFF georeferencing through GDAL, loaded when needed)"
+                   "tessera vips-cpp libexif" "-ltessera_images")
 
 if(TARGET tessera_cli)
   install(TARGETS tessera_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

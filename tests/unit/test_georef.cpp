@@ -15,9 +15,11 @@
 
 #include <array>
 #include <filesystem>
+#include <fmt/format.h>
 #include <map>
 
 #include "image_support.h"
+#include "io/gdal_library.h"
 #include "test_support.h"
 
 namespace tessera::testing {
@@ -404,6 +406,36 @@ TEST(Georef, ReadOnlyOutputIsAnError) {
   EXPECT_EQ(s.code(), Error::IoError);
   EXPECT_EQ(s.message().rfind("cannot write the georeferencing of '" + out + "': ", 0), 0u) << s.message();
   EXPECT_FALSE(fs::exists(aux_of(out)));
+}
+
+// GDAL is loaded by its soname when a TIFF first needs it (io/gdal_library.h); one that cannot be
+// loaded is named with the package to install.
+TEST(Georef, AGdalThatCannotBeLoadedIsNamedWithItsPackage) {
+  Result<GdalLibrary> missing = load_gdal_library("libgdal.so.9999");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_CONTAINS(missing.status().message(), "TIFF files need GDAL (libgdal.so.9999) for their georeferencing");
+  EXPECT_CONTAINS(missing.status().message(), "install it (Debian: apt-get install libgdal9999)");
+  Result<const GdalLibrary*> loaded = gdal_library();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ((*loaded)->GDALOpenEx, &GDALOpenEx);  // the GDAL this test links
+}
+
+// The tessera command loads GDAL only for a TIFF: a photo's run skips its start-up cost.
+TEST(Georef, TheCommandLoadsGdalOnlyForTiffs) {
+  TempDir dir;
+  const std::string model =
+      compile_with_cli(dir, "tiny.onnx", "tiny.tsr", "--dim height=32:256 --dim width=32:256 --pixel-range 0:255");
+  ASSERT_FALSE(model.empty());
+  write_random_image(dir.file("in.png"), 64, 48, 1, 8, 1);
+  CliResult png = run_cli(dir, fmt::format("run {} {} {}", sh(model), sh(dir.file("in.png")), sh(dir.file("o.png"))),
+                          "LD_DEBUG=files");
+  ASSERT_EQ(png.exit_code, 0) << png.err;
+  EXPECT_EQ(png.err.find("libgdal"), std::string::npos);
+  write_random_image(dir.file("in.tif"), 64, 48, 1, 8, 1);
+  CliResult tif = run_cli(dir, fmt::format("run {} {} {}", sh(model), sh(dir.file("in.tif")), sh(dir.file("o.tif"))),
+                          "LD_DEBUG=files");
+  ASSERT_EQ(tif.exit_code, 0) << tif.err;
+  EXPECT_CONTAINS(tif.err, "libgdal");
 }
 
 TEST(Georef, ConfigurationOptionsArePutBack) {
