@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "image_support.h"
@@ -162,6 +163,50 @@ TEST_F(ImageCli, VerifyTakesImages) {
   CliResult cut = run_cli(dir, fmt::format("verify {} {} --tile 64", sh(model_), sh(dir.file("cut.png"))));
   EXPECT_EQ(cut.exit_code, 1);
   EXPECT_CONTAINS(cut.err, "cannot read '" + dir.file("cut.png"));
+}
+
+// bench --input takes an image as run does, and --one-shot times fresh `tessera run` processes on it,
+// leaving none of their outputs behind.
+TEST_F(ImageCli, BenchTimesOneShotRunsOnAnImage) {
+  TempDir dir;
+  std::string in = dir.file("in.png");
+  write_random_image(in, 120, 70, 3, 8, 7);
+  fs::create_directory(dir.file("tmp"));
+  CliResult r =
+      run_cli(dir,
+              fmt::format("bench {} --input {} --one-shot 2 --full-only --repeats 1 --json --backend reference",
+                          sh(model_), sh(in)),
+              "TMPDIR=" + sh(dir.file("tmp")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  const auto& size = j["sizes"][0];
+  EXPECT_EQ(size["size"], nlohmann::json({70, 120}));
+  ASSERT_EQ(size["one_shot"]["runs_ms"].size(), 2u);
+  EXPECT_GT(size["one_shot"]["min_ms"].get<double>(), 0);
+  EXPECT_LE(size["one_shot"]["min_ms"].get<double>(), size["one_shot"]["median_ms"].get<double>());
+  EXPECT_TRUE(fs::is_empty(dir.file("tmp")));
+
+  r = run_cli(dir, fmt::format("bench {} --input {} --one-shot 1 --full-only --repeats 1 --backend reference",
+                               sh(model_), sh(in)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "ms min of 1 fresh `tessera run` processes (start to output written), ");
+  EXPECT_CONTAINS(r.out, "x the full run");
+}
+
+// A run that fails in --one-shot stops the bench with run's own error.
+TEST_F(ImageCli, BenchOneShotReportsWhyARunFailed) {
+  TempDir dir;
+  std::string in = dir.file("in.png");
+  write_random_image(in, 120, 70, 3, 8, 7);
+  CliResult r = run_cli(
+      dir, fmt::format("bench {} --input {} --one-shot 1 --backend reference --precision bf16", sh(model_), sh(in)));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "--one-shot: `tessera run");
+  EXPECT_CONTAINS(r.err, "failed (exit 1): tessera: error: ");
+  EXPECT_CONTAINS(r.err, "bf16");
+  r = run_cli(dir, fmt::format("bench {} --sizes 64 --one-shot 1", sh(model_)));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "--one-shot times `tessera run` on an image: give it with --input IMAGE");
 }
 
 TEST_F(ImageCli, DrawsAProgressBarOnATerminal) {

@@ -1,13 +1,17 @@
-// tessera bench MODEL.tsr [--sizes 256,512,1024 | --input IN.npy] [--tile N] [--backend B] [--precision P]
-//               [--threads T] [--workers W] [--repeats R] [--full-only] [--output OUT.npy] [--json]
+// tessera bench MODEL.tsr [--sizes 256,512,1024 | --input IN [--one-shot N]] [--tile N] [--backend B]
+//               [--precision P] [--threads T] [--workers W] [--repeats R] [--full-only] [--output OUT.npy] [--json]
 // The "Test Results" block: full-image and tiled time per size, their difference, tile shapes,
-// throughput against this CPU's measured FMA peak (direct-convolution FLOPs / time), memory, and with
-// another precision than fp32 its error against fp32.
+// throughput against this CPU's measured FMA peak (direct-convolution FLOPs / time), memory, with
+// another precision than fp32 its error against fp32, and with --one-shot the time of whole fresh
+// `tessera run` processes on the input.
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -16,6 +20,8 @@
 
 #include "commands.h"
 #include "fma_probe.h"
+#include "image_files.h"
+#include "run_program.h"
 #include "tessera/npy.h"
 #include "tessera/session.h"
 #include "tessera/tiling.h"
@@ -34,7 +40,8 @@ struct BenchArgs {
   int workers = 0;  // tile workers of the tiled run; 0: one per thread
   int repeats = 5;
   bool json = false;
-  std::string input;   // a .npy image instead of random square ones
+  std::string input;   // an image file or .npy tensor instead of random square ones
+  int one_shot = 0;    // fresh `tessera run` processes on `input` to time
   std::string output;  // where to write the full-image output (of the last size)
   bool full_only = false;
   TilingCheck check_tiling;
@@ -59,9 +66,15 @@ struct SizeResult {
   double fp32_psnr = -1;
   double gflop = 0;
   int64_t peak_rss = 0;  // the process's, before any fp32 run for the error
+  std::vector<double> one_shot_ms;  // --one-shot: each fresh `tessera run` process, start to exit
   Tensor input, full;    // another precision than fp32: kept for its error against fp32
   std::string skipped;  // why the tiled path did not run
 };
+
+double median(std::vector<double> values) {
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
+}
 
 // Runs `run` once to warm up, then `repeats` times; returns the median and keeps every time in `runs`
 // and the warm-up's in `warm_up`.
@@ -76,9 +89,7 @@ double median_ms(int repeats, const std::function<Status()>& run, Status* status
     if (i == 0 && warm_up) *warm_up = ms;
   }
   if (runs) *runs = times;
-  if (times.empty()) return 0;
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
+  return times.empty() ? 0 : median(times);
 }
 
 // Times tiled runs of `image` by one runner, whose tile workers keep their sessions from run to run
@@ -191,6 +202,53 @@ Result<SizeResult> bench_size(const BenchArgs& args, std::shared_ptr<const Model
 
 std::string ms_text(double ms) { return ms < 0 ? "-" : fmt::format("{:.1f}", ms); }
 
+// The last line of a file, for the error of a program that failed.
+std::string last_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+// --one-shot: args.one_shot fresh `tessera run MODEL INPUT OUT` processes, one after the other, with
+// the bench's backend, precision and threads and run's defaults otherwise; each timed from its start
+// to its exit (load, read, first run, write), what someone running one image waits for. The output
+// goes to a temporary folder, removed at the end.
+Result<std::vector<double>> time_one_shots(const BenchArgs& args) {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  TESSERA_RETURN_IF_ERROR(require(!error, Error::IoError,
+                                  "--one-shot runs this tessera again, and /proc/self/exe does not name it: {}",
+                                  error.message()));
+  std::string dir = (std::filesystem::temp_directory_path() / "tessera-bench-XXXXXX").string();
+  TESSERA_RETURN_IF_ERROR(require(mkdtemp(dir.data()) != nullptr, Error::IoError,
+                                  "--one-shot: cannot make a temporary folder {}: {}", dir, std::strerror(errno)));
+  struct Remove {
+    std::string dir;
+    ~Remove() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } remove{dir};
+  const std::string output = dir + "/out" + std::filesystem::path(args.input).extension().string();
+  ProgramRun run{self.string(),
+                 {"run", args.model, args.input, output, "--backend", args.backend, "--precision", args.precision,
+                  "--threads", std::to_string(args.threads), "--quiet"},
+                 std::filesystem::current_path().string(), dir + "/run.log"};
+  std::vector<double> times;
+  for (int i = 0; i < args.one_shot; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    TESSERA_ASSIGN_OR_RETURN(int exit_code, run_program(run));
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    TESSERA_RETURN_IF_ERROR(require(exit_code == 0, Error::InvalidArgument,
+                                    "--one-shot: `tessera run {} {} OUT` failed (exit {}): {}", args.model, args.input,
+                                    exit_code, last_line(run.log_path)));
+    std::filesystem::remove(output, error);
+  }
+  return times;
+}
+
 Status run_bench(const BenchArgs& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   TESSERA_RETURN_IF_ERROR(args.check_tiling(*model));
@@ -200,6 +258,16 @@ Status run_bench(const BenchArgs& args) {
                 args.workers, args.threads));
   TESSERA_RETURN_IF_ERROR(require(args.repeats >= 1, Error::InvalidArgument,
                                   "--repeats {} must be at least 1 (timed runs per measurement)", args.repeats));
+  TESSERA_RETURN_IF_ERROR(require(args.one_shot >= 0, Error::InvalidArgument,
+                                  "--one-shot {} must be at least 1 (fresh `tessera run` processes to time)",
+                                  args.one_shot));
+  TESSERA_RETURN_IF_ERROR(require(args.one_shot == 0 || !args.input.empty(), Error::InvalidArgument,
+                                  "--one-shot times `tessera run` on an image: give it with --input IMAGE"));
+  // Before this process's own runs, so that every process starts alike.
+  std::vector<double> one_shot_ms;
+  if (args.one_shot > 0) {
+    TESSERA_ASSIGN_OR_RETURN(one_shot_ms, time_one_shots(args));
+  }
   const auto created = std::chrono::steady_clock::now();
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
                            Session::create(model, SessionOptions{args.backend, args.threads, args.precision}));
@@ -212,8 +280,9 @@ Status run_bench(const BenchArgs& args) {
     return {};
   };
   if (!args.input.empty()) {
-    TESSERA_ASSIGN_OR_RETURN(Tensor input, read_npy(args.input));
+    TESSERA_ASSIGN_OR_RETURN(Tensor input, read_input_tensor(args.input, *model, ImageFlags{}));
     TESSERA_RETURN_IF_ERROR(bench(std::move(input)));
+    results.back().one_shot_ms = std::move(one_shot_ms);
   }
   for (int64_t s : args.input.empty() ? args.sizes : std::vector<int64_t>{})
     TESSERA_RETURN_IF_ERROR(bench(random_image(*model, s, s)));
@@ -252,6 +321,10 @@ Status run_bench(const BenchArgs& args) {
       s["peak_fraction"] = gflops(r) / peak.gflops;
       if (!r.skipped.empty()) s["tiled_skipped"] = r.skipped;
       if (r.fp32_max_error >= 0) s["fp32_error"] = {{"max", r.fp32_max_error}, {"psnr_db", r.fp32_psnr}};
+      if (!r.one_shot_ms.empty())
+        s["one_shot"] = {{"runs_ms", r.one_shot_ms},
+                         {"min_ms", *std::min_element(r.one_shot_ms.begin(), r.one_shot_ms.end())},
+                         {"median_ms", median(r.one_shot_ms)}};
       j["sizes"].push_back(s);
     }
     fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));  // always valid UTF-8
@@ -293,6 +366,13 @@ Status run_bench(const BenchArgs& args) {
     } else {
       fmt::print("  tiled      - ({})\n", r.skipped);
     }
+    if (!r.one_shot_ms.empty()) {
+      const double mid = median(r.one_shot_ms);
+      fmt::print(
+          "  one-shot   {} ms median, {} ms min of {} fresh `tessera run` processes (start to output written){}\n",
+          ms_text(mid), ms_text(*std::min_element(r.one_shot_ms.begin(), r.one_shot_ms.end())), r.one_shot_ms.size(),
+          r.full_ms > 0 ? fmt::format(", {:.2f}x the full run", mid / r.full_ms) : "");
+    }
     fmt::print("  peak RSS   {}\n", human_bytes(r.peak_rss));
   }
   return {};
@@ -305,7 +385,12 @@ Command add_bench(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("bench", "time full-image and tiled runs at several sizes");
   sub->add_option("model", args->model, "the .tsr file")->required();
   sub->add_option("--sizes", args->sizes, "square input sizes (default 256,512,1024)")->delimiter(',');
-  sub->add_option("--input", args->input, "a float32 .npy image [1, C, H, W] to time instead of random ones");
+  sub->add_option("--input", args->input,
+                  kWithImages ? "an image file, or a float32 .npy [1, C, H, W], to time instead of random ones"
+                              : "a float32 .npy image [1, C, H, W] to time instead of random ones");
+  sub->add_option("--one-shot", args->one_shot,
+                  "also time this many fresh `tessera run` processes on --input, each from its start to its output "
+                  "written (min and median)");
   sub->add_option("--output", args->output, "write the full-image output of the last size to this .npy");
   sub->add_flag("--full-only", args->full_only, "time the full-image run only, not the tiled one");
   sub->add_option("--repeats", args->repeats, "timed runs per measurement, after one warm-up (median; default 5)");

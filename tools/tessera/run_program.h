@@ -1,4 +1,5 @@
-// Running another program (npm, tar) from the tessera command: found on PATH, output to a log file.
+// Running another program from the tessera command (npm and tar for models, tessera run for bench
+// --one-shot): found on PATH, output to a log file.
 #pragma once
 
 #include <optional>
