@@ -48,6 +48,7 @@ def timed(cmd, env=None):
 def run_tessera(args, candidate, tsr, x_path, estimate_ms=None):
     """One `tessera bench` process: a warm-up, then timed runs in one session, as for the peers; as many
     as fit the round's share of the budget (by `estimate_ms` a run), at least one, at most --repeats.
+    Then one `tessera run` process on the same input, timed from its start to its exit: the one-shot.
     `candidate`: a backend, with ":bf16" for that precision."""
     backend, _, precision = candidate.partition(":")
     out = WORK / "out_tessera.npy"
@@ -60,15 +61,19 @@ def run_tessera(args, candidate, tsr, x_path, estimate_ms=None):
     size = json.loads(stdout)["sizes"][0]
     if not size["full_runs_ms"]:  # bench skips a full run that the model's dims do not allow, and writes no output
         raise Failed(f"tessera bench made no full run of {x_path.name}")
+    start = time.monotonic()
+    timed([args.tessera, "run", tsr, x_path, WORK / "out_tessera_run.npy", "--backend", backend,
+           "--precision", precision or "fp32", "--threads", args.threads, "--quiet"])
+    one_shot = (time.monotonic() - start) * 1e3
     # The peak RSS that bench took after the timed runs: a bf16 candidate's fp32 run for its error comes later.
-    return size["full_runs_ms"], size["peak_rss_bytes"] / 2**20, np.load(out)
+    return size["full_runs_ms"], size["peak_rss_bytes"] / 2**20, np.load(out), one_shot
 
 
 def run_torch(args, name, x_path, _estimate_ms=None):
     out = WORK / "out_torch.npy"
     stdout, rss = timed([sys.executable, HERE / "torch_run.py", name, x_path, out,
                          args.threads, args.repeats, args.budget / args.rounds])
-    return json.loads(stdout)["ms"], rss, np.load(out)
+    return json.loads(stdout)["ms"], rss, np.load(out), None
 
 
 def run_ort(args, onnx_path, x_path, _estimate_ms=None):
@@ -77,7 +82,8 @@ def run_ort(args, onnx_path, x_path, _estimate_ms=None):
     stdout, rss = timed(["node", HERE / "ort_run.js", onnx_path, x_path, out,
                          args.threads, args.repeats, args.budget / args.rounds], env)
     result = json.loads(stdout)
-    return result["ms"], rss, np.fromfile(out, np.float32).reshape(result["shape"])
+    one_shot = result["load_ms"] + result["first_ms"]  # in the process, without node's start or reading the input
+    return result["ms"], rss, np.fromfile(out, np.float32).reshape(result["shape"]), one_shot
 
 
 def prepare(args, name, module):
@@ -169,7 +175,7 @@ def measure_size(args, name, s, runners, previous, unknown, notes):
             estimate = (statistics.median(earlier[-1]["ms"]) if earlier
                         else previous[label] * s * s if label in previous else None)
             try:
-                ms, rss, y = runner(x_path, estimate)
+                ms, rss, y, one_shot = runner(x_path, estimate)
             except Failed as e:
                 if "unknown backend" in str(e):
                     unknown.add(label)
@@ -177,14 +183,16 @@ def measure_size(args, name, s, runners, previous, unknown, notes):
                 else:
                     notes.append(f"{name} {s}x{s}: {label} failed: {e}")
                 continue
-            rounds.setdefault(label, []).append({"ms": ms, "rss": rss, "y": y})
+            rounds.setdefault(label, []).append({"ms": ms, "rss": rss, "y": y, "one_shot": one_shot})
             print(f"{name} {s}x{s} {label}: {statistics.median(ms):.1f} ms ({len(ms)} runs)", file=sys.stderr)
     results = {}
     for label, rs in rounds.items():
         ms = [t for r in rs for t in r["ms"]]
         previous[label] = statistics.median(ms) / (s * s)
+        one_shots = [r["one_shot"] for r in rs if r["one_shot"] is not None]
         results[label] = {"ms": statistics.median(ms), "runs": len(ms), "rss": max(r["rss"] for r in rs),
-                          "y": rs[-1]["y"], "round_ms": [statistics.median(r["ms"]) for r in rs]}
+                          "y": rs[-1]["y"], "round_ms": [statistics.median(r["ms"]) for r in rs],
+                          "one_shot": one_shots}
     return results
 
 
@@ -217,6 +225,23 @@ def print_table(rows):
             print(f"| {name} | {s}x{s} | {flops / 1e9:.2f} | {label} | {r['ms']:.1f} | {r['runs']} "
                   f"| {flops / r['ms'] / 1e6:.1f} | {ratio(results, 'ORT', label)} | {ratio_range(results, 'ORT', label)} "
                   f"| {ratio(results, 'PyTorch', label)} | {r['rss']:.0f} | {diff} |")
+
+
+def print_one_shot_table(rows):
+    """A fresh process per round: tessera's `tessera run` on the .npy from its start to its exit, ONNX
+    Runtime's session creation and first run inside node."""
+    print("| model | size | candidate | one-shot median ms | min ms | steady median ms | one-shot/steady "
+          "| ORT one-shot/this |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, s, _, results in rows:
+        ort = results.get("ORT", {}).get("one_shot")
+        for label, r in results.items():
+            if not r["one_shot"]:
+                continue
+            mid = statistics.median(r["one_shot"])
+            versus = f"{statistics.median(ort) / mid:.3g}x" if ort and label != "ORT" else ""
+            print(f"| {name} | {s}x{s} | {label} | {mid:.1f} | {min(r['one_shot']):.1f} | {r['ms']:.1f} "
+                  f"| {mid / r['ms']:.2f}x | {versus} |")
 
 
 def main():
@@ -265,6 +290,9 @@ def main():
           f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; "
           f"{time.monotonic() - start:.0f} s in all)\n")
     print_table(rows)
+    print(f"\nOne-shot: a fresh process in each round, {args.rounds} in all (tessera: `tessera run MODEL IN.npy OUT.npy` "
+          "from its start to its exit; ORT: creating its session and the first run, timed inside node)\n")
+    print_one_shot_table(rows)
     if notes:
         print()
         for note in notes:
