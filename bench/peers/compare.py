@@ -8,6 +8,7 @@ onnxruntime-node first.
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -62,9 +63,11 @@ def run_tessera(args, candidate, tsr, x_path, estimate_ms=None):
     if not size["full_runs_ms"]:  # bench skips a full run that the model's dims do not allow, and writes no output
         raise Failed(f"tessera bench made no full run of {x_path.name}")
     start = time.monotonic()
-    timed([args.tessera, "run", tsr, x_path, WORK / "out_tessera_run.npy", "--backend", backend,
-           "--precision", precision or "fp32", "--threads", args.threads, "--quiet"])
-    one_shot = (time.monotonic() - start) * 1e3
+    summary, _ = timed([args.tessera, "run", tsr, x_path, WORK / "out_tessera_run.npy", "--backend", backend,
+                        "--precision", precision or "fp32", "--threads", args.threads])
+    # Whole, or in tiles when the default --memory budget asks for them: run's summary says which.
+    how = re.search(r"\((whole image|\d+ tiles of \d+x\d+)", summary)
+    one_shot = ((time.monotonic() - start) * 1e3, how.group(1) if how else "?")
     # The peak RSS that bench took after the timed runs: a bf16 candidate's fp32 run for its error comes later.
     return size["full_runs_ms"], size["peak_rss_bytes"] / 2**20, np.load(out), one_shot
 
@@ -82,7 +85,8 @@ def run_ort(args, onnx_path, x_path, _estimate_ms=None):
     stdout, rss = timed(["node", HERE / "ort_run.js", onnx_path, x_path, out,
                          args.threads, args.repeats, args.budget / args.rounds], env)
     result = json.loads(stdout)
-    one_shot = result["load_ms"] + result["first_ms"]  # in the process, without node's start or reading the input
+    # In the process, without node's start or reading the input.
+    one_shot = (result["load_ms"] + result["first_ms"], "whole image")
     return result["ms"], rss, np.fromfile(out, np.float32).reshape(result["shape"]), one_shot
 
 
@@ -231,17 +235,19 @@ def print_one_shot_table(rows):
     """A fresh process per round: tessera's `tessera run` on the .npy from its start to its exit, ONNX
     Runtime's session creation and first run inside node."""
     print("| model | size | candidate | one-shot median ms | min ms | steady median ms | one-shot/steady "
-          "| ORT one-shot/this |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| ORT one-shot/this | ran as |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, s, _, results in rows:
         ort = results.get("ORT", {}).get("one_shot")
         for label, r in results.items():
             if not r["one_shot"]:
                 continue
-            mid = statistics.median(r["one_shot"])
-            versus = f"{statistics.median(ort) / mid:.3g}x" if ort and label != "ORT" else ""
-            print(f"| {name} | {s}x{s} | {label} | {mid:.1f} | {min(r['one_shot']):.1f} | {r['ms']:.1f} "
-                  f"| {mid / r['ms']:.2f}x | {versus} |")
+            times = [ms for ms, _ in r["one_shot"]]
+            mid = statistics.median(times)
+            versus = f"{statistics.median(ms for ms, _ in ort) / mid:.3g}x" if ort and label != "ORT" else ""
+            how = ", ".join(sorted({how for _, how in r["one_shot"]}))
+            print(f"| {name} | {s}x{s} | {label} | {mid:.1f} | {min(times):.1f} | {r['ms']:.1f} "
+                  f"| {mid / r['ms']:.2f}x | {versus} | {how} |")
 
 
 def main():
