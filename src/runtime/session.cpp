@@ -1,9 +1,7 @@
 #include "tessera/session.h"
 
 #include <sys/mman.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <new>
 
 #include "core/check.h"
@@ -14,12 +12,15 @@
 
 namespace tessera {
 
+// Unmaps a session's arena, mapped for the session alone (allocate_arena).
+struct ArenaUnmap {
+  size_t bytes = 0;
+  void operator()(uint8_t* p) const { munmap(p, bytes); }
+};
+
 struct SessionState {
-  struct FreeDeleter {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
   MemoryPlan memory;  // the backend's (backend_memory_plan)
-  std::unique_ptr<uint8_t, FreeDeleter> arena;
+  std::unique_ptr<uint8_t, ArenaUnmap> arena;
   std::vector<Shape> shapes;        // per value, for the current input shapes
   std::vector<Shape> input_shapes;  // the shapes `shapes` were computed for
   bool shapes_valid = false;
@@ -31,18 +32,19 @@ struct SessionState {
 namespace {
 
 // The arena, with 64 spare bytes: optimized kernels may read a vector past the end of the last
-// tensor. It lies on the system's small pages, never on transparent huge pages (even where those
+// tensor. Its own mapping, so that its pages go back to the system with it and the advice below
+// stays with it, on the system's small pages and never on transparent huge pages (even where those
 // are "always" on): a run writes only the start of each value's slot planned at the upper bound, and
 // its first run waits for the kernel to clear every page it touches, a whole 2 MiB page for each
-// touch of a huge one. Huge pages made most of ESRGAN's first runs 1.5-1.9x the steady ones against
-// 1.1-1.4x without, for steady runs 0-2% faster (docs/benchmarks.md, "Where the first run's extra
-// time goes").
-uint8_t* allocate_arena(int64_t arena_bytes) {
-  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  const size_t bytes = (static_cast<size_t>(arena_bytes + kArenaAlignment) + page - 1) / page * page;
-  void* arena = std::aligned_alloc(page, bytes);
-  if (arena != nullptr) madvise(arena, bytes, MADV_NOHUGEPAGE);  // a hint: ignored, it costs first runs time only
-  return static_cast<uint8_t*>(arena);
+// touch of a huge one. On ESRGAN huge pages made first runs 1.4-1.9x the steady ones in 9 of 12
+// cases against 1.1-1.4x without, for steady runs 0-2% faster (docs/benchmarks.md, "The arena off
+// huge pages").
+std::unique_ptr<uint8_t, ArenaUnmap> allocate_arena(int64_t arena_bytes) {
+  const auto bytes = static_cast<size_t>(arena_bytes + kArenaAlignment);
+  void* arena = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (arena == MAP_FAILED) return {nullptr, {}};
+  madvise(arena, bytes, MADV_NOHUGEPAGE);  // where the kernel ignores it, only first runs are slower
+  return {static_cast<uint8_t*>(arena), {bytes}};
 }
 
 std::string axes_text(const ir::Graph& g, const ir::Value& v) {
@@ -140,7 +142,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
   TESSERA_RETURN_IF_ERROR(or_out_of_memory(d, state->backend_name, [&]() -> Status {
     TESSERA_ASSIGN_OR_RETURN(state->memory, backend_memory_plan(resolved.backend, d));
     const int64_t arena_bytes = state->memory.arena_bytes;
-    state->arena.reset(allocate_arena(arena_bytes));
+    state->arena = allocate_arena(arena_bytes);
     TESSERA_CHECK(state->arena != nullptr, Error::OutOfMemory,
                   "cannot allocate the {}-byte arena the model plans at the upper bound of its dims ({}): compile "
                   "it with a smaller --dim MAX (tiled runs still cover larger images)", arena_bytes,
