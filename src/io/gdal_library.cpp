@@ -12,7 +12,8 @@ Result<GdalLibrary> load_gdal_library(const std::string& soname) {
   const std::string package = "lib" + soname.substr(3, soname.find('.') - 3) + soname.substr(soname.rfind('.') + 1);
   if (handle == nullptr)
     return Status(Error::Unsupported, fmt::format("TIFF files need GDAL ({}) for their georeferencing and bands, and "
-                                                  "it cannot be loaded: {}; install it (Debian: apt-get install {})",
+                                                  "it cannot be loaded: {}; install the package that provides it "
+                                                  "(Debian 12: apt-get install {})",
                                                   soname, dlerror(), package));
   GdalLibrary gdal;
   const char* missing = nullptr;
@@ -21,10 +22,12 @@ Result<GdalLibrary> load_gdal_library(const std::string& soname) {
   if (gdal.name == nullptr && missing == nullptr) missing = #name;
   TESSERA_GDAL_FUNCTIONS(TESSERA_GDAL_RESOLVE)
 #undef TESSERA_GDAL_RESOLVE
-  if (missing != nullptr)
+  if (missing != nullptr) {
+    dlclose(handle);
     return Status(Error::Unsupported, fmt::format("GDAL ({}) has no function {}: it is not the GDAL this tessera was "
-                                                  "built with; install that one (Debian: apt-get install {})",
+                                                  "built with; install that one (Debian 12: apt-get install {})",
                                                   soname, missing, package));
+  }
   return gdal;
 }
 

@@ -1,6 +1,7 @@
 // GDAL, loaded when the first TIFF needs it instead of with the program: linked, its hundred-odd
 // libraries cost every process about 35 ms of start-up (the dynamic linker's relocations, measured
-// on a 2-core EPYC), while only TIFFs use it (georef.cpp). Only georef.cpp includes this file.
+// on a 2-core EPYC), while only TIFFs use it (georef.cpp, the only file of the library that includes
+// this one). A program that reads or writes TIFFs needs at run time the GDAL of this soname.
 #pragma once
 
 #include <cpl_conv.h>

@@ -52,6 +52,9 @@ struct Georef {
   bool empty() const;
 };
 
+// GDAL is loaded when a TIFF first needs it (gdal_library.h): every function below that meets a TIFF
+// fails with Error::Unsupported when it cannot be, and with other codes for the file's own faults.
+
 // The georeferencing of `path`. A file that is not a TIFF gives an empty Georef (tessera reads
 // georeferencing from TIFFs only); a missing, unreadable or corrupt file is an error.
 Result<Georef> read_georef(const std::string& path);

@@ -56,11 +56,13 @@ bool is_tiff(const vips::VImage& file) {
 // The band the file marks as alpha. TIFF says so in its ExtraSamples tag (an "unspecified" extra band,
 // e.g. near infrared, is not alpha), read through GDAL; other formats define alpha by their colour type,
 // which libvips reports. Only the last band is taken as alpha.
-// A TIFF GDAL cannot open (a codec it lacks, e.g. JPEG 2000) is taken as libvips sees it.
-int alpha_band_of(const std::string& path, const vips::VImage& file) {
+// A TIFF GDAL cannot open (a codec it lacks, e.g. JPEG 2000) is taken as libvips sees it; without
+// GDAL itself, no TIFF is.
+Result<int> alpha_band_of(const std::string& path, const vips::VImage& file) {
   if (is_tiff(file)) {
     Result<std::vector<bool>> alpha = tiff_alpha_bands(path);
     if (alpha.ok()) return !alpha->empty() && alpha->back() && file.bands() > 1 ? file.bands() - 1 : -1;
+    if (alpha.status().code() == Error::Unsupported) return alpha.status();
   }
   return file.has_alpha() ? file.bands() - 1 : -1;
 }
@@ -137,7 +139,7 @@ Result<InputImage> open_input_image(const std::string& path, const Model& model,
                   path, vips_enum_nick(VIPS_TYPE_BAND_FORMAT, format));
     in.bits = format == VIPS_FORMAT_USHORT ? 16 : 8;
     in.file_bands = in.file.bands();
-    in.alpha_band = alpha_band_of(path, in.file);
+    TESSERA_ASSIGN_OR_RETURN(in.alpha_band, alpha_band_of(path, in.file));
     const int orientation = orientation_of(in.file);
     if (options.autorotate && orientation >= 2 && orientation <= 8) {
       // Turning needs the whole image: libvips decodes it into memory (or a temporary file when large).

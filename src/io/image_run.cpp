@@ -130,8 +130,10 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   TESSERA_RETURN_IF_ERROR(check_pixel_range(model->info().pixel_min, model->info().pixel_max));
   TESSERA_ASSIGN_OR_RETURN(OutputTarget target, plan_output(output, input, options.quality));
   TESSERA_ASSIGN_OR_RETURN(InputImage in, open_input_image(input, *model, options.input));
-  // A TIFF GDAL cannot open (a codec it lacks, e.g. JPEG 2000) still runs, without its georeferencing.
+  // A TIFF GDAL cannot open (a codec it lacks, e.g. JPEG 2000) still runs, without its georeferencing;
+  // without GDAL itself, no TIFF does.
   Result<Georef> georef = read_georef(input);
+  if (!georef.ok() && georef.status().code() == Error::Unsupported) return georef.status();
   const Georef geo = georef.ok() ? *georef : Georef();
   const int64_t height = in.pixels.height(), width = in.pixels.width();  // padded
   // Whole or tiled, and the tile, within the memory budget; counted after the input is open, so that
