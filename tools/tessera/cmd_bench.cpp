@@ -72,8 +72,9 @@ struct SizeResult {
 };
 
 double median(std::vector<double> values) {
-  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-  return values[values.size() / 2];
+  std::sort(values.begin(), values.end());
+  const size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 }
 
 // Runs `run` once to warm up, then `repeats` times; returns the median and keeps every time in `runs`
@@ -221,9 +222,15 @@ Result<std::vector<double>> time_one_shots(const BenchArgs& args) {
   TESSERA_RETURN_IF_ERROR(require(!error, Error::IoError,
                                   "--one-shot runs this tessera again, and /proc/self/exe does not name it: {}",
                                   error.message()));
-  std::string dir = (std::filesystem::temp_directory_path() / "tessera-bench-XXXXXX").string();
+  const std::filesystem::path temp = std::filesystem::temp_directory_path(error);
+  TESSERA_RETURN_IF_ERROR(require(!error, Error::IoError,
+                                  "--one-shot needs a temporary folder for the runs' outputs: {}; set TMPDIR to one",
+                                  error.message()));
+  std::string dir = (temp / "tessera-bench-XXXXXX").string();
   TESSERA_RETURN_IF_ERROR(require(mkdtemp(dir.data()) != nullptr, Error::IoError,
-                                  "--one-shot: cannot make a temporary folder {}: {}", dir, std::strerror(errno)));
+                                  "--one-shot cannot make a temporary folder {}: {}; set TMPDIR to a folder it may "
+                                  "write",
+                                  dir, std::strerror(errno)));
   struct Remove {
     std::string dir;
     ~Remove() {
@@ -231,11 +238,16 @@ Result<std::vector<double>> time_one_shots(const BenchArgs& args) {
       std::filesystem::remove_all(dir, ignored);
     }
   } remove{dir};
-  const std::string output = dir + "/out" + std::filesystem::path(args.input).extension().string();
+  // The output in the input's format; an input's libvips options ("in.jpg[shrink=2]") are not part of it.
+  std::string input_file = args.input;
+  if (!input_file.empty() && input_file.back() == ']' && input_file.rfind('[') != std::string::npos)
+    input_file.erase(input_file.rfind('['));
+  const std::string output = dir + "/out" + std::filesystem::path(input_file).extension().string();
   ProgramRun run{self.string(),
                  {"run", args.model, args.input, output, "--backend", args.backend, "--precision", args.precision,
                   "--threads", std::to_string(args.threads), "--quiet"},
-                 std::filesystem::current_path().string(), dir + "/run.log"};
+                 ".",
+                 dir + "/run.log"};
   std::vector<double> times;
   for (int i = 0; i < args.one_shot; ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -259,7 +271,8 @@ Status run_bench(const BenchArgs& args) {
   TESSERA_RETURN_IF_ERROR(require(args.repeats >= 1, Error::InvalidArgument,
                                   "--repeats {} must be at least 1 (timed runs per measurement)", args.repeats));
   TESSERA_RETURN_IF_ERROR(require(args.one_shot >= 0, Error::InvalidArgument,
-                                  "--one-shot {} must be at least 1 (fresh `tessera run` processes to time)",
+                                  "--one-shot {} must not be negative: it is how many fresh `tessera run` processes "
+                                  "to time (0: none)",
                                   args.one_shot));
   TESSERA_RETURN_IF_ERROR(require(args.one_shot == 0 || !args.input.empty(), Error::InvalidArgument,
                                   "--one-shot times `tessera run` on an image: give it with --input IMAGE"));

@@ -1,5 +1,5 @@
-// Running another program from the tessera command (npm and tar for models, tessera run for bench
-// --one-shot): found on PATH, output to a log file.
+// Running another program from the tessera command (npm and tar for models, this tessera's own run
+// for bench --one-shot): output to a log file.
 #pragma once
 
 #include <optional>
