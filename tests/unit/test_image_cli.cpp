@@ -207,6 +207,14 @@ TEST_F(ImageCli, BenchOneShotReportsWhyARunFailed) {
   r = run_cli(dir, fmt::format("bench {} --sizes 64 --one-shot 1", sh(model_)));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.err, "--one-shot times `tessera run` on an image: give it with --input IMAGE");
+  r = run_cli(dir, fmt::format("bench {} --input {} --one-shot -1", sh(model_), sh(in)));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "--one-shot -1 must not be negative");
+  r = run_cli(dir, fmt::format("bench {} --input {} --one-shot 1 --backend reference", sh(model_), sh(in)),
+              "TMPDIR=" + sh(dir.file("nowhere")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "--one-shot needs a temporary folder for the runs' outputs");
+  EXPECT_CONTAINS(r.err, "set TMPDIR to one");
 }
 
 TEST_F(ImageCli, DrawsAProgressBarOnATerminal) {
