@@ -191,6 +191,11 @@ TEST_F(ImageCli, BenchTimesOneShotRunsOnAnImage) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "ms min of 1 fresh `tessera run` processes (start to output written), ");
   EXPECT_CONTAINS(r.out, "x the full run");
+  write_random_image(dir.file("wide.png"), 300, 70, 3, 8, 8);  // above the model's maximum: tiles only
+  r = run_cli(dir, fmt::format("bench {} --input {} --one-shot 1 --tile 64 --repeats 1 --backend reference",
+                               sh(model_), sh(dir.file("wide.png"))));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "x the tiled run");
 }
 
 // A run that fails in --one-shot stops the bench with run's own error.

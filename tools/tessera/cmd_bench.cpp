@@ -384,7 +384,9 @@ Status run_bench(const BenchArgs& args) {
       fmt::print(
           "  one-shot   {} ms median, {} ms min of {} fresh `tessera run` processes (start to output written){}\n",
           ms_text(mid), ms_text(*std::min_element(r.one_shot_ms.begin(), r.one_shot_ms.end())), r.one_shot_ms.size(),
-          r.full_ms > 0 ? fmt::format(", {:.2f}x the full run", mid / r.full_ms) : "");
+          r.full_ms > 0    ? fmt::format(", {:.2f}x the full run", mid / r.full_ms)
+          : r.tiled_ms > 0 ? fmt::format(", {:.2f}x the tiled run", mid / r.tiled_ms)
+                           : "");
     }
     fmt::print("  peak RSS   {}\n", human_bytes(r.peak_rss));
   }
