@@ -184,12 +184,14 @@ TEST_F(ImageCli, BenchTimesOneShotRunsOnAnImage) {
   ASSERT_EQ(size["one_shot"]["runs_ms"].size(), 2u);
   EXPECT_GT(size["one_shot"]["min_ms"].get<double>(), 0);
   EXPECT_LE(size["one_shot"]["min_ms"].get<double>(), size["one_shot"]["median_ms"].get<double>());
+  EXPECT_EQ(size["one_shot"]["against"], "full");
+  EXPECT_GT(size["one_shot"]["ratio"].get<double>(), 0);
   EXPECT_TRUE(fs::is_empty(dir.file("tmp")));
 
   r = run_cli(dir, fmt::format("bench {} --input {} --one-shot 1 --full-only --repeats 1 --backend reference",
                                sh(model_), sh(in)));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_CONTAINS(r.out, "ms min of 1 fresh `tessera run` processes (start to output written), ");
+  EXPECT_CONTAINS(r.out, "ms min of 1 fresh `tessera run` process (start to output written), ");
   EXPECT_CONTAINS(r.out, "x the full run");
   write_random_image(dir.file("wide.png"), 300, 70, 3, 8, 8);  // above the model's maximum: tiles only
   r = run_cli(dir, fmt::format("bench {} --input {} --one-shot 1 --tile 64 --repeats 1 --backend reference",
@@ -198,17 +200,19 @@ TEST_F(ImageCli, BenchTimesOneShotRunsOnAnImage) {
   EXPECT_CONTAINS(r.out, "x the tiled run");
 }
 
-// A run that fails in --one-shot stops the bench with run's own error.
+// A run that fails in --one-shot stops the bench with run's own error; the runs get bench's --memory
+// (which bench's own whole-image runs do not need).
 TEST_F(ImageCli, BenchOneShotReportsWhyARunFailed) {
   TempDir dir;
   std::string in = dir.file("in.png");
   write_random_image(in, 120, 70, 3, 8, 7);
   CliResult r = run_cli(
-      dir, fmt::format("bench {} --input {} --one-shot 1 --backend reference --precision bf16", sh(model_), sh(in)));
+      dir, fmt::format("bench {} --input {} --one-shot 1 --full-only --memory 1K --backend reference", sh(model_), sh(in)));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.err, "--one-shot: `tessera run");
   EXPECT_CONTAINS(r.err, "failed (exit 1): tessera: error: ");
-  EXPECT_CONTAINS(r.err, "bf16");
+  EXPECT_CONTAINS(r.err, "is below the");
+  EXPECT_CONTAINS(r.err, "give --memory");
   r = run_cli(dir, fmt::format("bench {} --sizes 64 --one-shot 1", sh(model_)));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.err, "--one-shot times `tessera run` on an image: give it with --input IMAGE");
@@ -218,8 +222,14 @@ TEST_F(ImageCli, BenchOneShotReportsWhyARunFailed) {
   r = run_cli(dir, fmt::format("bench {} --input {} --one-shot 1 --backend reference", sh(model_), sh(in)),
               "TMPDIR=" + sh(dir.file("nowhere")));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_CONTAINS(r.err, "--one-shot needs a temporary folder for the runs' outputs");
-  EXPECT_CONTAINS(r.err, "set TMPDIR to one");
+  EXPECT_CONTAINS(r.err, "--one-shot needs a temporary folder for the runs' outputs, and TMPDIR='" +
+                             dir.file("nowhere") + "' is not one");
+  EXPECT_CONTAINS(r.err, "set TMPDIR to a folder it may write");
+  // A missing input is named before any run.
+  r = run_cli(dir, fmt::format("bench {} --input {} --one-shot 1", sh(model_), sh(dir.file("none.png"))));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.find("--one-shot"), std::string::npos) << r.err;
+  EXPECT_CONTAINS(r.err, "none.png");
 }
 
 TEST_F(ImageCli, DrawsAProgressBarOnATerminal) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -213,9 +214,9 @@ std::string last_line(const std::string& path) {
 }
 
 // --one-shot: args.one_shot fresh `tessera run MODEL INPUT OUT` processes, one after the other, with
-// the bench's backend, precision and threads and run's defaults otherwise; each timed from its start
-// to its exit (load, read, first run, write), what someone running one image waits for. The output
-// goes to a temporary folder, removed at the end.
+// the bench's backend, precision, threads, --tile, --halo and --memory (so that run plans its tiles
+// as it would for a user); each timed from its start to its exit (load, read, first run, write),
+// what someone running one image waits for. The output goes to a temporary folder, removed at the end.
 Result<std::vector<double>> time_one_shots(const BenchArgs& args) {
   std::error_code error;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
@@ -223,9 +224,11 @@ Result<std::vector<double>> time_one_shots(const BenchArgs& args) {
                                   "--one-shot runs this tessera again, and /proc/self/exe does not name it: {}",
                                   error.message()));
   const std::filesystem::path temp = std::filesystem::temp_directory_path(error);
+  const char* tmpdir = std::getenv("TMPDIR");
   TESSERA_RETURN_IF_ERROR(require(!error, Error::IoError,
-                                  "--one-shot needs a temporary folder for the runs' outputs: {}; set TMPDIR to one",
-                                  error.message()));
+                                  "--one-shot needs a temporary folder for the runs' outputs, and TMPDIR='{}' is not "
+                                  "one: {}; set TMPDIR to a folder it may write",
+                                  tmpdir ? tmpdir : "", error.message()));
   std::string dir = (temp / "tessera-bench-XXXXXX").string();
   TESSERA_RETURN_IF_ERROR(require(mkdtemp(dir.data()) != nullptr, Error::IoError,
                                   "--one-shot cannot make a temporary folder {}: {}; set TMPDIR to a folder it may "
@@ -245,14 +248,18 @@ Result<std::vector<double>> time_one_shots(const BenchArgs& args) {
   const std::string output = dir + "/out" + std::filesystem::path(input_file).extension().string();
   ProgramRun run{self.string(),
                  {"run", args.model, args.input, output, "--backend", args.backend, "--precision", args.precision,
-                  "--threads", std::to_string(args.threads), "--quiet"},
+                  "--threads", std::to_string(args.threads), "--memory", std::to_string(args.tiles.memory), "--quiet"},
                  ".",
                  dir + "/run.log"};
+  if (args.tiles.tile > 0) run.args.insert(run.args.end(), {"--tile", std::to_string(args.tiles.tile)});
+  if (args.tiles.halo > 0) run.args.insert(run.args.end(), {"--halo", std::to_string(args.tiles.halo)});
   std::vector<double> times;
   for (int i = 0; i < args.one_shot; ++i) {
     const auto start = std::chrono::steady_clock::now();
     TESSERA_ASSIGN_OR_RETURN(int exit_code, run_program(run));
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    TESSERA_RETURN_IF_ERROR(require(exit_code != 128 + SIGINT && exit_code != 128 + SIGTERM, Error::Cancelled,
+                                    "interrupted"));
     TESSERA_RETURN_IF_ERROR(require(exit_code == 0, Error::InvalidArgument,
                                     "--one-shot: `tessera run {} {} OUT` failed (exit {}): {}", args.model, args.input,
                                     exit_code, last_line(run.log_path)));
@@ -276,11 +283,6 @@ Status run_bench(const BenchArgs& args) {
                                   args.one_shot));
   TESSERA_RETURN_IF_ERROR(require(args.one_shot == 0 || !args.input.empty(), Error::InvalidArgument,
                                   "--one-shot times `tessera run` on an image: give it with --input IMAGE"));
-  // Before this process's own runs, so that every process starts alike.
-  std::vector<double> one_shot_ms;
-  if (args.one_shot > 0) {
-    TESSERA_ASSIGN_OR_RETURN(one_shot_ms, time_one_shots(args));
-  }
   const auto created = std::chrono::steady_clock::now();
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
                            Session::create(model, SessionOptions{args.backend, args.threads, args.precision}));
@@ -295,7 +297,9 @@ Status run_bench(const BenchArgs& args) {
   if (!args.input.empty()) {
     TESSERA_ASSIGN_OR_RETURN(Tensor input, read_input_tensor(args.input, *model, ImageFlags{}));
     TESSERA_RETURN_IF_ERROR(bench(std::move(input)));
-    results.back().one_shot_ms = std::move(one_shot_ms);
+    if (args.one_shot > 0) {  // after this process's runs, which check the input and the options first
+      TESSERA_ASSIGN_OR_RETURN(results.back().one_shot_ms, time_one_shots(args));
+    }
   }
   for (int64_t s : args.input.empty() ? args.sizes : std::vector<int64_t>{})
     TESSERA_RETURN_IF_ERROR(bench(random_image(*model, s, s)));
@@ -330,14 +334,18 @@ Status run_bench(const BenchArgs& args) {
       s["first_run_ms"] = r.first_run_ms < 0 ? nlohmann::json() : nlohmann::json(r.first_run_ms);
       s["tiled_ms"] = r.tiled_ms < 0 ? nlohmann::json() : nlohmann::json(r.tiled_ms);
       s["tiled_first_run_ms"] = r.tiled_ms < 0 ? nlohmann::json() : nlohmann::json(r.tiled_first_run_ms);
-      s["gflops"] = gflops(r);
-      s["peak_fraction"] = gflops(r) / peak.gflops;
+      s["gflops"] = r.full_ms < 0 ? nlohmann::json() : nlohmann::json(gflops(r));
+      s["peak_fraction"] = r.full_ms < 0 ? nlohmann::json() : nlohmann::json(gflops(r) / peak.gflops);
       if (!r.skipped.empty()) s["tiled_skipped"] = r.skipped;
       if (r.fp32_max_error >= 0) s["fp32_error"] = {{"max", r.fp32_max_error}, {"psnr_db", r.fp32_psnr}};
-      if (!r.one_shot_ms.empty())
+      if (!r.one_shot_ms.empty()) {
+        const double steady = r.full_ms > 0 ? r.full_ms : r.tiled_ms;
         s["one_shot"] = {{"runs_ms", r.one_shot_ms},
                          {"min_ms", *std::min_element(r.one_shot_ms.begin(), r.one_shot_ms.end())},
-                         {"median_ms", median(r.one_shot_ms)}};
+                         {"median_ms", median(r.one_shot_ms)},
+                         {"against", r.full_ms > 0 ? "full" : r.tiled_ms > 0 ? "tiled" : "none"},
+                         {"ratio", steady > 0 ? nlohmann::json(median(r.one_shot_ms) / steady) : nlohmann::json()}};
+      }
       j["sizes"].push_back(s);
     }
     fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));  // always valid UTF-8
@@ -382,8 +390,9 @@ Status run_bench(const BenchArgs& args) {
     if (!r.one_shot_ms.empty()) {
       const double mid = median(r.one_shot_ms);
       fmt::print(
-          "  one-shot   {} ms median, {} ms min of {} fresh `tessera run` processes (start to output written){}\n",
+          "  one-shot   {} ms median, {} ms min of {} fresh `tessera run` process{} (start to output written){}\n",
           ms_text(mid), ms_text(*std::min_element(r.one_shot_ms.begin(), r.one_shot_ms.end())), r.one_shot_ms.size(),
+          r.one_shot_ms.size() == 1 ? "" : "es",
           r.full_ms > 0    ? fmt::format(", {:.2f}x the full run", mid / r.full_ms)
           : r.tiled_ms > 0 ? fmt::format(", {:.2f}x the tiled run", mid / r.tiled_ms)
                            : "");
@@ -404,8 +413,10 @@ Command add_bench(CLI::App& app) {
                   kWithImages ? "an image file, or a float32 .npy [1, C, H, W], to time instead of random ones"
                               : "a float32 .npy image [1, C, H, W] to time instead of random ones");
   sub->add_option("--one-shot", args->one_shot,
-                  "also time this many fresh `tessera run` processes on --input, each from its start to its output "
-                  "written (min and median)");
+                  "also time this many fresh `tessera run` processes on --input (with --backend, --precision, "
+                  "--threads, --tile, --halo and --memory), each from its start to its output written into a "
+                  "temporary folder under TMPDIR: min and median, against the full run (the tiled one above the "
+                  "model's maximum)");
   sub->add_option("--output", args->output, "write the full-image output of the last size to this .npy");
   sub->add_flag("--full-only", args->full_only, "time the full-image run only, not the tiled one");
   sub->add_option("--repeats", args->repeats, "timed runs per measurement, after one warm-up (median; default 5)");
