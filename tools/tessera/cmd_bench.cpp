@@ -268,6 +268,14 @@ Result<std::vector<double>> time_one_shots(const BenchArgs& args) {
   return times;
 }
 
+// The steady run a one-shot compares with: the full one, or the tiled one above the model's maximum
+// ("none" and -1 when neither ran).
+std::pair<const char*, double> one_shot_baseline(const SizeResult& r) {
+  if (r.full_ms > 0) return {"full", r.full_ms};
+  if (r.tiled_ms > 0) return {"tiled", r.tiled_ms};
+  return {"none", -1};
+}
+
 Status run_bench(const BenchArgs& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(args.model));
   TESSERA_RETURN_IF_ERROR(args.check_tiling(*model));
@@ -339,11 +347,11 @@ Status run_bench(const BenchArgs& args) {
       if (!r.skipped.empty()) s["tiled_skipped"] = r.skipped;
       if (r.fp32_max_error >= 0) s["fp32_error"] = {{"max", r.fp32_max_error}, {"psnr_db", r.fp32_psnr}};
       if (!r.one_shot_ms.empty()) {
-        const double steady = r.full_ms > 0 ? r.full_ms : r.tiled_ms;
+        const auto [against, steady] = one_shot_baseline(r);
         s["one_shot"] = {{"runs_ms", r.one_shot_ms},
                          {"min_ms", *std::min_element(r.one_shot_ms.begin(), r.one_shot_ms.end())},
                          {"median_ms", median(r.one_shot_ms)},
-                         {"against", r.full_ms > 0 ? "full" : r.tiled_ms > 0 ? "tiled" : "none"},
+                         {"against", against},
                          {"ratio", steady > 0 ? nlohmann::json(median(r.one_shot_ms) / steady) : nlohmann::json()}};
       }
       j["sizes"].push_back(s);
@@ -389,13 +397,12 @@ Status run_bench(const BenchArgs& args) {
     }
     if (!r.one_shot_ms.empty()) {
       const double mid = median(r.one_shot_ms);
+      const auto [against, steady] = one_shot_baseline(r);
       fmt::print(
           "  one-shot   {} ms median, {} ms min of {} fresh `tessera run` process{} (start to output written){}\n",
           ms_text(mid), ms_text(*std::min_element(r.one_shot_ms.begin(), r.one_shot_ms.end())), r.one_shot_ms.size(),
           r.one_shot_ms.size() == 1 ? "" : "es",
-          r.full_ms > 0    ? fmt::format(", {:.2f}x the full run", mid / r.full_ms)
-          : r.tiled_ms > 0 ? fmt::format(", {:.2f}x the tiled run", mid / r.tiled_ms)
-                           : "");
+          steady > 0 ? fmt::format(", {:.2f}x the {} run", mid / steady, against) : "");
     }
     fmt::print("  peak RSS   {}\n", human_bytes(r.peak_rss));
   }
