@@ -215,10 +215,15 @@ def ratio_range(results, peer, label):
     return f"{min(ratios):.3g}–{max(ratios):.3g}" if len(ratios) > 1 else ""
 
 
+def print_header(*columns):
+    """A Markdown table's header and its separator, one cell per column."""
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
 def print_table(rows):
-    print("| model | size | conv GFLOP | candidate | median ms | runs | GFLOP/s | ORT/this | ORT/this by round "
-          "| PyTorch/this | peak RSS MiB | max abs diff vs PyTorch |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print_header("model", "size", "conv GFLOP", "candidate", "median ms", "runs", "GFLOP/s", "ORT/this",
+                 "ORT/this by round", "PyTorch/this", "peak RSS MiB", "max abs diff vs PyTorch")
     for name, s, flops, results in rows:
         reference = results.get("PyTorch", {}).get("y")
         for label, r in results.items():
@@ -234,9 +239,8 @@ def print_table(rows):
 def print_one_shot_table(rows):
     """A fresh process per round: tessera's `tessera run` on the .npy from its start to its exit, ONNX
     Runtime's session creation and first run inside node."""
-    print("| model | size | candidate | one-shot median ms | min ms | steady median ms | one-shot/steady "
-          "| ORT one-shot/this | ran as |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print_header("model", "size", "candidate", "one-shot median ms", "min ms", "steady median ms", "one-shot/steady",
+                 "ORT one-shot/this", "ran as")
     for name, s, _, results in rows:
         ort = results.get("ORT", {}).get("one_shot")
         for label, r in results.items():
