@@ -32,19 +32,28 @@ struct SessionState {
 namespace {
 
 // The arena, with 64 spare bytes: optimized kernels may read a vector past the end of the last
-// tensor. Its own mapping, so that its pages go back to the system with it and the advice below
-// stays with it, on the system's small pages and never on transparent huge pages (even where those
-// are "always" on): a run writes only the start of each value's slot planned at the upper bound, and
-// its first run waits for the kernel to clear every page it touches, a whole 2 MiB page for each
-// touch of a huge one. On ESRGAN huge pages made first runs 1.4-1.9x the steady ones in 9 of 12
-// cases against 1.1-1.4x without, for steady runs 0-2% faster (docs/benchmarks.md, "The arena off
-// huge pages").
+// tensor. Its own mapping, so that its pages go back to the system with it and its advice stays with
+// it: small pages (even where transparent huge pages are "always" on) until advise_huge_pages.
 std::unique_ptr<uint8_t, ArenaUnmap> allocate_arena(int64_t arena_bytes) {
   const auto bytes = static_cast<size_t>(arena_bytes + kArenaAlignment);
   void* arena = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (arena == MAP_FAILED) return {nullptr, {}};
-  madvise(arena, bytes, MADV_NOHUGEPAGE);  // where the kernel ignores it, only first runs are slower
+  madvise(arena, bytes, MADV_NOHUGEPAGE);  // a hint: where the kernel ignores it, first runs may be slower
   return {static_cast<uint8_t*>(arena), {bytes}};
+}
+
+// Huge pages wherever a run at `shapes` writes all of a 2 MiB page, small pages elsewhere: a first
+// run then takes one page fault there instead of 512 (a fault costs 1-12 us on a VM), and the kernel
+// clears no byte that the run does not write. Huge pages under a value's partly written end would
+// clear up to 2 MiB more per value. docs/benchmarks.md, "Huge pages where a shape fills them".
+void advise_huge_pages(uint8_t* arena, const MemoryPlan& plan, std::span<const Shape> shapes) {
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  const auto base = reinterpret_cast<uintptr_t>(arena);
+  for (const auto& [begin, end] : written_ranges(plan, shapes)) {
+    const uintptr_t first = (base + begin + kHugePage - 1) / kHugePage * kHugePage;
+    const uintptr_t last = (base + end) / kHugePage * kHugePage;
+    if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // a hint, as above
+  }
 }
 
 std::string axes_text(const ir::Graph& g, const ir::Value& v) {
@@ -189,6 +198,7 @@ Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView
                     "value '{}' outgrows its planned size at shape {}", g.values[n.output].name,
                     st.shapes[n.output].to_string());
     TESSERA_RETURN_IF_ERROR(or_out_of_memory(d, st.backend_name, [&] { return st.backend->reshape(st.shapes); }));
+    advise_huge_pages(st.arena.get(), st.memory, st.shapes);
     st.shapes_valid = true;
   }
   TESSERA_RETURN_IF_ERROR(st.backend->run(inputs));

@@ -41,24 +41,15 @@ Result<int64_t> arena_resident_bytes(const ModelData& d, const MemoryPlan& plan,
   dim_values[axes[3].dynamic] = width;
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));
 
-  // As Session allocates it: on the system's small pages (session.cpp allocate_arena).
+  // Small pages under what a run at this shape writes: the arena lies on huge pages only where it
+  // writes whole ones (session.cpp advise_huge_pages), so they hold nothing more.
   const int64_t reserved = plan.arena_bytes + kArenaAlignment;
   const int64_t page = page_size();
-  // Pages under each stored value's bytes at this shape; a channel slice lies inside its holder's.
-  std::vector<std::pair<int64_t, int64_t>> pages;  // [first, last) page
-  for (size_t v = 0; v < g.values.size(); ++v) {
-    if (v >= plan.offsets.size() || plan.offsets[v] < 0) continue;
-    if (!plan.slices.empty() && plan.slices[v].into >= 0) continue;
-    const int64_t bytes = shapes[v].element_count() * static_cast<int64_t>(sizeof(float));
-    if (bytes == 0) continue;
-    pages.emplace_back(plan.offsets[v] / page, (plan.offsets[v] + bytes + page - 1) / page);
-  }
-  std::sort(pages.begin(), pages.end());
   int64_t count = 0, end = 0;
-  for (auto [first, last] : pages) {
-    first = std::max(first, end);
-    if (last > first) count += last - first;
-    end = std::max(end, last);
+  for (auto [begin, last] : written_ranges(plan, shapes)) {
+    const int64_t first = std::max(begin / page, end);
+    end = std::max(end, (last + page - 1) / page);
+    if (end > first) count += end - first;
   }
   return std::min(count * page, (reserved + page - 1) / page * page);
 }

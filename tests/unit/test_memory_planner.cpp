@@ -65,6 +65,32 @@ TEST_F(TinyPlan, ReluWritesOverItsInput) {
   }
 }
 
+// What a run writes: every stored value's bytes at the run's shapes inside one of the ranges,
+// which are sorted and apart, each starting at a value and ending at one.
+TEST_F(TinyPlan, WrittenRangesCoverEveryStoredValueAtTheRunsShape) {
+  std::vector<Shape> small(shapes().begin(), shapes().end());
+  for (Shape& s : small)
+    if (s.rank() == 4) s = Shape{s[0], s[1], s[2] / 4, s[3] / 4};
+  for (std::span<const Shape> at : {shapes(), std::span<const Shape>(small)}) {
+    const std::vector<std::pair<int64_t, int64_t>> ranges = written_ranges(plan(), at);
+    ASSERT_FALSE(ranges.empty());
+    for (size_t i = 1; i < ranges.size(); ++i) EXPECT_LT(ranges[i - 1].second, ranges[i].first);
+    std::vector<int64_t> starts, ends;
+    for (size_t v = 0; v < graph().values.size(); ++v) {
+      if (plan().offsets[v] < 0) continue;
+      const int64_t begin = plan().offsets[v], end = begin + at[v].element_count() * 4;
+      starts.push_back(begin);
+      ends.push_back(end);
+      EXPECT_TRUE(std::any_of(ranges.begin(), ranges.end(), [&](auto r) { return r.first <= begin && end <= r.second; }))
+          << graph().values[v].name;
+    }
+    for (auto [begin, end] : ranges) {
+      EXPECT_NE(std::find(starts.begin(), starts.end(), begin), starts.end());
+      EXPECT_NE(std::find(ends.begin(), ends.end(), end), ends.end());
+    }
+  }
+}
+
 TEST_F(TinyPlan, RejectsTwoLiveActivationsAtOneOffset) {
   // The second Conv reads the first Relu's output while writing its own: both are alive at step 2.
   MemoryPlan bad = plan();

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "core/cpus.h"
+#include "ir/shape_inference.h"
 #include "runtime/model_data.h"
 #include "test_support.h"
 #include "tessera/tiling.h"
@@ -279,36 +280,63 @@ TEST(PlanRun, AFirstRunHoldsOnlyTheArenaPagesItsShapeWrites) {
   }
 }
 
-// The arena stays off transparent huge pages, even where they are on for everything: a first run
-// would wait for the kernel to clear 2 MiB for every value it starts to write (session.cpp).
-TEST(PlanRun, TheArenaIsNeverOnHugePages) {
+// The arena lies on huge pages where a run writes whole ones and on small pages elsewhere, even where
+// transparent huge pages are on for everything: no huge page under bytes the run does not write
+// (session.cpp advise_huge_pages).
+TEST(PlanRun, TheArenaIsOnHugePagesOnlyWhereARunWritesThemWhole) {
   if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage"))
     GTEST_SKIP() << "this kernel has no transparent huge pages";
   std::shared_ptr<const Model> model = compile_and_load(test_model("tiny"));  // 256..1024: a 64 MiB arena
   ASSERT_TRUE(model);
   Result<std::unique_ptr<Session>> session = Session::create(model, {"reference", 1});
   ASSERT_TRUE(session.ok()) << session.status().message();
-  Tensor image = random_input(*model, 256, 256, 1);
+  Tensor image = random_input(*model, 512, 512, 1);
   ConstTensorView view = image.view();
   Result<std::span<const TensorView>> out = (*session)->run({&view, 1});
   ASSERT_TRUE(out.ok()) << out.status().message();
-  // The mapping that holds the output (in the arena), from /proc/self/smaps: its flags and huge pages.
-  const auto address = reinterpret_cast<uintptr_t>((*out)[0].data);
+  const ModelData& d = model->data();
+  const auto arena = reinterpret_cast<uintptr_t>((*out)[0].data) - d.plan.offsets[d.graph.outputs[0]];
+  const auto& axes = d.graph.values[d.graph.inputs[0]].input_dims;
+  std::vector<int64_t> dims = d.graph.upper_dim_values();
+  dims[axes[2].dynamic] = dims[axes[3].dynamic] = 512;
+  Result<std::vector<Shape>> shapes = ir::shapes_at(d.graph, dims);
+  ASSERT_TRUE(shapes.ok()) << shapes.status().message();
+  std::vector<std::pair<uintptr_t, uintptr_t>> written;
+  for (auto [begin, end] : written_ranges(d.plan, *shapes)) written.emplace_back(arena + begin, arena + end);
+
+  // The arena's mappings in /proc/self/smaps: their flags and huge pages.
+  struct Mapping {
+    uintptr_t begin = 0, end = 0;
+    std::string flags;
+    long huge_kb = -1;
+  };
+  std::vector<Mapping> mappings;
   std::ifstream smaps("/proc/self/smaps");
-  std::string line, flags;
-  long huge_kb = -1;
-  bool inside = false;
+  std::string line;
   while (std::getline(smaps, line)) {
     uintptr_t begin = 0, end = 0;
     if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " ", &begin, &end) == 2 && line.find(':') > line.find(' ')) {
-      inside = begin <= address && address < end;
+      mappings.push_back({begin, end});
       continue;
     }
-    if (inside && line.rfind("VmFlags:", 0) == 0) flags = line;
-    if (inside) std::sscanf(line.c_str(), "AnonHugePages: %ld kB", &huge_kb);
+    if (mappings.empty()) continue;
+    if (line.rfind("VmFlags:", 0) == 0) mappings.back().flags = line + " ";
+    std::sscanf(line.c_str(), "AnonHugePages: %ld kB", &mappings.back().huge_kb);
   }
-  EXPECT_CONTAINS(flags + " ", " nh ");  // MADV_NOHUGEPAGE
-  EXPECT_EQ(huge_kb, 0);
+  int huge_advised = 0;
+  for (const Mapping& m : mappings) {
+    if (m.end <= arena || m.begin >= arena + static_cast<uintptr_t>((*session)->arena_bytes())) continue;
+    if (m.flags.find(" hg ") != std::string::npos) {
+      ++huge_advised;
+      EXPECT_TRUE(std::any_of(written.begin(), written.end(), [&](auto w) { return w.first <= m.begin && m.end <= w.second; }))
+          << std::hex << "a huge-page mapping " << m.begin << "-" << m.end << " beyond what the run wrote";
+      EXPECT_EQ(m.begin % (uintptr_t{2} << 20), 0u);
+    } else {
+      EXPECT_NE(m.flags.find(" nh "), std::string::npos) << m.flags;  // MADV_NOHUGEPAGE
+      EXPECT_EQ(m.huge_kb, 0);
+    }
+  }
+  EXPECT_GT(huge_advised, 0) << "the run at 512x512 writes whole 2 MiB pages";
 }
 
 }  // namespace
