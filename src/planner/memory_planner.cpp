@@ -244,22 +244,22 @@ Result<MemoryPlan> plan_memory(const ir::Graph& graph, std::span<const Shape> up
   return plan;
 }
 
-std::vector<std::pair<int64_t, int64_t>> written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes) {
-  std::vector<std::pair<int64_t, int64_t>> ranges;
+void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes, std::vector<std::pair<int64_t, int64_t>>& ranges) {
+  ranges.clear();
   for (size_t v = 0; v < plan.offsets.size() && v < shapes.size(); ++v) {
     if (plan.offsets[v] < 0 || (!plan.slices.empty() && plan.slices[v].into >= 0)) continue;
     const int64_t bytes = shapes[v].element_count() * static_cast<int64_t>(sizeof(float));
     if (bytes > 0) ranges.emplace_back(plan.offsets[v], plan.offsets[v] + bytes);
   }
   std::sort(ranges.begin(), ranges.end());
-  std::vector<std::pair<int64_t, int64_t>> merged;
+  size_t merged = 0;
   for (const auto& r : ranges) {
-    if (!merged.empty() && r.first <= merged.back().second)
-      merged.back().second = std::max(merged.back().second, r.second);
+    if (merged > 0 && r.first <= ranges[merged - 1].second)
+      ranges[merged - 1].second = std::max(ranges[merged - 1].second, r.second);
     else
-      merged.push_back(r);
+      ranges[merged++] = r;
   }
-  return merged;
+  ranges.resize(merged);
 }
 
 int storage_root(std::span<const ChannelSlice> slices, int v) {

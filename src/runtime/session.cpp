@@ -25,6 +25,7 @@ struct SessionState {
   std::vector<Shape> input_shapes;  // the shapes `shapes` were computed for
   bool shapes_valid = false;
   std::vector<TensorView> outputs;
+  std::vector<std::pair<int64_t, int64_t>> written;  // advise_huge_pages's, kept so that run() allocates nothing
   std::string backend_name;
   std::unique_ptr<BackendSession> backend;
 };
@@ -42,14 +43,15 @@ std::unique_ptr<uint8_t, ArenaUnmap> allocate_arena(int64_t arena_bytes) {
   return {static_cast<uint8_t*>(arena), {bytes}};
 }
 
-// Huge pages wherever a run at `shapes` writes all of a 2 MiB page, small pages elsewhere: a first
+// Huge pages wherever a run at the session's shapes writes all of a 2 MiB page, small pages elsewhere: a first
 // run then takes one page fault there instead of 512 (a fault costs 1-12 us on a VM), and the kernel
 // clears no byte that the run does not write. Huge pages under a value's partly written end would
 // clear up to 2 MiB more per value. docs/benchmarks.md, "Huge pages where a shape fills them".
-void advise_huge_pages(uint8_t* arena, const MemoryPlan& plan, std::span<const Shape> shapes) {
+void advise_huge_pages(SessionState& st) {
   constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
-  const auto base = reinterpret_cast<uintptr_t>(arena);
-  for (const auto& [begin, end] : written_ranges(plan, shapes)) {
+  const auto base = reinterpret_cast<uintptr_t>(st.arena.get());
+  written_ranges(st.memory, st.shapes, st.written);
+  for (const auto& [begin, end] : st.written) {
     const uintptr_t first = (base + begin + kHugePage - 1) / kHugePage * kHugePage;
     const uintptr_t last = (base + end) / kHugePage * kHugePage;
     if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // a hint, as above
@@ -161,6 +163,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
       if (g.values[v].kind == ir::ValueKind::Constant) state->shapes[v] = g.values[v].constant_shape;
     state->input_shapes.resize(g.inputs.size());
     state->outputs.resize(g.outputs.size());
+    state->written.reserve(g.values.size());
     TESSERA_ASSIGN_OR_RETURN(state->backend,
                              create_backend(resolved.backend, d, state->memory, resolved, state->arena.get()));
     return {};
@@ -198,7 +201,7 @@ Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView
                     "value '{}' outgrows its planned size at shape {}", g.values[n.output].name,
                     st.shapes[n.output].to_string());
     TESSERA_RETURN_IF_ERROR(or_out_of_memory(d, st.backend_name, [&] { return st.backend->reshape(st.shapes); }));
-    advise_huge_pages(st.arena.get(), st.memory, st.shapes);
+    advise_huge_pages(st);
     st.shapes_valid = true;
   }
   TESSERA_RETURN_IF_ERROR(st.backend->run(inputs));

@@ -45,8 +45,10 @@ Result<int64_t> arena_resident_bytes(const ModelData& d, const MemoryPlan& plan,
   // writes whole ones (session.cpp advise_huge_pages), so they hold nothing more.
   const int64_t reserved = plan.arena_bytes + kArenaAlignment;
   const int64_t page = page_size();
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  written_ranges(plan, shapes, ranges);
   int64_t count = 0, end = 0;
-  for (auto [begin, last] : written_ranges(plan, shapes)) {
+  for (auto [begin, last] : ranges) {
     const int64_t first = std::max(begin / page, end);
     end = std::max(end, (last + page - 1) / page);
     if (end > first) count += end - first;

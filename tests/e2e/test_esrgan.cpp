@@ -221,5 +221,26 @@ TEST(EsrganOnednn, MinimumTileAndManyThreadsEqualFull) {
   EXPECT_EQ(run_full(model, smallest, {"onednn", 5000}).element_count(), 3 * 32 * 32);
 }
 
+// In bf16 each convolution multiplies a bf16 copy of its input. ESRGAN's copies all go where the
+// arena has room at their step (bytes a run at the shape writes anyway that no value in use holds),
+// so a bf16 session holds no buffer for them and less than an fp32 one (its weights are half the
+// size), at the upper bound and after a run; the goldens and tiled == full check its outputs.
+TEST(EsrganOnednn, Bf16CopiesTakeNoMemoryBeyondTheArena) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
+  ASSERT_TRUE(esrgan_data_ready());
+  for (const char* variant : {"slim", "medium"}) {
+    std::shared_ptr<const Model> model = compile_esrgan(variant, 2, 16, 128);
+    ASSERT_TRUE(model);
+    Result<std::unique_ptr<Session>> fp32 = Session::create(model, {"onednn", 1, "fp32"});
+    Result<std::unique_ptr<Session>> bf16 = Session::create(model, {"onednn", 1, "bf16"});
+    ASSERT_TRUE(fp32.ok() && bf16.ok());
+    EXPECT_LT((*bf16)->backend_bytes(), (*fp32)->backend_bytes()) << variant;
+    Tensor image = random_image(3, 100, 90, 41);
+    ConstTensorView view = image.view();
+    ASSERT_TRUE((*bf16)->run({&view, 1}).ok()) << variant;
+    EXPECT_LT((*bf16)->backend_bytes(), (*fp32)->backend_bytes()) << variant;
+  }
+}
+
 }  // namespace
 }  // namespace tessera::testing

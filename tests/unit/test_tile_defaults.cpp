@@ -301,8 +301,10 @@ TEST(PlanRun, TheArenaIsOnHugePagesOnlyWhereARunWritesThemWhole) {
   dims[axes[2].dynamic] = dims[axes[3].dynamic] = 512;
   Result<std::vector<Shape>> shapes = ir::shapes_at(d.graph, dims);
   ASSERT_TRUE(shapes.ok()) << shapes.status().message();
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  written_ranges(d.plan, *shapes, ranges);
   std::vector<std::pair<uintptr_t, uintptr_t>> written;
-  for (auto [begin, end] : written_ranges(d.plan, *shapes)) written.emplace_back(arena + begin, arena + end);
+  for (auto [begin, end] : ranges) written.emplace_back(arena + begin, arena + end);
 
   // The arena's mappings in /proc/self/smaps: their flags and huge pages.
   struct Mapping {

@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <list>
 
@@ -138,6 +139,7 @@ class OnednnSession final : public BackendSession {
   void reserve(int buffer, int64_t bytes);
   OpContext context(std::span<const Shape> shapes) const;
   int64_t bf16_copy_bytes() const;
+  int64_t arena_room(int n, int64_t bytes, std::span<const Shape> shapes) const;
   Status failure(int node, std::span<const Shape> shapes, const char* what) const;
   memory weights_in(int node, int part, const memory::desc& md);
 
@@ -149,6 +151,7 @@ class OnednnSession final : public BackendSession {
   dnnl::engine engine_;
   dnnl::stream stream_;
   ExecutionPlan plan_;
+  std::vector<std::pair<int, int>> value_steps_;  // per value: when its slot is taken (plan.h value_steps)
   std::vector<std::vector<std::string>> impls_;  // per node: its primitives' implementations (OpContext::impls)
   std::vector<std::vector<ConvChoice>> convs_;  // per node (convolutions): per part (ops.h conv_parts)
   std::vector<std::vector<memory>> weights_;    // per node (convolutions): per part, packed weights
@@ -160,7 +163,7 @@ class OnednnSession final : public BackendSession {
   std::vector<Buffer> buffers_;
   std::vector<int> value_buffer_;   // per value: the buffer of a graph input or output, or -1
   int scratchpad_ = -1;             // one scratchpad for every primitive, sized for the largest
-  int bf16_copy_ = -1;              // the bf16 copy of a convolution's input (OpContext::bf16), sized for the largest
+  int bf16_copy_ = -1;              // the bf16 copy of a convolution's input (OpContext::bf16) where the arena has no room
   int reference_scratch_ = -1;      // NCHW copies of a reference node's inputs and output
   uint64_t generation_ = 1;         // bumped when a buffer moves: bound plans bind again
   std::list<ShapePlan> cache_;      // most recently used first
@@ -234,11 +237,13 @@ Status OnednnSession::init() {
   }
   reference_scratch_ = add_buffer(reference_bytes);
   scratchpad_ = add_buffer(0);
+  value_steps_ = value_steps(g, plan_);
   bf16_copy_ = add_buffer(bf16_ ? bf16_copy_bytes() : 0);
   return {};
 }
 
-// The largest input of a convolution on oneDNN's primitives, in bf16, at the upper bound.
+// The largest input of a convolution on oneDNN's primitives, in bf16, at the upper bound, that
+// finds no room in the arena (arena_room): 0 when every one does.
 int64_t OnednnSession::bf16_copy_bytes() const {
   int64_t bytes = 0;
   for (size_t n = 0; n < plan_.nodes.size(); ++n) {
@@ -247,10 +252,37 @@ int64_t OnednnSession::bf16_copy_bytes() const {
       continue;
     std::vector<int> inputs = plan_.nodes[n].pieces;
     if (inputs.empty()) inputs.push_back(node.inputs[0]);
-    for (int x : inputs)
-      bytes = std::max(bytes, model_.upper_shapes[x].element_count() * static_cast<int64_t>(sizeof(uint16_t)));
+    for (int x : inputs) {
+      const int64_t copy = model_.upper_shapes[x].element_count() * static_cast<int64_t>(sizeof(uint16_t));
+      if (arena_room(static_cast<int>(n), copy, model_.upper_shapes) < 0) bytes = std::max(bytes, copy);
+    }
   }
   return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
+// Where `bytes` of scratch for step n can go in the arena at `shapes`: inside what a run at these
+// shapes writes anyway (so that its pages are resident already), clear of every value whose slot
+// step n may use (value_steps_); -1 when nowhere. A bf16 copy there adds nothing to a run's peak.
+int64_t OnednnSession::arena_room(int n, int64_t bytes, std::span<const Shape> shapes) const {
+  std::vector<std::pair<int64_t, int64_t>> taken;
+  for (size_t v = 0; v < value_steps_.size(); ++v)
+    if (memory_.offsets[v] >= 0 && value_steps_[v].first <= n && n <= value_steps_[v].second)
+      taken.emplace_back(memory_.offsets[v], memory_.offsets[v] + bytes_of(shapes[v]));
+  std::sort(taken.begin(), taken.end());
+  auto aligned = [](int64_t at) { return (at + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; };
+  std::vector<std::pair<int64_t, int64_t>> written;
+  written_ranges(memory_, shapes, written);
+  for (const auto& [begin, end] : written) {
+    int64_t at = aligned(begin);
+    for (const auto& [taken_begin, taken_end] : taken) {
+      if (taken_end <= at) continue;
+      if (taken_begin >= end) break;
+      if (taken_begin - at >= bytes) return at;
+      at = std::max(at, aligned(taken_end));
+    }
+    if (end - at >= bytes) return at;
+  }
+  return -1;
 }
 
 OpContext OnednnSession::context(std::span<const Shape> shapes) const {
@@ -440,8 +472,14 @@ void OnednnSession::add_spec(ShapePlan& sp, const PrimitiveSpec& spec, int node)
   for (const Operand& op : spec.operands) {
     Location where;
     if (op.bf16_copy) {
-      reserve(bf16_copy_, static_cast<int64_t>(op.md.get_size()));
-      where = {Location::Kind::Buffer, 0, bf16_copy_};
+      const auto bytes = static_cast<int64_t>(op.md.get_size());
+      const int64_t room = arena_room(node, bytes, shapes_);
+      if (room >= 0) {
+        where = {Location::Kind::Arena, room};
+      } else {
+        reserve(bf16_copy_, bytes);
+        where = {Location::Kind::Buffer, 0, bf16_copy_};
+      }
     } else if (op.fixed == nullptr) {
       where = home_of(op.value);
     }

@@ -235,6 +235,30 @@ ExecutionPlan plan_execution(const ModelData& m, const MemoryPlan& memory) {
   return p;
 }
 
+std::vector<std::pair<int, int>> value_steps(const ir::Graph& g, const ExecutionPlan& p) {
+  const int end = static_cast<int>(g.nodes.size());
+  std::vector<std::pair<int, int>> steps(g.values.size(), {end, -1});
+  auto at = [&](int v, int step) {
+    steps[v].first = std::min(steps[v].first, step);
+    steps[v].second = std::max(steps[v].second, step);
+  };
+  for (int n = 0; n < end; ++n) {
+    const ir::Node& node = g.nodes[n];
+    for (int v : node.inputs) at(v, n);
+    at(node.output, n);
+    if (p.nodes[n].role == Role::Fused) continue;
+    // What the step that runs n reads and writes for the nodes folded into it.
+    at(p.nodes[n].output, n);
+    for (int v : p.nodes[n].pieces) at(v, n);
+    for (const PostOp& op : p.nodes[n].post_ops)
+      if (op.value >= 0) at(op.value, n);
+    for (int t : p.nodes[n].terms)
+      for (int v : g.nodes[t].inputs) at(v, n);
+  }
+  for (int v : g.outputs) at(v, end);
+  return steps;
+}
+
 void unfold_last(const ir::Graph& g, ExecutionPlan& p, int lead) {
   std::vector<PostOp>& ops = p.nodes[lead].post_ops;
   const int last = ops.back().node;

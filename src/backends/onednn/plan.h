@@ -62,6 +62,11 @@ struct ExecutionPlan {
 
 ExecutionPlan plan_execution(const ModelData& model, const MemoryPlan& memory);
 
+// Per value, the first and last step (node index; graph outputs: nodes.size(), when they are
+// reordered to their offsets) at which a run may write or read its bytes, folded nodes counted at
+// their own index and at the step that runs them: the time its slot in the arena is taken.
+std::vector<std::pair<int, int>> value_steps(const ir::Graph& graph, const ExecutionPlan& plan);
+
 // Removes the post-ops of the last node folded into convolution `lead`; that node runs on its own.
 void unfold_last(const ir::Graph& graph, ExecutionPlan& plan, int lead);
 
