@@ -244,7 +244,8 @@ Result<MemoryPlan> plan_memory(const ir::Graph& graph, std::span<const Shape> up
   return plan;
 }
 
-void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes, std::vector<std::pair<int64_t, int64_t>>& ranges) {
+void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes,
+                    std::vector<std::pair<int64_t, int64_t>>& ranges) {
   ranges.clear();
   for (size_t v = 0; v < plan.offsets.size() && v < shapes.size(); ++v) {
     if (plan.offsets[v] < 0 || (!plan.slices.empty() && plan.slices[v].into >= 0)) continue;

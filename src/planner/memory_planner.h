@@ -48,7 +48,8 @@ Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<con
 // value's shape) writes: each stored value's bytes from its offset (a channel slice's lie inside its
 // holder's), sorted, overlapping or touching ones merged. Reuses the vector's capacity: once it has
 // held one range per value, no allocation.
-void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes, std::vector<std::pair<int64_t, int64_t>>& ranges);
+void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes,
+                    std::vector<std::pair<int64_t, int64_t>>& ranges);
 
 // The value whose bytes hold v (v itself unless v is a channel slice), and v's first channel in it.
 int storage_root(std::span<const ChannelSlice> slices, int v);

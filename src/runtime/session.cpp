@@ -43,9 +43,9 @@ std::unique_ptr<uint8_t, ArenaUnmap> allocate_arena(int64_t arena_bytes) {
   return {static_cast<uint8_t*>(arena), {bytes}};
 }
 
-// Huge pages wherever a run at the session's shapes writes all of a 2 MiB page, small pages elsewhere: a first
-// run then takes one page fault there instead of 512 (a fault costs 1-12 us on a VM), and the kernel
-// clears no byte that the run does not write. Huge pages under a value's partly written end would
+// Huge pages wherever a run at the session's shapes writes all of a 2 MiB page, small pages
+// elsewhere: a first run then takes one page fault there instead of 512 (a fault cost 1-15 us on the
+// VMs measured), and the kernel clears no byte that the run does not write. Huge pages under a value's partly written end would
 // clear up to 2 MiB more per value. docs/benchmarks.md, "Huge pages where a shape fills them".
 void advise_huge_pages(SessionState& st) {
   constexpr uintptr_t kHugePage = uintptr_t{2} << 20;

@@ -163,7 +163,7 @@ class OnednnSession final : public BackendSession {
   std::vector<Buffer> buffers_;
   std::vector<int> value_buffer_;   // per value: the buffer of a graph input or output, or -1
   int scratchpad_ = -1;             // one scratchpad for every primitive, sized for the largest
-  int bf16_copy_ = -1;              // the bf16 copy of a convolution's input (OpContext::bf16) where the arena has no room
+  int bf16_copy_ = -1;              // a convolution's bf16 copy of its input where the arena has no room
   int reference_scratch_ = -1;      // NCHW copies of a reference node's inputs and output
   uint64_t generation_ = 1;         // bumped when a buffer moves: bound plans bind again
   std::list<ShapePlan> cache_;      // most recently used first
