@@ -8,6 +8,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstring>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -106,7 +107,7 @@ std::vector<float> kernel_nhwc(const PointwiseSum& sum, const std::vector<std::v
   std::vector<float> y(static_cast<size_t>(s[0] * out_c * s[2] * s[3]), -1.0f);
   const int saved = omp_get_max_threads();
   omp_set_num_threads(threads);
-  sum.run(views, y.data());
+  sum.run(views, nullptr, y.data());
   omp_set_num_threads(saved);
   return y;
 }
@@ -187,13 +188,46 @@ TEST(PointwiseSum, PixelsDoNotDependOnWhereTheyFall) {
   }
 }
 
-// What the kernel takes: two or more plain 1x1 convolutions with the same outputs, and the post-ops it has.
+// A sum run in parts, each continuing the running sum of the ones before (in place or into another
+// buffer) and the last adding the biases and the post-ops, gives the bits of the sum in one part.
+TEST(PointwiseSum, InPartsGivesTheBitsOfTheWholeSum) {
+  SKIP_WITHOUT_AVX512;
+  const int64_t channels[] = {64, 17, 32, 5, 64};
+  for (int64_t out_c : {16, 40, 64, 70}) {
+    Case c = make_case(channels, out_c, {1, 0, 9, 31}, true, Tail::LeakyRelu, static_cast<uint32_t>(out_c) + 3);
+    const std::vector<float> whole =
+        kernel_nhwc(PointwiseSum(c.graph.graph, c.graph.terms, c.graph.post_ops), c.nhwc, c.shapes, out_c, 2);
+    for (bool in_place : {true, false}) {
+      // Parts of terms {0}, {1, 2}, {3}, {4}.
+      const std::vector<std::pair<size_t, size_t>> parts = {{0, 1}, {1, 3}, {3, 4}, {4, 5}};
+      std::vector<float> running(whole.size(), -1.0f), y(whole.size(), -1.0f);
+      for (size_t k = 0; k < parts.size(); ++k) {
+        const auto [begin, end] = parts[k];
+        const bool last = k + 1 == parts.size();
+        const std::span<const int> terms = std::span<const int>(c.graph.terms).subspan(begin, end - begin);
+        PointwiseSum part(c.graph.graph, terms,
+                          last ? std::span<const PostOp>(c.graph.post_ops) : std::span<const PostOp>{},
+                          {.continues = k > 0, .last = last, .sum_terms = c.graph.terms});
+        std::vector<ConstTensorView> views;
+        for (size_t t = begin; t < end; ++t) views.emplace_back(c.nhwc[t].data(), c.shapes[t]);
+        float* out = in_place || !last ? running.data() : y.data();
+        part.run(views, k > 0 ? running.data() : nullptr, out);
+      }
+      const std::vector<float>& got = in_place ? running : y;
+      ASSERT_EQ(std::memcmp(got.data(), whole.data(), whole.size() * sizeof(float)), 0)
+          << out_c << " outputs, " << (in_place ? "in place" : "the last part elsewhere");
+    }
+  }
+}
+
+// What the kernel takes: plain 1x1 convolutions with the same outputs, and the post-ops it has.
 TEST(PointwiseSum, AppliesToPlainPointwiseConvolutionsWithItsPostOps) {
   SKIP_WITHOUT_AVX512;
   const int64_t channels[] = {8, 4};
   SumGraph ok = sum_graph(channels, 16, true, Tail::HardSigmoid, 1);
   EXPECT_TRUE(PointwiseSum::applies(ok.graph, ok.terms, ok.post_ops));
-  EXPECT_FALSE(PointwiseSum::applies(ok.graph, std::span<const int>(ok.terms).first(1), {}));
+  EXPECT_TRUE(PointwiseSum::applies(ok.graph, std::span<const int>(ok.terms).first(1), {}));  // a part
+  EXPECT_FALSE(PointwiseSum::applies(ok.graph, std::span<const int>(ok.terms).first(0), {}));
 
   auto altered = [&](auto change) {
     SumGraph sg = sum_graph(channels, 16, true, Tail::None, 1);
@@ -224,8 +258,9 @@ namespace tessera::testing {
 namespace {
 
 // x (6 channels) -> r = relu(x); p = relu(conv1x1(x) + conv1x1(r)) (the sum's nodes consecutive:
-// PointwiseSum with the Relu folded); q = conv1x1(p) + conv1x1(sigmoid(p)), where the Sigmoid runs
-// between the two convolutions (not consecutive: oneDNN); y = conv3x3(q + p) to 3 channels.
+// one PointwiseSum with the Relu folded); q = conv1x1(p) + conv1x1(sigmoid(p)), where the Sigmoid
+// runs between the two convolutions (two parts: b1's running sum, which q's part continues);
+// y = conv3x3(q + p) to 3 channels.
 std::string write_sums_onnx(const TempDir& dir) {
   onnx::ModelProto model;
   onnx::GraphProto* g = start_image_model(model, "sums", 6, 3);
@@ -245,7 +280,7 @@ std::string write_sums_onnx(const TempDir& dir) {
   return save_onnx(dir, model, "sums.onnx");
 }
 
-TEST(PointwiseSumModel, OnednnRunsConsecutiveSumsMatchesReferenceAndTilesStitch) {
+TEST(PointwiseSumModel, OnednnRunsSumsWholeAndInPartsMatchesReferenceAndTilesStitch) {
   TESSERA_SKIP_WITHOUT_BACKEND("onednn");
   SKIP_WITHOUT_AVX512;
   TempDir dir;
@@ -253,25 +288,37 @@ TEST(PointwiseSumModel, OnednnRunsConsecutiveSumsMatchesReferenceAndTilesStitch)
   ASSERT_TRUE(model);
   const ir::Graph& g = model->data().graph;
   onednn::ExecutionPlan plan = onednn::plan_execution(model->data(), model->data().plan);
-  int sums = 0;
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    const onednn::NodePlan& np = plan.nodes[n];
-    if (np.role != onednn::Role::PointwiseSum) continue;
-    ++sums;
-    EXPECT_EQ(g.nodes[n].name, "s");
-    ASSERT_EQ(np.terms.size(), 2u);
-    EXPECT_EQ(g.nodes[np.terms[0]].name, "a1");
-    EXPECT_EQ(g.nodes[np.terms[1]].name, "a2");
-    ASSERT_EQ(np.post_ops.size(), 1u);  // the Relu
-    EXPECT_EQ(g.nodes[np.post_ops[0].node].name, "p");
-    for (int t : np.terms) EXPECT_EQ(plan.nodes[t].role, onednn::Role::Fused);
-  }
-  EXPECT_EQ(sums, 1);
-  for (size_t n = 0; n < g.nodes.size(); ++n) {
-    if (g.nodes[n].name == "b1" || g.nodes[n].name == "b2") {  // the Sigmoid runs between them
-      EXPECT_EQ(plan.nodes[n].role, onednn::Role::Primitive) << g.nodes[n].name;
-    }
-  }
+  std::map<std::string, int> node;
+  for (size_t n = 0; n < g.nodes.size(); ++n) node[g.nodes[n].name] = static_cast<int>(n);
+  auto names = [&](const std::vector<int>& nodes) {
+    std::vector<std::string> out;
+    for (int n : nodes) out.push_back(g.nodes[n].name);
+    return out;
+  };
+  std::vector<std::string> runs;
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    if (plan.nodes[n].role == onednn::Role::PointwiseSum) runs.push_back(g.nodes[n].name);
+  EXPECT_EQ(runs, (std::vector<std::string>{"s", "b1", "q"}));
+
+  const onednn::NodePlan& s = plan.nodes[node["s"]];
+  EXPECT_EQ(names(s.terms), (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_EQ(s.running, -1);
+  EXPECT_TRUE(s.last_part);
+  ASSERT_EQ(s.post_ops.size(), 1u);  // the Relu
+  EXPECT_EQ(g.nodes[s.post_ops[0].node].name, "p");
+  for (int t : s.terms) EXPECT_EQ(plan.nodes[t].role, onednn::Role::Fused);
+
+  const onednn::NodePlan &b1 = plan.nodes[node["b1"]], &q = plan.nodes[node["q"]];
+  EXPECT_EQ(names(b1.terms), (std::vector<std::string>{"b1"}));
+  EXPECT_EQ(b1.running, -1);
+  EXPECT_FALSE(b1.last_part);
+  EXPECT_EQ(names(q.terms), (std::vector<std::string>{"b2"}));
+  EXPECT_EQ(q.running, g.nodes[node["b1"]].output);
+  EXPECT_TRUE(q.last_part);
+  EXPECT_EQ(names(q.sum_terms), (std::vector<std::string>{"b1", "b2"}));
+  EXPECT_TRUE(q.post_ops.empty());  // z = q + p is not a post-op of the kernel
+  EXPECT_EQ(plan.nodes[node["b2"]].role, onednn::Role::Fused);
+  EXPECT_EQ(plan.nodes[node["e"]].role, onednn::Role::Primitive);  // the Sigmoid, between the parts
 
   std::shared_ptr<const Model> whole = compile_small_onnx(dir, write_sums_onnx(dir), 200, "whole.tsr");
   ASSERT_TRUE(whole);

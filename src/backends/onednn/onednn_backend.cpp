@@ -188,8 +188,11 @@ Status OnednnSession::init() {
     if (plan_.nodes[n].role == Role::Narrow)
       narrow_[n] = std::make_unique<NarrowConv>(g, static_cast<int>(n), plan_.nodes[n].post_ops,
                                                 plan_.homes[plan_.nodes[n].output] == Home::ArenaNchw);
-    if (plan_.nodes[n].role == Role::PointwiseSum)
-      pointwise_sums_[n] = std::make_unique<PointwiseSum>(g, plan_.nodes[n].terms, plan_.nodes[n].post_ops);
+    if (plan_.nodes[n].role == Role::PointwiseSum) {
+      const NodePlan& np = plan_.nodes[n];
+      pointwise_sums_[n] = std::make_unique<PointwiseSum>(g, np.terms, np.post_ops,
+                                                          SumPart{np.running >= 0, np.last_part, np.sum_terms});
+    }
     if (plan_.nodes[n].role != Role::Primitive) continue;
     try {
       if (conv) {
@@ -533,16 +536,17 @@ void OnednnSession::add_narrow(ShapePlan& sp, int n, std::span<const Shape> shap
   sp.view_sources.push_back({home_of(y), shapes[y]});
 }
 
-// A sum of 1x1 convolutions reads each term's input at its home and writes its (last post-op's)
-// output at that one's, all NHWC.
+// A sum of 1x1 convolutions (or a part of one) reads each term's input at its home, and the running
+// sum at its, and writes its (last post-op's) output at that one's, all NHWC.
 void OnednnSession::add_pointwise_sum(ShapePlan& sp, int n, std::span<const Shape> shapes) {
-  const std::vector<int>& terms = plan_.nodes[n].terms;
-  sp.steps.push_back({Step::Kind::PointwiseSum, nullptr, n, sp.view_sources.size(), terms.size()});
-  for (int t : terms) {
+  const NodePlan& np = plan_.nodes[n];
+  sp.steps.push_back({Step::Kind::PointwiseSum, nullptr, n, sp.view_sources.size(), np.terms.size()});
+  for (int t : np.terms) {
     const int x = model_.graph.nodes[t].inputs[0];
     sp.view_sources.push_back({home_of(x), shapes[x]});
   }
-  const int y = plan_.nodes[n].output;
+  if (np.running >= 0) sp.view_sources.push_back({home_of(np.running), shapes[np.running]});
+  const int y = np.output;
   sp.view_sources.push_back({home_of(y), shapes[y]});
 }
 
@@ -591,8 +595,10 @@ Status OnednnSession::run(std::span<const ConstTensorView> inputs) {
       continue;
     }
     if (step.kind == Step::Kind::PointwiseSum) {
-      pointwise_sums_[step.node]->run({sp.views.data() + step.first, step.count},
-                                      const_cast<float*>(sp.views[step.first + step.count].data));
+      const bool continues = plan_.nodes[step.node].running >= 0;
+      const ConstTensorView* views = sp.views.data() + step.first;
+      pointwise_sums_[step.node]->run({views, step.count}, continues ? views[step.count].data : nullptr,
+                                      const_cast<float*>(views[step.count + continues].data));
       continue;
     }
     dnnl_status_t status = dnnl_primitive_execute(step.primitive, stream_.get(), static_cast<int>(step.count),

@@ -104,10 +104,11 @@ bool overlap(const ModelData& m, const MemoryPlan& memory, const ExecutionPlan& 
   return in_arena(a) && in_arena(b) && x < y + upper_bytes(m, b) && y < x + upper_bytes(m, a);
 }
 
-// Makes the Add `n` with its sum `sum` run on PointwiseSum, with the unary ops after it folded in,
-// when its inputs are NHWC, its nodes are consecutive in the graph (nothing else runs between the
-// first term and the Add, so every input is still whole when the sum runs) and its output
-// overlaps no input.
+// Makes the sum `sum` that ends at the Add `n` run on PointwiseSum, with the unary ops after it
+// folded in, when its inputs are NHWC. Each run of its nodes that are consecutive in the graph
+// (nothing else runs in between, so its inputs are still whole) is one part, run at its last node,
+// whose output overlaps none of the part's inputs; a part after the first adds to the running sum
+// that the one before wrote, over it or elsewhere.
 void plan_pointwise_sum(const ModelData& m, const MemoryPlan& memory, const Uses& uses, ExecutionPlan& p, int n,
                         Sum sum) {
   const ir::Graph& g = m.graph;
@@ -115,30 +116,59 @@ void plan_pointwise_sum(const ModelData& m, const MemoryPlan& memory, const Uses
   nodes.insert(nodes.end(), sum.terms.begin(), sum.terms.end());
   std::sort(nodes.begin(), nodes.end());
   std::sort(sum.terms.begin(), sum.terms.end());
-  if (nodes.front() + static_cast<int>(nodes.size()) - 1 != n || !PointwiseSum::applies(g, sum.terms, {})) return;
-  const int y = g.nodes[n].output;
-  for (int t : sum.terms) {
-    const int x = g.nodes[t].inputs[0];
-    if ((p.homes[x] != Home::Arena && p.homes[x] != Home::Input) || overlap(m, memory, p, x, y)) return;
+  if (nodes.back() != n) return;
+  struct Part {
+    std::vector<int> nodes, terms;
+  };
+  std::vector<Part> parts;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (i == 0 || nodes[i] != nodes[i - 1] + 1) parts.emplace_back();
+    parts.back().nodes.push_back(nodes[i]);
+    if (std::binary_search(sum.terms.begin(), sum.terms.end(), nodes[i])) parts.back().terms.push_back(nodes[i]);
   }
-  if (p.homes[y] != Home::Arena && p.homes[y] != Home::Output) return;
+  int running = -1;
+  for (const Part& part : parts) {
+    const int y = g.nodes[part.nodes.back()].output;
+    if (!PointwiseSum::applies(g, part.terms, {})) return;
+    for (int t : part.terms) {
+      const int x = g.nodes[t].inputs[0];
+      if ((p.homes[x] != Home::Arena && p.homes[x] != Home::Input) || overlap(m, memory, p, x, y)) return;
+    }
+    if (p.homes[y] != Home::Arena && (y != g.nodes[n].output || p.homes[y] != Home::Output)) return;
+    if (running >= 0) {
+      const bool read_here = std::any_of(part.nodes.begin(), part.nodes.end(), [&](int q) {
+        return std::find(g.nodes[q].inputs.begin(), g.nodes[q].inputs.end(), running) != g.nodes[q].inputs.end();
+      });
+      const bool over = p.homes[running] == Home::Arena && memory.offsets[running] == memory.offsets[y];
+      if (!read_here || (!over && overlap(m, memory, p, running, y))) return;
+    }
+    running = y;
+  }
   NodePlan& root = p.nodes[n];
-  int cur = y;
+  int cur = g.nodes[n].output;
+  const std::vector<int>& last_terms = parts.back().terms;
   while (!is_graph_output(g, cur) && uses.readers[cur].size() == 1) {
     const int r = uses.readers[cur][0];
     if (p.nodes[r].role != Role::Primitive || g.nodes[r].op == ir::Op::Add) break;
     std::vector<PostOp> ops = fold(m, memory, uses, p, n, r, cur);
     ops.insert(ops.begin(), root.post_ops.begin(), root.post_ops.end());
-    if (ops.size() == root.post_ops.size() || !PointwiseSum::applies(g, sum.terms, ops)) break;
+    if (ops.size() == root.post_ops.size() || !PointwiseSum::applies(g, last_terms, ops)) break;
     root.post_ops = std::move(ops);
     p.nodes[r].role = Role::Fused;
     cur = g.nodes[r].output;
   }
-  root.role = Role::PointwiseSum;
-  root.output = cur;
-  root.terms = sum.terms;
-  for (int q : nodes)
-    if (q != n) p.nodes[q].role = Role::Fused;
+  for (int q : nodes) p.nodes[q].role = Role::Fused;
+  running = -1;
+  for (const Part& part : parts) {
+    NodePlan& plan = p.nodes[part.nodes.back()];
+    plan.role = Role::PointwiseSum;
+    plan.terms = part.terms;
+    plan.running = running;
+    plan.last_part = &part == &parts.back();
+    plan.output = plan.last_part ? cur : g.nodes[part.nodes.back()].output;
+    if (plan.last_part && parts.size() > 1) plan.sum_terms = sum.terms;
+    running = plan.output;
+  }
 }
 
 // Sums of 1x1 convolutions (what the compiler makes of a 1x1 convolution over a Concat) go to

@@ -15,12 +15,13 @@
 namespace tessera::onednn {
 
 enum class Role {
-  Primitive,  // runs as one or more oneDNN primitives
-  Fused,      // folded into a convolution: post-ops of an earlier one, or a Concat it reads piece by piece;
-              // or a term (or partial sum) of a PointwiseSum
-  Narrow,     // a convolution with few output channels, on NarrowConv (narrow_conv.h), with its post-ops
-  PointwiseSum,  // the last Add of a sum of 1x1 convolutions, on PointwiseSum (pointwise_sum.h), with its post-ops
-  Reference,  // runs on the reference kernels, on NCHW copies
+  Primitive,     // runs as one or more oneDNN primitives
+  Fused,         // folded into a convolution: post-ops of an earlier one, or a Concat it reads piece by piece;
+                 // or a term (or partial sum) of a PointwiseSum
+  Narrow,        // a convolution with few output channels, on NarrowConv (narrow_conv.h), with its post-ops
+  PointwiseSum,  // the last node of a sum of 1x1 convolutions, or of a run of its consecutive nodes (a part), on
+                 // PointwiseSum (pointwise_sum.h), with its post-ops
+  Reference,     // runs on the reference kernels, on NCHW copies
 };
 
 // One post-op of a convolution, from the node `node` that it replaces.
@@ -42,6 +43,12 @@ struct NodePlan {
   // Conv reads its input.
   std::vector<int> pieces;
   std::vector<int> terms;        // PointwiseSum: the 1x1 convolutions it sums, in graph order
+  // PointwiseSum of a sum whose nodes do not all run together (run_sum_terms_early): the running sum
+  // of the parts before (no bias, no post-ops) that it adds to, or -1; whether it is the last part,
+  // which adds the bias of `sum_terms` (every term of the sum) and the post-ops.
+  int running = -1;
+  bool last_part = true;
+  std::vector<int> sum_terms;
   int output = -1;               // the value the node's primitives write: its own output, or the last folded node's
   std::string reason;            // Reference: why oneDNN does not run it
 };

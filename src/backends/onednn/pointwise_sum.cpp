@@ -20,8 +20,9 @@ constexpr int64_t kMaxVectors = 4;
 template <int V>
 class PointwiseKernel {
  public:
-  PointwiseKernel(const PointwiseSum& sum, std::span<const ConstTensorView> inputs, float* y, int64_t first)
-      : s(sum), inputs_(inputs), y_(y), first_(first) {
+  PointwiseKernel(const PointwiseSum& sum, std::span<const ConstTensorView> inputs, const float* running, float* y,
+                  int64_t first)
+      : s(sum), inputs_(inputs), running_(running), y_(y), first_(first) {
     const int64_t last_lanes = s.oc_ - (s.vectors_ - 1) * kLanes;
     last_ = static_cast<__mmask16>((1u << last_lanes) - 1);
   }
@@ -40,10 +41,20 @@ class PointwiseKernel {
   template <int P>
   [[gnu::target("avx512f")]] void block(int64_t pixel, bool prefetch) const {
     __m512 acc[P][V];
+    if (prefetch && running_)
+      for (int p = 0; p < P; ++p)
+        for (int v = 0; v < V; ++v)
+          _mm_prefetch(reinterpret_cast<const char*>(running_ + (pixel + kPrefetchBlocks * P + p) * s.oc_ +
+                                                     (first_ + v) * kLanes),
+                       _MM_HINT_T0);
 #pragma GCC unroll 24
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[p][v] = _mm512_setzero_ps();
+      for (int v = 0; v < V; ++v) {
+        const int64_t vector = first_ + v;
+        acc[p][v] = running_ ? _mm512_maskz_loadu_ps(lanes(vector), running_ + (pixel + p) * s.oc_ + vector * kLanes)
+                             : _mm512_setzero_ps();
+      }
     for (size_t t = 0; t < s.channels_.size(); ++t) {
       const int64_t channels = s.channels_[t];
       const float* x = inputs_[t].data + pixel * channels;
@@ -70,21 +81,26 @@ class PointwiseKernel {
       for (int v = 0; v < V; ++v) {
         const int64_t vector = first_ + v;
         float* y = y_ + (pixel + p) * s.oc_ + vector * kLanes;
-        const __mmask16 lanes = vector + 1 < s.vectors_ ? __mmask16{0xFFFF} : last_;
-        const __m512 out = apply(s.epilogue_, _mm512_add_ps(acc[p][v], _mm512_load_ps(s.bias_[vector].v)), y, lanes);
-        _mm512_mask_storeu_ps(y, lanes, out);
+        const __m512 out =
+            s.last_part_
+                ? apply(s.epilogue_, _mm512_add_ps(acc[p][v], _mm512_load_ps(s.bias_[vector].v)), y, lanes(vector))
+                : acc[p][v];
+        _mm512_mask_storeu_ps(y, lanes(vector), out);
       }
   }
 
+  __mmask16 lanes(int64_t vector) const { return vector + 1 < s.vectors_ ? __mmask16{0xFFFF} : last_; }
+
   const PointwiseSum& s;
   const std::span<const ConstTensorView> inputs_;
+  const float* const running_;
   float* const y_;
   const int64_t first_;
   __mmask16 last_;  // the lanes of the last output vector that hold channels
 };
 
 bool PointwiseSum::applies(const ir::Graph& g, std::span<const int> terms, std::span<const PostOp> post_ops) {
-  if (terms.size() < 2) return false;
+  if (terms.empty()) return false;
   const int64_t oc = g.values[g.nodes[terms[0]].inputs[1]].constant_shape[0];
   for (int n : terms) {
     const ir::Node& node = g.nodes[n];
@@ -97,7 +113,9 @@ bool PointwiseSum::applies(const ir::Graph& g, std::span<const int> terms, std::
   return __builtin_cpu_supports("avx512f");
 }
 
-PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::span<const PostOp> post_ops) {
+PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::span<const PostOp> post_ops,
+                           const SumPart& part)
+    : continues_(part.continues), last_part_(part.last) {
   oc_ = g.values[g.nodes[terms[0]].inputs[1]].constant_shape[0];
   vectors_ = (oc_ + kLanes - 1) / kLanes;
   bias_.assign(vectors_, Lanes{});
@@ -114,21 +132,26 @@ PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::
     for (int64_t c = 0; c < channels_[t]; ++c)
       for (int64_t o = 0; o < oc_; ++o)
         weights_[(first_row_[t] + c) * vectors_ + o / kLanes].v[o % kLanes] = w[o * channels_[t] + c];
+  }
+  if (!last_part_) return;
+  for (int n : part.sum_terms.empty() ? terms : part.sum_terms) {
+    const ir::Node& node = g.nodes[n];
     if (node.inputs.size() == 3)
       for (int64_t o = 0; o < oc_; ++o) bias_[o / kLanes].v[o % kLanes] += g.values[node.inputs[2]].constant_data[o];
   }
   for (const PostOp& op : post_ops) Epilogue::of(op, &epilogue_.emplace_back());
 }
 
-void PointwiseSum::run(std::span<const ConstTensorView> inputs, float* y) const {
+void PointwiseSum::run(std::span<const ConstTensorView> inputs, const float* running, float* y) const {
   const Shape& s = inputs[0].shape;
   const int64_t pixels = s[0] * s[2] * s[3];
+  if (!continues_) running = nullptr;
   for (int64_t first = 0; first < vectors_; first += kMaxVectors) {
     switch (std::min(kMaxVectors, vectors_ - first)) {
-      case 1: PointwiseKernel<1>(*this, inputs, y, first).run(pixels); break;
-      case 2: PointwiseKernel<2>(*this, inputs, y, first).run(pixels); break;
-      case 3: PointwiseKernel<3>(*this, inputs, y, first).run(pixels); break;
-      case 4: PointwiseKernel<4>(*this, inputs, y, first).run(pixels); break;
+      case 1: PointwiseKernel<1>(*this, inputs, running, y, first).run(pixels); break;
+      case 2: PointwiseKernel<2>(*this, inputs, running, y, first).run(pixels); break;
+      case 3: PointwiseKernel<3>(*this, inputs, running, y, first).run(pixels); break;
+      case 4: PointwiseKernel<4>(*this, inputs, running, y, first).run(pixels); break;
     }
   }
 }

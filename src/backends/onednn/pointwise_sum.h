@@ -8,7 +8,10 @@
 //
 // Every output pixel is computed by the same operations in the same order (the terms in order,
 // each one's input channels in order, then the bias and the post-ops), wherever it falls in the
-// image or in the work split, so that tiles stitch bit for bit.
+// image or in the work split, so that tiles stitch bit for bit. A sum whose terms run at different
+// places in the graph (run_sum_terms_early) runs in parts: each part continues the running sum
+// that the part before wrote (in float32, so without a bit changed), the last one adds the bias and
+// the post-ops: the same bits as the sum in one part.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +24,13 @@
 
 namespace tessera::onednn {
 
+// Which part of its sum a PointwiseSum is.
+struct SumPart {
+  bool continues = false;          // adds to the running sum of the parts before, instead of to 0
+  bool last = true;                // adds the bias and the post-ops; else writes the running sum as it is
+  std::span<const int> sum_terms;  // last: every term of the sum, whose biases it adds; empty: `terms`
+};
+
 class PointwiseSum {
  public:
   // Whether the sum of convolutions `terms` (1x1, stride 1, no padding, one group, constant
@@ -28,12 +38,14 @@ class PointwiseSum {
   // `post_ops`, runs on PointwiseSum on this CPU.
   static bool applies(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops);
 
-  // Packs the terms' weights and their summed biases, for terms that applies() accepts.
-  PointwiseSum(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops);
+  // Packs the terms' weights and, for a last part, the summed biases, for terms that applies() accepts.
+  PointwiseSum(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops,
+               const SumPart& part = {});
 
-  // inputs: per term, NHWC data of its input [N, C, H, W]; y: NHWC data of [N, OC, H, W]. Threads
-  // over blocks of pixels (omp_get_max_threads()).
-  void run(std::span<const ConstTensorView> inputs, float* y) const;
+  // inputs: per term, NHWC data of its input [N, C, H, W]; running (a part that continues): NHWC
+  // data of the running sum [N, OC, H, W], which may be y itself; y: NHWC data of [N, OC, H, W].
+  // Threads over blocks of pixels (omp_get_max_threads()).
+  void run(std::span<const ConstTensorView> inputs, const float* running, float* y) const;
 
   // What it holds: packed weights, bias and post-ops.
   int64_t bytes() const;
@@ -49,6 +61,8 @@ class PointwiseSum {
   std::vector<Lanes> weights_;             // [term][input channel][output vector]; lanes past OC are 0
   std::vector<Lanes> bias_;                // [output vector]: the terms' biases summed
   std::vector<Epilogue> epilogue_;
+  bool continues_ = false;
+  bool last_part_ = true;
 };
 
 }  // namespace tessera::onednn
