@@ -45,6 +45,13 @@ Result<ModelFile> compile(ir::Graph graph, const CompileOptions& options) {
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> upper_shapes, ir::shapes_at(graph, graph.upper_dim_values()));
   ModelFile out;
   TESSERA_ASSIGN_OR_RETURN(out.plan, plan_memory(graph, upper_shapes));
+  // The terms of each sum early where that plans a smaller arena.
+  run_sum_terms_early(graph, [&](const ir::Graph& early) {
+    Result<MemoryPlan> plan = plan_memory(early, upper_shapes);
+    if (!plan.ok() || plan->arena_bytes >= out.plan.arena_bytes) return false;
+    out.plan = std::move(plan).value();
+    return true;
+  });
   TESSERA_RETURN_IF_ERROR(ir::check_arena_bytes(graph, out.plan.arena_bytes));
   out.tiling = tiling::analyse_tiling(graph);
   out.graph = std::move(graph);

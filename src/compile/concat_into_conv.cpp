@@ -4,6 +4,7 @@
 // convolution of the same pixels is one more weight of it.
 #include <algorithm>
 #include <fmt/format.h>
+#include <functional>
 #include <vector>
 
 #include "compile/passes.h"
@@ -190,6 +191,82 @@ void split_conv_over_concat(ir::Graph& g) {
   }
   g.nodes = std::move(out);
   remove_dead_nodes(g);
+}
+
+void run_sum_terms_early(ir::Graph& g, const std::function<bool(const ir::Graph&)>& keep) {
+  const UseCounts uses = count_uses(g);
+  auto single_pointwise = [&](int v) {
+    const int p = uses.producer[v];
+    return p >= 0 && uses.readers[v] == 1 && is_plain_conv(g, g.nodes[p]) && is_pointwise_conv(g.nodes[p]);
+  };
+  // Per Add of a running sum: the Add before it in the sum, or the first term's convolution.
+  std::vector<int> before(g.nodes.size(), -1);
+  std::vector<bool> continued(g.nodes.size(), false);
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const ir::Node& add = g.nodes[n];
+    if (add.op != ir::Op::Add || !single_pointwise(add.inputs[0]) || uses.readers[add.inputs[1]] != 1) continue;
+    const int p = uses.producer[add.inputs[1]];
+    if (p < 0) continue;
+    if (before[p] >= 0) {
+      continued[p] = true;
+    } else if (!single_pointwise(add.inputs[1])) {
+      continue;
+    }
+    before[n] = p;
+  }
+  // Each sum as its terms in order, a term as the outputs of its nodes: the first term's
+  // convolution, then each convolution and its Add (values, which keep while nodes move).
+  std::vector<std::vector<std::vector<int>>> sums;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    if (before[n] < 0 || continued[n]) continue;
+    std::vector<std::vector<int>> terms;
+    int q = static_cast<int>(n);
+    for (; before[q] >= 0; q = before[q]) terms.push_back({g.nodes[q].inputs[0], g.nodes[q].output});
+    terms.push_back({g.nodes[q].output});
+    std::reverse(terms.begin(), terms.end());
+    sums.push_back(std::move(terms));
+  }
+  std::vector<int> sum_of(g.values.size(), -1);  // per value of a sum's term: which sum
+  for (size_t k = 0; k < sums.size(); ++k)
+    for (const std::vector<int>& term : sums[k])
+      for (int v : term) sum_of[v] = static_cast<int>(k);
+  for (const std::vector<std::vector<int>>& terms : sums) {
+    std::vector<ir::Node> as_was = g.nodes;
+    bool moved = false;
+    int previous = -1;  // the node of the term before
+    for (const std::vector<int>& term : terms) {
+      // The term goes after the term before and the nodes that make or otherwise read its input x
+      // (in the order as it is now), and not between two nodes that a backend runs as one: two of a
+      // sum, or a node and the next one when that is the only reader of its output (a convolution
+      // and its activation).
+      std::vector<int> producer(g.values.size(), -1);
+      for (size_t n = 0; n < g.nodes.size(); ++n) producer[g.nodes[n].output] = static_cast<int>(n);
+      const int first = producer[term.front()], x = g.nodes[first].inputs[0];
+      int after = std::max(previous, producer[x]);
+      for (size_t n = 0; n < g.nodes.size(); ++n)
+        if (static_cast<int>(n) != first && std::count(g.nodes[n].inputs.begin(), g.nodes[n].inputs.end(), x))
+          after = std::max(after, static_cast<int>(n));
+      auto run_together = [&](int n) {
+        const int v = g.nodes[n].output, w = g.nodes[n + 1].output;
+        if (sum_of[v] >= 0 && sum_of[v] == sum_of[w]) return true;
+        int reads = 0;
+        for (const ir::Node& node : g.nodes)
+          reads += static_cast<int>(std::count(node.inputs.begin(), node.inputs.end(), v));
+        const std::vector<int>& next = g.nodes[n + 1].inputs;
+        return reads == 1 && std::find(next.begin(), next.end(), v) != next.end();
+      };
+      while (after >= 0 && after + 1 < first && run_together(after)) ++after;
+      if (after + 1 < first) {
+        // The term's nodes are consecutive (nothing comes between two of a sum): they move together.
+        std::rotate(g.nodes.begin() + after + 1, g.nodes.begin() + first, g.nodes.begin() + first + term.size());
+        moved = true;
+        previous = after + static_cast<int>(term.size());
+      } else {
+        previous = first + static_cast<int>(term.size()) - 1;
+      }
+    }
+    if (moved && !keep(g)) g.nodes = std::move(as_was);
+  }
 }
 
 }  // namespace tessera

@@ -1,6 +1,8 @@
 // Graph rewrites run by the compiler before planning.
 #pragma once
 
+#include <functional>
+
 #include "ir/graph.h"
 
 namespace tessera {
@@ -23,6 +25,12 @@ void fold_skip_into_conv(ir::Graph& graph);
 // second input, which the memory planner then writes over: a backend can accumulate the next
 // partial convolution into it (oneDNN's sum post-op).
 void split_conv_over_concat(ir::Graph& graph);
+
+// Runs the terms of each running sum of 1x1 convolutions (split_conv_over_concat's) as early as
+// their inputs' other readers allow, in their order: an input then dies at its term instead of
+// staying alive until the sum (ESRGAN's global feature fusion sums every block's output). Every
+// value stays the same; a sum's terms stay moved only when `keep` says so of the graph with them moved.
+void run_sum_terms_early(ir::Graph& graph, const std::function<bool(const ir::Graph&)>& keep);
 
 // Drops values that no node reads or writes (folded constants, aliases), renumbering the rest.
 void remove_unused_values(ir::Graph& graph);

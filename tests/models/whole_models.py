@@ -138,6 +138,29 @@ class DenseBlock(nn.Module):
         return self.head(self.fuse(torch.cat([s, x1, x2, x3], dim=1)) * 0.2 + s)
 
 
+class ResidualDenseNet(nn.Module):
+    """ESRGAN-medium in small (a residual dense network): blocks of a 3x3 conv, a concat into a 1x1
+    conv and a skip, and a global fusion, a 1x1 conv over the concat of every block's output, whose
+    terms the compiler runs as soon as each block's output is no longer read by the next block."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv(3, 8)
+        self.grow = nn.ModuleList(conv(8, 8) for _ in range(4))
+        self.local = nn.ModuleList(conv(16, 8, k=1) for _ in range(4))
+        self.fusion = conv(32, 8, k=1)
+        self.smooth = conv(8, 8)
+        self.head = conv(8, 3)
+
+    def forward(self, x):
+        s = self.stem(x)
+        h, blocks = s, []
+        for grow, local in zip(self.grow, self.local):
+            h = local(torch.cat([h, F.relu(grow(h))], dim=1)) + h
+            blocks.append(h)
+        return self.head(self.smooth(self.fusion(torch.cat(blocks, dim=1))) + s)
+
+
 def specs():
     image = (0.0, 1.0)
     d = Dims(16, 200)
@@ -151,5 +174,6 @@ def specs():
         Spec("dw_dilated_grouped", "model", d, 3, DwDilatedGrouped, in_range=image),
         Spec("dense_residual", "model", d, 3, DenseResidual, in_range=image),
         Spec("dense_block", "model", d, 3, DenseBlock, in_range=image),
+        Spec("residual_dense_net", "model", d, 3, ResidualDenseNet, in_range=image),
         Spec("se_block", "model", d, 3, SEBlock, in_range=image, tileable=False),
     ]

@@ -325,5 +325,31 @@ TEST(PointwiseSumModel, OnednnRunsSumsWholeAndInPartsMatchesReferenceAndTilesSti
   expect_matches_reference_and_tiles_stitch(model, whole, "onednn");
 }
 
+// The test model residual_dense_net: the compiler runs its global fusion's terms as its blocks
+// end, which plans a smaller arena than the sum in one place, and oneDNN runs them as parts, each
+// continuing the running sum of the ones before.
+TEST(PointwiseSumModel, AResidualDenseNetsFusionRunsInPartsAsItsBlocksEnd) {
+  TESSERA_SKIP_WITHOUT_BACKEND("onednn");
+  SKIP_WITHOUT_AVX512;
+  std::shared_ptr<const Model> model = compile_and_load(test_model("residual_dense_net"));
+  ASSERT_TRUE(model);
+  const ModelData& d = model->data();
+  onednn::ExecutionPlan plan = onednn::plan_execution(d, d.plan);
+  std::vector<int> parts;
+  for (size_t n = 0; n < d.graph.nodes.size(); ++n)
+    if (plan.nodes[n].role == onednn::Role::PointwiseSum && (plan.nodes[n].running >= 0 || !plan.nodes[n].last_part))
+      parts.push_back(static_cast<int>(n));
+  // A part as each of the first three blocks has been read by the next, the last with the fourth.
+  ASSERT_EQ(parts.size(), 3u);
+  for (size_t k = 0; k < parts.size(); ++k) {
+    const onednn::NodePlan& part = plan.nodes[parts[k]];
+    EXPECT_EQ(part.terms.size(), k + 1 == parts.size() ? 2u : 1u);
+    EXPECT_EQ(part.running, k == 0 ? -1 : plan.nodes[parts[k - 1]].output);
+    EXPECT_EQ(part.last_part, k + 1 == parts.size());
+  }
+  EXPECT_EQ(plan.nodes[parts.back()].sum_terms.size(), 4u);
+  EXPECT_GT(parts[1] - parts[0], 2) << "a block runs between two parts";
+}
+
 }  // namespace
 }  // namespace tessera::testing

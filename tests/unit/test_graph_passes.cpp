@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "compile/passes.h"
 
@@ -206,6 +208,63 @@ TEST(SplitConvOverConcat, LeavesSpatialKernelsAndSharedConcatsAlone) {
   const std::vector<ir::Op> before = ops_of(g);
   split_conv_over_concat(g);
   EXPECT_EQ(ops_of(g), before);
+}
+
+std::vector<std::string> names_of(const ir::Graph& g) {
+  std::vector<std::string> names;
+  for (const ir::Node& n : g.nodes) names.push_back(n.name);
+  return names;
+}
+
+// A residual dense network's global fusion: a 1x1 conv over the concat of three blocks' outputs.
+// Each term runs once the next block has read its input; the sum's order stays.
+TEST(RunSumTermsEarly, EachTermRunsOnceItsInputsOtherReadersHave) {
+  GraphBuilder b(2);
+  const int b1 = b.conv(b.input(), 2, 2, kernel3()), b2 = b.conv(b1, 2, 2, kernel3()), b3 = b.conv(b2, 2, 2, kernel3());
+  ir::Graph& g = b.finish(b.conv(b.concat({b1, b2, b3}), 6, 2));
+  split_conv_over_concat(g);
+  ASSERT_EQ(names_of(g),
+            (std::vector<std::string>{"n0", "n1", "n2", "n4/part0", "n4/part1", "n4/sum1", "n4/part2", "n4/sum2"}));
+  run_sum_terms_early(g, [](const ir::Graph&) { return true; });
+  EXPECT_EQ(names_of(g),
+            (std::vector<std::string>{"n0", "n1", "n4/part0", "n2", "n4/part1", "n4/sum1", "n4/part2", "n4/sum2"}));
+}
+
+// A term whose input is read after the sum, or whose input comes before the previous term's, does
+// not move ahead of them.
+TEST(RunSumTermsEarly, NeverPassesAReaderOrTheTermBefore) {
+  GraphBuilder b(2);
+  const int b1 = b.conv(b.input(), 2, 2, kernel3()), b2 = b.conv(b1, 2, 2, kernel3()), b3 = b.conv(b2, 2, 2, kernel3());
+  const int y = b.conv(b.concat({b2, b1, b3}), 6, 2);
+  ir::Graph& g = b.finish(b.add(y, b2));
+  split_conv_over_concat(g);
+  const std::vector<std::string> split = names_of(g);
+  ASSERT_EQ(split, (std::vector<std::string>{"n0", "n1", "n2", "n4/part0", "n4/part1", "n4/sum1", "n4/part2", "n4/sum2",
+                                             "n5"}));
+  run_sum_terms_early(g, [](const ir::Graph&) { return true; });
+  EXPECT_EQ(names_of(g), split);  // b2 is read by the last Add; b1's term comes after b2's
+}
+
+// A term does not come between a convolution and its activation (a backend runs them as one), and
+// what `keep` refuses is undone.
+TEST(RunSumTermsEarly, StaysOutOfAConvolutionAndItsActivationAndUndoesWhatKeepRefuses) {
+  GraphBuilder b(2);
+  const int b1 = b.conv(b.input(), 2, 2, kernel3()), b2 = b.relu(b.conv(b1, 2, 2, kernel3()));
+  const int b3 = b.conv(b2, 2, 2, kernel3());
+  ir::Graph& g = b.finish(b.conv(b.concat({b1, b2, b3}), 6, 2));
+  split_conv_over_concat(g);
+  const std::vector<std::string> split = names_of(g);
+  ASSERT_EQ(split, (std::vector<std::string>{"n0", "n1", "n2", "n3", "n5/part0", "n5/part1", "n5/sum1", "n5/part2",
+                                             "n5/sum2"}));
+  int asked = 0;
+  run_sum_terms_early(g, [&](const ir::Graph& early) {
+    ++asked;
+    EXPECT_EQ(names_of(early), (std::vector<std::string>{"n0", "n1", "n2", "n5/part0", "n3", "n5/part1", "n5/sum1",
+                                                         "n5/part2", "n5/sum2"}));
+    return false;
+  });
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(names_of(g), split);
 }
 
 }  // namespace
