@@ -207,7 +207,7 @@ TEST(PointwiseSum, InPartsGivesTheBitsOfTheWholeSum) {
         const std::span<const int> terms = std::span<const int>(c.graph.terms).subspan(begin, end - begin);
         PointwiseSum part(c.graph.graph, terms,
                           last ? std::span<const PostOp>(c.graph.post_ops) : std::span<const PostOp>{},
-                          {.continues = k > 0, .last = last, .sum_terms = c.graph.terms});
+                          {.last = last, .sum_terms = c.graph.terms});
         std::vector<ConstTensorView> views;
         for (size_t t = begin; t < end; ++t) views.emplace_back(c.nhwc[t].data(), c.shapes[t]);
         float* out = in_place || !last ? running.data() : y.data();

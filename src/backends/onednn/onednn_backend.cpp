@@ -191,7 +191,7 @@ Status OnednnSession::init() {
     if (plan_.nodes[n].role == Role::PointwiseSum) {
       const NodePlan& np = plan_.nodes[n];
       pointwise_sums_[n] = std::make_unique<PointwiseSum>(g, np.terms, np.post_ops,
-                                                          SumPart{np.running >= 0, np.last_part, np.sum_terms});
+                                                          SumPart{np.last_part, np.sum_terms});
     }
     if (plan_.nodes[n].role != Role::Primitive) continue;
     try {

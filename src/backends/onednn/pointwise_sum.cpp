@@ -115,7 +115,7 @@ bool PointwiseSum::applies(const ir::Graph& g, std::span<const int> terms, std::
 
 PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::span<const PostOp> post_ops,
                            const SumPart& part)
-    : continues_(part.continues), last_part_(part.last) {
+    : last_part_(part.last) {
   oc_ = g.values[g.nodes[terms[0]].inputs[1]].constant_shape[0];
   vectors_ = (oc_ + kLanes - 1) / kLanes;
   bias_.assign(vectors_, Lanes{});
@@ -145,7 +145,6 @@ PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::
 void PointwiseSum::run(std::span<const ConstTensorView> inputs, const float* running, float* y) const {
   const Shape& s = inputs[0].shape;
   const int64_t pixels = s[0] * s[2] * s[3];
-  if (!continues_) running = nullptr;
   for (int64_t first = 0; first < vectors_; first += kMaxVectors) {
     switch (std::min(kMaxVectors, vectors_ - first)) {
       case 1: PointwiseKernel<1>(*this, inputs, running, y, first).run(pixels); break;

@@ -26,7 +26,6 @@ namespace tessera::onednn {
 
 // Which part of its sum a PointwiseSum is.
 struct SumPart {
-  bool continues = false;          // adds to the running sum of the parts before, instead of to 0
   bool last = true;                // adds the bias and the post-ops; else writes the running sum as it is
   std::span<const int> sum_terms;  // last: every term of the sum, whose biases it adds; empty: `terms`
 };
@@ -42,8 +41,9 @@ class PointwiseSum {
   PointwiseSum(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops,
                const SumPart& part = {});
 
-  // inputs: per term, NHWC data of its input [N, C, H, W]; running (a part that continues): NHWC
-  // data of the running sum [N, OC, H, W], which may be y itself; y: NHWC data of [N, OC, H, W].
+  // inputs: per term, NHWC data of its input [N, C, H, W]; running: NHWC data of the running sum
+  // [N, OC, H, W] of the parts before, which may be y itself, or null: the sum starts at 0;
+  // y: NHWC data of [N, OC, H, W].
   // Threads over blocks of pixels (omp_get_max_threads()).
   void run(std::span<const ConstTensorView> inputs, const float* running, float* y) const;
 
@@ -61,7 +61,6 @@ class PointwiseSum {
   std::vector<Lanes> weights_;             // [term][input channel][output vector]; lanes past OC are 0
   std::vector<Lanes> bias_;                // [output vector]: the terms' biases summed
   std::vector<Epilogue> epilogue_;
-  bool continues_ = false;
   bool last_part_ = true;
 };
 
