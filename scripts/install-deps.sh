@@ -6,7 +6,7 @@ set -euo pipefail
 # in today: installs run with --no-install-recommends, and `make check-fresh` proves the list on a
 # fresh Debian 12 root. ocl-icd-opencl-dev: Debian's oneDNN CMake config requires OpenCL (its GPU
 # runtime), which libdnnl-dev only recommends. clang-14, its sanitizer runtimes, libFuzzer and LLVM's
-# OpenMP: make fuzz (the fuzz targets build with clang; docs/reliability.md).
+# OpenMP: make fuzz (the fuzz targets build with clang; docs/reliability.md). ccache: .ci/run's compiler cache.
 packages=(
   cmake ninja-build g++ pkg-config
   libprotobuf-dev protobuf-compiler libonnx-dev libssl-dev
@@ -17,7 +17,7 @@ packages=(
   python3 python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-wheel
   python3-torch python3-onnx python3-numpy python3-pil python3-skimage
   python3-dask python3-distributed python3-zarr python3-tifffile
-  clang-14 libclang-rt-14-dev libfuzzer-14-dev libomp-14-dev
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev libomp-14-dev ccache
 )
 
 missing=()

@@ -6,7 +6,9 @@
 #   tests/build_options.sh SOURCE_DIR
 set -euo pipefail
 source=$(cd "$1" && pwd)
-work=$(mktemp -d)
+# In the current folder (ctest's: the build folder), so that .ci/run's compiler cache, which hashes
+# paths relative to the build, finds these builds again; and the second finds the runtime the first compiled.
+work=$(mktemp -d "$PWD/build-options.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 configure() {  # NAME OPTIONS...: configures into $work/NAME, printing the log on failure
