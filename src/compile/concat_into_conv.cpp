@@ -238,7 +238,7 @@ void run_sum_terms_early(ir::Graph& g, const std::function<bool(const ir::Graph&
       // The term goes after the term before and the nodes that make or otherwise read its input x
       // (in the order as it is now), and not between two nodes that a backend runs as one: two of a
       // sum, or a node and the next one when that is the only reader of its output (a convolution
-      // and its activation).
+      // and its activation; not when the output is also the graph's).
       std::vector<int> producer(g.values.size(), -1);
       for (size_t n = 0; n < g.nodes.size(); ++n) producer[g.nodes[n].output] = static_cast<int>(n);
       const int first = producer[term.front()], x = g.nodes[first].inputs[0];
@@ -249,11 +249,8 @@ void run_sum_terms_early(ir::Graph& g, const std::function<bool(const ir::Graph&
       auto run_together = [&](int n) {
         const int v = g.nodes[n].output, w = g.nodes[n + 1].output;
         if (sum_of[v] >= 0 && sum_of[v] == sum_of[w]) return true;
-        int reads = 0;
-        for (const ir::Node& node : g.nodes)
-          reads += static_cast<int>(std::count(node.inputs.begin(), node.inputs.end(), v));
         const std::vector<int>& next = g.nodes[n + 1].inputs;
-        return reads == 1 && std::find(next.begin(), next.end(), v) != next.end();
+        return uses.readers[v] == 1 && std::find(next.begin(), next.end(), v) != next.end();
       };
       while (after >= 0 && after + 1 < first && run_together(after)) ++after;
       if (after + 1 < first) {

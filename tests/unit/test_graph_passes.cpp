@@ -267,5 +267,20 @@ TEST(RunSumTermsEarly, StaysOutOfAConvolutionAndItsActivationAndUndoesWhatKeepRe
   EXPECT_EQ(names_of(g), split);
 }
 
+// ... but does when the convolution's output is also the graph's: then no backend runs the two as one.
+TEST(RunSumTermsEarly, GoesBetweenAConvolutionAndItsActivationWhenTheGraphOutputsTheConvolution) {
+  GraphBuilder b(2);
+  const int b1 = b.conv(b.input(), 2, 2, kernel3()), c = b.conv(b1, 2, 2, kernel3()), b2 = b.relu(c);
+  const int b3 = b.conv(b2, 2, 2, kernel3());
+  ir::Graph& g = b.finish(b.conv(b.concat({b1, b2, b3}), 6, 2));
+  g.outputs.push_back(c);
+  split_conv_over_concat(g);
+  ASSERT_EQ(names_of(g), (std::vector<std::string>{"n0", "n1", "n2", "n3", "n5/part0", "n5/part1", "n5/sum1",
+                                                   "n5/part2", "n5/sum2"}));
+  run_sum_terms_early(g, [](const ir::Graph&) { return true; });
+  EXPECT_EQ(names_of(g), (std::vector<std::string>{"n0", "n1", "n5/part0", "n2", "n3", "n5/part1", "n5/sum1",
+                                                   "n5/part2", "n5/sum2"}));
+}
+
 }  // namespace
 }  // namespace tessera::testing
