@@ -1,12 +1,14 @@
 // The oneDNN backend's own kernel for sums of 1x1 convolutions (src/backends/onednn/pointwise_sum.h)
 // against the reference Conv, Add and activations: 2 to 5 terms of odd input channel counts, output
 // channel counts on and off the 16-lane vectors and past one block of 64, pixel counts that leave
-// a ragged end, the post-ops it folds; its results do not depend on the thread count or on where a
-// pixel falls; and in a model on the oneDNN backend it runs the sums whose nodes are consecutive,
-// matches the reference backend and stitches tiles bit for bit.
+// a ragged end, the post-ops it folds; in bf16, against the reference on inputs and weights rounded
+// to bf16; in both precisions its results do not depend on the thread count or on where a pixel
+// falls; and in a model on the oneDNN backend it runs the sums whose nodes are consecutive, matches
+// the reference backend and stitches tiles bit for bit.
 #include <omp.h>
 #include <onnx/onnx_pb.h>
 
+#include <bit>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -26,6 +28,18 @@ using onednn::PostOp;
 
 #define SKIP_WITHOUT_AVX512 \
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "the pointwise sum kernel needs AVX-512"
+
+// The kernel's precisions on this CPU: false (fp32), and true (bf16) where it has AVX512_BF16.
+std::vector<bool> precisions() {
+  if (PointwiseSum::has_bf16()) return {false, true};
+  return {false};
+}
+
+// v rounded to bf16, to nearest even (as VCVTNE2PS2BF16 rounds the finite values used here).
+float round_to_bf16(float v) {
+  const uint32_t bits = std::bit_cast<uint32_t>(v);
+  return std::bit_cast<float>((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000u);
+}
 
 ir::ConvAttrs pointwise() {
   ir::ConvAttrs a;
@@ -153,14 +167,45 @@ TEST(PointwiseSum, MatchesReferenceConvsAddsAndActivations) {
     }
 }
 
+// In bf16 the kernel computes the sum of the inputs and weights rounded to bf16 (each product then
+// exact in fp32), up to the order of fp32 additions; the unrounded sum is farther off than that.
+TEST(PointwiseSum, InBf16MatchesTheReferenceOnInputsAndWeightsRoundedToBf16) {
+  SKIP_WITHOUT_AVX512;
+  if (!PointwiseSum::has_bf16()) GTEST_SKIP() << "the bf16 kernel needs AVX512_BF16";
+  const std::vector<std::vector<int64_t>> channel_sets = {{64, 64}, {1, 3}, {5, 17, 64}, {33, 4}, {3, 5, 1, 17, 9}};
+  const Shape pixel_sets[] = {{1, 0, 7, 13}, {2, 0, 5, 9}, {1, 0, 1, 1}, {1, 0, 4, 6}, {1, 0, 3, 25}};
+  uint32_t seed = 50;
+  for (int64_t out_c : {1, 16, 17, 64, 70})
+    for (const std::vector<int64_t>& channels : channel_sets) {
+      ++seed;
+      Case c = make_case(channels, out_c, pixel_sets[seed % 5], seed % 3 != 0, Tail::LeakyRelu, seed);
+      SCOPED_TRACE(::testing::Message() << channels.size() << " terms, " << out_c << " outputs, pixels "
+                                        << c.ys.to_string());
+      PointwiseSum sum(c.graph.graph, c.graph.terms, c.graph.post_ops, {}, /*bf16=*/true);
+      const std::vector<float> got = relayout(kernel_nhwc(sum, c.nhwc, c.shapes, out_c, 2), c.ys, false);
+      const std::vector<float> unrounded = reference_output(c.graph, c.xs, c.ys);
+      for (Buf& x : c.xs)
+        for (float& v : x.data) v = round_to_bf16(v);
+      for (Buf& w : c.graph.weights)
+        for (float& v : w.data) v = round_to_bf16(v);
+      expect_near(got, reference_output(c.graph, c.xs, c.ys), 1e-5f);
+      float largest = 0.0f;
+      for (size_t i = 0; i < got.size(); ++i) largest = std::max(largest, std::abs(got[i] - unrounded[i]));
+      EXPECT_GT(largest, 1e-4f) << "bf16 rounds";
+    }
+}
+
 // Blocks split over any number of threads give the same bits.
 TEST(PointwiseSum, ThreadCountDoesNotChangeBits) {
   SKIP_WITHOUT_AVX512;
   const int64_t channels[] = {64, 17, 32};
   Case c = make_case(channels, 64, {1, 0, 23, 45}, true, Tail::Relu, 7);
-  PointwiseSum sum(c.graph.graph, c.graph.terms, c.graph.post_ops);
-  const std::vector<float> one = kernel_nhwc(sum, c.nhwc, c.shapes, 64, 1);
-  for (int threads : {2, 3, 4}) EXPECT_EQ(kernel_nhwc(sum, c.nhwc, c.shapes, 64, threads), one) << threads << " threads";
+  for (bool bf16 : precisions()) {
+    PointwiseSum sum(c.graph.graph, c.graph.terms, c.graph.post_ops, {}, bf16);
+    const std::vector<float> one = kernel_nhwc(sum, c.nhwc, c.shapes, 64, 1);
+    for (int threads : {2, 3, 4})
+      EXPECT_EQ(kernel_nhwc(sum, c.nhwc, c.shapes, 64, threads), one) << threads << " threads, bf16 " << bf16;
+  }
 }
 
 // A pixel's bits depend only on its own inputs: runs that start 1 to 24 pixels later (moving every
@@ -168,24 +213,25 @@ TEST(PointwiseSum, ThreadCountDoesNotChangeBits) {
 // of the whole run.
 TEST(PointwiseSum, PixelsDoNotDependOnWhereTheyFall) {
   SKIP_WITHOUT_AVX512;
-  for (int64_t out_c : {16, 48, 64, 80}) {
-    const int64_t channels[] = {12, 64};
-    const int64_t width = 61;
-    Case c = make_case(channels, out_c, {1, 0, 1, width}, true, Tail::LeakyRelu, static_cast<uint32_t>(out_c));
-    PointwiseSum sum(c.graph.graph, c.graph.terms, c.graph.post_ops);
-    const std::vector<float> whole = kernel_nhwc(sum, c.nhwc, c.shapes, out_c, 1);
-    for (int64_t skip = 1; skip <= 24; ++skip) {
-      std::vector<std::vector<float>> rest;
-      std::vector<Shape> shapes;
-      for (size_t t = 0; t < c.nhwc.size(); ++t) {
-        rest.emplace_back(c.nhwc[t].begin() + skip * channels[t], c.nhwc[t].end());
-        shapes.push_back({1, channels[t], 1, width - skip});
+  for (const bool bf16 : precisions())
+    for (int64_t out_c : {16, 48, 64, 80}) {
+      const int64_t channels[] = {12, 64};
+      const int64_t width = 61;
+      Case c = make_case(channels, out_c, {1, 0, 1, width}, true, Tail::LeakyRelu, static_cast<uint32_t>(out_c));
+      PointwiseSum sum(c.graph.graph, c.graph.terms, c.graph.post_ops, {}, bf16);
+      const std::vector<float> whole = kernel_nhwc(sum, c.nhwc, c.shapes, out_c, 1);
+      for (int64_t skip = 1; skip <= 24; ++skip) {
+        std::vector<std::vector<float>> rest;
+        std::vector<Shape> shapes;
+        for (size_t t = 0; t < c.nhwc.size(); ++t) {
+          rest.emplace_back(c.nhwc[t].begin() + skip * channels[t], c.nhwc[t].end());
+          shapes.push_back({1, channels[t], 1, width - skip});
+        }
+        const std::vector<float> part = kernel_nhwc(sum, rest, shapes, out_c, 1);
+        ASSERT_EQ(std::memcmp(part.data(), whole.data() + skip * out_c, part.size() * sizeof(float)), 0)
+            << out_c << " outputs, starting " << skip << " pixels on, bf16 " << bf16;
       }
-      const std::vector<float> part = kernel_nhwc(sum, rest, shapes, out_c, 1);
-      ASSERT_EQ(std::memcmp(part.data(), whole.data() + skip * out_c, part.size() * sizeof(float)), 0)
-          << out_c << " outputs, starting " << skip << " pixels on";
     }
-  }
 }
 
 // A sum run in parts, each continuing the running sum of the ones before (in place or into another
@@ -193,31 +239,32 @@ TEST(PointwiseSum, PixelsDoNotDependOnWhereTheyFall) {
 TEST(PointwiseSum, InPartsGivesTheBitsOfTheWholeSum) {
   SKIP_WITHOUT_AVX512;
   const int64_t channels[] = {64, 17, 32, 5, 64};
-  for (int64_t out_c : {16, 40, 64, 70}) {
-    Case c = make_case(channels, out_c, {1, 0, 9, 31}, true, Tail::LeakyRelu, static_cast<uint32_t>(out_c) + 3);
-    const std::vector<float> whole =
-        kernel_nhwc(PointwiseSum(c.graph.graph, c.graph.terms, c.graph.post_ops), c.nhwc, c.shapes, out_c, 2);
-    for (bool in_place : {true, false}) {
-      // Parts of terms {0}, {1, 2}, {3}, {4}.
-      const std::vector<std::pair<size_t, size_t>> parts = {{0, 1}, {1, 3}, {3, 4}, {4, 5}};
-      std::vector<float> running(whole.size(), -1.0f), y(whole.size(), -1.0f);
-      for (size_t k = 0; k < parts.size(); ++k) {
-        const auto [begin, end] = parts[k];
-        const bool last = k + 1 == parts.size();
-        const std::span<const int> terms = std::span<const int>(c.graph.terms).subspan(begin, end - begin);
-        PointwiseSum part(c.graph.graph, terms,
-                          last ? std::span<const PostOp>(c.graph.post_ops) : std::span<const PostOp>{},
-                          {.last = last, .sum_terms = c.graph.terms});
-        std::vector<ConstTensorView> views;
-        for (size_t t = begin; t < end; ++t) views.emplace_back(c.nhwc[t].data(), c.shapes[t]);
-        float* out = in_place || !last ? running.data() : y.data();
-        part.run(views, k > 0 ? running.data() : nullptr, out);
+  for (const bool bf16 : precisions())
+    for (int64_t out_c : {16, 40, 64, 70}) {
+      Case c = make_case(channels, out_c, {1, 0, 9, 31}, true, Tail::LeakyRelu, static_cast<uint32_t>(out_c) + 3);
+      const std::vector<float> whole = kernel_nhwc(
+          PointwiseSum(c.graph.graph, c.graph.terms, c.graph.post_ops, {}, bf16), c.nhwc, c.shapes, out_c, 2);
+      for (bool in_place : {true, false}) {
+        // Parts of terms {0}, {1, 2}, {3}, {4}.
+        const std::vector<std::pair<size_t, size_t>> parts = {{0, 1}, {1, 3}, {3, 4}, {4, 5}};
+        std::vector<float> running(whole.size(), -1.0f), y(whole.size(), -1.0f);
+        for (size_t k = 0; k < parts.size(); ++k) {
+          const auto [begin, end] = parts[k];
+          const bool last = k + 1 == parts.size();
+          const std::span<const int> terms = std::span<const int>(c.graph.terms).subspan(begin, end - begin);
+          PointwiseSum part(c.graph.graph, terms,
+                            last ? std::span<const PostOp>(c.graph.post_ops) : std::span<const PostOp>{},
+                            {.last = last, .sum_terms = c.graph.terms}, bf16);
+          std::vector<ConstTensorView> views;
+          for (size_t t = begin; t < end; ++t) views.emplace_back(c.nhwc[t].data(), c.shapes[t]);
+          float* out = in_place || !last ? running.data() : y.data();
+          part.run(views, k > 0 ? running.data() : nullptr, out);
+        }
+        const std::vector<float>& got = in_place ? running : y;
+        ASSERT_EQ(std::memcmp(got.data(), whole.data(), whole.size() * sizeof(float)), 0)
+            << out_c << " outputs, " << (in_place ? "in place" : "the last part elsewhere") << ", bf16 " << bf16;
       }
-      const std::vector<float>& got = in_place ? running : y;
-      ASSERT_EQ(std::memcmp(got.data(), whole.data(), whole.size() * sizeof(float)), 0)
-          << out_c << " outputs, " << (in_place ? "in place" : "the last part elsewhere");
     }
-  }
 }
 
 // What the kernel takes: plain 1x1 convolutions with the same outputs, and the post-ops it has.

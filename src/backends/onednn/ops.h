@@ -66,8 +66,9 @@ struct OpContext {
   // does not change any sum). Empty: only the upper bound's layout.
   std::function<dnnl::memory(int part, const dnnl::memory::desc& md)> weights_in = {};
   // Convolutions multiply in bf16 (SessionOptions::precision): each reads a bf16 copy of its input,
-  // rounded by a reorder just before it, and bf16 weights, and sums and writes in fp32. Every other
-  // op, and the backend's own kernels (NarrowConv, PointwiseSum), stay fp32.
+  // rounded by a reorder just before it, and bf16 weights, and sums and writes in fp32. So do the
+  // sums of 1x1 convolutions (PointwiseSum, rounding as they read); every other op, and NarrowConv,
+  // stay fp32.
   bool bf16 = false;
 };
 

@@ -1,6 +1,8 @@
 #include "backends/onednn/pointwise_sum.h"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 
 namespace tessera::onednn {
 namespace {
@@ -8,6 +10,13 @@ namespace {
 // The most output vectors a block keeps in registers: 4 x 6 pixels = 24 accumulators, plus the
 // weights and a broadcast input, within AVX-512's 32 registers.
 constexpr int64_t kMaxVectors = 4;
+
+// f rounded to bf16, to nearest even, as oneDNN rounds weights (a NaN stays a NaN).
+uint16_t to_bf16(float f) {
+  const uint32_t bits = std::bit_cast<uint32_t>(f);
+  if (std::isnan(f)) return static_cast<uint16_t>((bits >> 16) | 0x40);
+  return static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+}
 
 }  // namespace
 
@@ -29,6 +38,12 @@ class PointwiseKernel {
 
   void run(int64_t pixels) const {
     const int64_t blocks = pixels / kPixels;
+    if (s.bf16_) {
+#pragma omp parallel for schedule(static)
+      for (int64_t b = 0; b < blocks; ++b) block_bf16<kPixels>(b * kPixels, b + kPrefetchBlocks < blocks);
+      for (int64_t p = blocks * kPixels; p < pixels; ++p) block_bf16<1>(p, false);
+      return;
+    }
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) block<kPixels>(b * kPixels, b + kPrefetchBlocks < blocks);
     for (int64_t p = blocks * kPixels; p < pixels; ++p) block<1>(p, false);
@@ -38,9 +53,9 @@ class PointwiseKernel {
   static constexpr int kPixels = 24 / V;
   static constexpr int kPrefetchBlocks = 2;
 
+  // Starts the accumulators of P pixels: the running sum, or 0.
   template <int P>
-  [[gnu::target("avx512f")]] void block(int64_t pixel, bool prefetch) const {
-    __m512 acc[P][V];
+  [[gnu::target("avx512f"), gnu::always_inline]] void start(int64_t pixel, bool prefetch, __m512 (&acc)[P][V]) const {
     if (prefetch && running_)
       for (int p = 0; p < P; ++p)
         for (int v = 0; v < V; ++v)
@@ -55,13 +70,40 @@ class PointwiseKernel {
         acc[p][v] = running_ ? _mm512_maskz_loadu_ps(lanes(vector), running_ + (pixel + p) * s.oc_ + vector * kLanes)
                              : _mm512_setzero_ps();
       }
+  }
+
+  template <int P>
+  [[gnu::target("avx512f"), gnu::always_inline]] void prefetch_inputs(const float* x, int64_t channels) const {
+    for (int64_t f = 0; f < P * channels; f += kLanes)
+      _mm_prefetch(reinterpret_cast<const char*>(x + kPrefetchBlocks * P * channels + f), _MM_HINT_T0);
+  }
+
+  // Writes the accumulators of P pixels, with the bias and the post-ops in the last part.
+  template <int P>
+  [[gnu::target("avx512f"), gnu::always_inline]] void finish(int64_t pixel, __m512 (&acc)[P][V]) const {
+#pragma GCC unroll 24
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) {
+        const int64_t vector = first_ + v;
+        float* y = y_ + (pixel + p) * s.oc_ + vector * kLanes;
+        const __m512 out =
+            s.last_part_
+                ? apply(s.epilogue_, _mm512_add_ps(acc[p][v], _mm512_load_ps(s.bias_[vector].v)), y, lanes(vector))
+                : acc[p][v];
+        _mm512_mask_storeu_ps(y, lanes(vector), out);
+      }
+  }
+
+  template <int P>
+  [[gnu::target("avx512f")]] void block(int64_t pixel, bool prefetch) const {
+    __m512 acc[P][V];
+    start<P>(pixel, prefetch, acc);
     for (size_t t = 0; t < s.channels_.size(); ++t) {
       const int64_t channels = s.channels_[t];
       const float* x = inputs_[t].data + pixel * channels;
       const Lanes* w = s.weights_.data() + s.first_row_[t] * s.vectors_ + first_;
-      if (prefetch)
-        for (int64_t f = 0; f < P * channels; f += kLanes)
-          _mm_prefetch(reinterpret_cast<const char*>(x + kPrefetchBlocks * P * channels + f), _MM_HINT_T0);
+      if (prefetch) prefetch_inputs<P>(x, channels);
       for (int64_t c = 0; c < channels; ++c, w += s.vectors_) {
         __m512 wv[V];
 #pragma GCC unroll 4
@@ -75,18 +117,52 @@ class PointwiseKernel {
         }
       }
     }
+    finish<P>(pixel, acc);
+  }
+
+  // As block, multiplying in bf16: each pixel's input channels are rounded 32 at a time (two
+  // vectors; those past the last channel read as 0), then each pair's products are added to the
+  // accumulators by one VDPBF16PS per output vector.
+  template <int P>
+  [[gnu::target("avx512f,avx512bf16")]] void block_bf16(int64_t pixel, bool prefetch) const {
+    __m512 acc[P][V];
+    start<P>(pixel, prefetch, acc);
+    alignas(64) uint32_t pairs[P][kLanes];  // [pixel][pair]: two input channels in bf16
+    for (size_t t = 0; t < s.channels_.size(); ++t) {
+      const int64_t channels = s.channels_[t];
+      const float* x = inputs_[t].data + pixel * channels;
+      const Lanes* w = s.weights_.data() + s.first_row_[t] * s.vectors_ + first_;
+      if (prefetch) prefetch_inputs<P>(x, channels);
+      for (int64_t c = 0; c < channels; c += 2 * kLanes) {
+        const int64_t n = std::min<int64_t>(2 * kLanes, channels - c);
+        const __mmask16 low = lanes_below(n), high = lanes_below(n - kLanes);
 #pragma GCC unroll 24
-    for (int p = 0; p < P; ++p)
+        for (int p = 0; p < P; ++p) {
+          const float* xp = x + p * channels + c;
+          const __m512bh rounded =
+              _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(high, xp + kLanes), _mm512_maskz_loadu_ps(low, xp));
+          _mm512_store_si512(pairs[p], reinterpret_cast<const __m512i&>(rounded));
+        }
+        for (int64_t k = 0; k < (n + 1) / 2; ++k, w += s.vectors_) {
+          __m512bh wv[V];
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) {
-        const int64_t vector = first_ + v;
-        float* y = y_ + (pixel + p) * s.oc_ + vector * kLanes;
-        const __m512 out =
-            s.last_part_
-                ? apply(s.epilogue_, _mm512_add_ps(acc[p][v], _mm512_load_ps(s.bias_[vector].v)), y, lanes(vector))
-                : acc[p][v];
-        _mm512_mask_storeu_ps(y, lanes(vector), out);
+          for (int v = 0; v < V; ++v) wv[v] = reinterpret_cast<const __m512bh&>(w[v]);
+#pragma GCC unroll 24
+          for (int p = 0; p < P; ++p) {
+            __m512i xv = _mm512_set1_epi32(static_cast<int>(pairs[p][k]));
+            asm("" : "+v"(xv));  // one broadcast per pixel, as in block
+#pragma GCC unroll 4
+            for (int v = 0; v < V; ++v) acc[p][v] = _mm512_dpbf16_ps(acc[p][v], reinterpret_cast<__m512bh&>(xv), wv[v]);
+          }
+        }
       }
+    }
+    finish<P>(pixel, acc);
+  }
+
+  // The mask of the first n lanes (none for n <= 0, all for n >= 16).
+  static __mmask16 lanes_below(int64_t n) {
+    return n >= kLanes ? __mmask16{0xFFFF} : n <= 0 ? __mmask16{0} : static_cast<__mmask16>((1u << n) - 1);
   }
 
   __mmask16 lanes(int64_t vector) const { return vector + 1 < s.vectors_ ? __mmask16{0xFFFF} : last_; }
@@ -113,9 +189,11 @@ bool PointwiseSum::applies(const ir::Graph& g, std::span<const int> terms, std::
   return __builtin_cpu_supports("avx512f");
 }
 
+bool PointwiseSum::has_bf16() { return __builtin_cpu_supports("avx512bf16"); }
+
 PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::span<const PostOp> post_ops,
-                           const SumPart& part)
-    : last_part_(part.last) {
+                           const SumPart& part, bool bf16)
+    : last_part_(part.last), bf16_(bf16) {
   oc_ = g.values[g.nodes[terms[0]].inputs[1]].constant_shape[0];
   vectors_ = (oc_ + kLanes - 1) / kLanes;
   bias_.assign(vectors_, Lanes{});
@@ -123,15 +201,22 @@ PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::
   for (int n : terms) {
     first_row_.push_back(rows);
     channels_.push_back(g.values[g.nodes[n].inputs[1]].constant_shape[1]);
-    rows += channels_.back();
+    rows += bf16_ ? (channels_.back() + 1) / 2 : channels_.back();
   }
   weights_.assign(rows * vectors_, Lanes{});
   for (size_t t = 0; t < terms.size(); ++t) {
     const ir::Node& node = g.nodes[terms[t]];
     const float* w = g.values[node.inputs[1]].constant_data;  // [OC, C, 1, 1]
     for (int64_t c = 0; c < channels_[t]; ++c)
-      for (int64_t o = 0; o < oc_; ++o)
-        weights_[(first_row_[t] + c) * vectors_ + o / kLanes].v[o % kLanes] = w[o * channels_[t] + c];
+      for (int64_t o = 0; o < oc_; ++o) {
+        const float weight = w[o * channels_[t] + c];
+        if (!bf16_) {
+          weights_[(first_row_[t] + c) * vectors_ + o / kLanes].v[o % kLanes] = weight;
+          continue;
+        }
+        auto* pairs = reinterpret_cast<uint16_t*>(weights_[(first_row_[t] + c / 2) * vectors_ + o / kLanes].v);
+        pairs[2 * (o % kLanes) + c % 2] = to_bf16(weight);
+      }
   }
   if (!last_part_) return;
   for (int n : part.sum_terms.empty() ? terms : part.sum_terms) {

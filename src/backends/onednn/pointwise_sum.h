@@ -12,6 +12,10 @@
 // places in the graph (run_sum_terms_early) runs in parts: each part continues the running sum
 // that the part before wrote (in float32, so without a bit changed), the last one adds the bias and
 // the post-ops: the same bits as the sum in one part.
+//
+// In bf16 (a session's precision, on CPUs with AVX512_BF16) it multiplies as oneDNN's bf16
+// convolutions do: each input channel and weight rounded to bf16 (to nearest even), the products of
+// each pair of channels added to the fp32 accumulators by VDPBF16PS, in the same order everywhere.
 #pragma once
 
 #include <cstdint>
@@ -37,9 +41,13 @@ class PointwiseSum {
   // `post_ops`, runs on PointwiseSum on this CPU.
   static bool applies(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops);
 
-  // Packs the terms' weights and, for a last part, the summed biases, for terms that applies() accepts.
+  // Whether this CPU multiplies in bf16 here (AVX512_BF16); elsewhere a bf16 session's sums stay fp32.
+  static bool has_bf16();
+
+  // Packs the terms' weights (rounded to bf16 with `bf16`, which needs has_bf16()) and, for a last
+  // part, the summed biases, for terms that applies() accepts.
   PointwiseSum(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops,
-               const SumPart& part = {});
+               const SumPart& part = {}, bool bf16 = false);
 
   // inputs: per term, NHWC data of its input [N, C, H, W]; running: NHWC data of the running sum
   // [N, OC, H, W] of the parts before, which may be y itself, or null: the sum starts at 0;
@@ -58,10 +66,13 @@ class PointwiseSum {
   int64_t vectors_ = 0;                    // output vectors of 16 lanes per pixel: OC rounded up
   std::vector<int64_t> channels_;          // per term: its input channels
   std::vector<int64_t> first_row_;         // per term: its first row of weights_
-  std::vector<Lanes> weights_;             // [term][input channel][output vector]; lanes past OC are 0
+  // [term][row][output vector]; lanes past OC are 0. fp32: a row per input channel; bf16: a row per
+  // pair of input channels (the last one of an odd count paired with 0), 16 lanes of 2 bf16 each.
+  std::vector<Lanes> weights_;
   std::vector<Lanes> bias_;                // [output vector]: the terms' biases summed
   std::vector<Epilogue> epilogue_;
   bool last_part_ = true;
+  bool bf16_ = false;
 };
 
 }  // namespace tessera::onednn
