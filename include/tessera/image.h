@@ -55,6 +55,7 @@ struct ImageRunInfo {
   int workers = 0;
   bool tiled = false;
   int64_t estimated_bytes = 0;  // the run's peak memory as planned (tiling::plan_run), for --memory
+  bool above_default_memory = false;  // tiling::RunPlan::above_default_memory
   bool bigtiff = false;        // the output needed BigTIFF
   bool rotated = false;        // the EXIF orientation was applied
   int64_t padded_height = 0, padded_width = 0;  // the size the model ran at when padded, else 0

@@ -47,6 +47,10 @@ struct TilePlanOptions {
   int64_t tile = 0;  // core size in input pixels per axis; 0: the largest that fits the model's max
   int64_t halo = 0;  // a minimum halo; it may enlarge the derived halo, never shrink it
   int64_t memory = 0;  // bytes a run may take; 0: no limit (plan_run picks the tile by it when tile is 0)
+  // `memory` is a default, not a limit the caller chose: where it fits no tile, or only tiles that
+  // run over 4x the image's pixels (a model with a large halo), plan_run takes the least memory
+  // that runs at most 1.5x them instead (RunPlan::above_default_memory).
+  bool memory_is_default = false;
 };
 
 struct TilePlan {
@@ -124,13 +128,17 @@ struct RunPlan {
   // process + workers x per_worker_bytes + held rows or output, + 16 MiB and 5% for what is not counted
   int64_t estimated_bytes = 0;
   int64_t per_worker_bytes = 0;  // arena pages touched + backend beyond the arena + window buffer
+  // The default budget (TilePlanOptions::memory_is_default) was too small for this model and image:
+  // the plan runs whole, or in tiles of at most 1.5x the pixels, above it.
+  bool above_default_memory = false;
 };
 
 // Decides whole vs tiled and the tile. Whole image when it fits the model's max and options.memory
 // (or `no_tile`, which still needs the model's max); otherwise tiles of options.tile when given, or
 // the largest tile whose estimated peak for `threads` fits options.memory (0: the largest tile the
 // model takes); with one worker when that runs 15% fewer pixels than the automatic split. An error
-// when even the smallest tile does not fit: it says the budget that would.
+// when even the smallest tile does not fit: it says the budget that would (unless the budget is a
+// default: TilePlanOptions::memory_is_default).
 Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, const TilePlanOptions& options,
                          bool no_tile, int threads, const RunMemoryOptions& memory = {});
 

@@ -178,6 +178,7 @@ Result<ImageRunInfo> run_image_file(std::shared_ptr<const Model> model, const st
   info.core_width = plan.core_width;
   info.tiled = tiled;
   info.estimated_bytes = planned->estimated_bytes;
+  info.above_default_memory = planned->above_default_memory;
   info.rotated = in.rotated;
   if (height != in.height || width != in.width) {
     info.padded_height = height;

@@ -104,6 +104,26 @@ Result<RunPlan> largest_fitting(const Model& model, const Estimator& est, int64_
   return RunPlan();
 }
 
+// The plan with the least memory among those that run at most 1.5x the image's pixels: tiles of the
+// smallest such tile on one worker, else the whole image, else the model's largest tile.
+Result<RunPlan> least_within_1_5x(const Model& model, const Estimator& est, int64_t height, int64_t width,
+                                  const TilePlanOptions& options, int threads) {
+  Result<TilePlan> whole = whole_image_plan(model, height, width);
+  TESSERA_ASSIGN_OR_RETURN(const int64_t smallest, smallest_tile(model));
+  TESSERA_ASSIGN_OR_RETURN(const TileOverhead overhead, tile_overhead(model, smallest, options.halo));
+  RunPlan run;
+  if (overhead.tile_under_1_5x > 0 || !whole.ok()) {
+    TilePlanOptions o = options;
+    o.tile = overhead.tile_under_1_5x;  // 0: the model's largest
+    TESSERA_ASSIGN_OR_RETURN(run, tiled_plan(model, est, height, width, o, threads, 1));
+  } else {
+    run.plan = std::move(*whole);
+    TESSERA_RETURN_IF_ERROR(est.estimate(run));
+  }
+  run.above_default_memory = run.estimated_bytes > options.memory;
+  return run;
+}
+
 }  // namespace
 
 int default_threads() { return usable_cpus(); }
@@ -152,9 +172,16 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
   TESSERA_ASSIGN_OR_RETURN(RunPlan split, largest_fitting(model, est, height, width, options, threads, 0));
   TESSERA_ASSIGN_OR_RETURN(RunPlan single, largest_fitting(model, est, height, width, options, threads, 1));
   const bool split_fits = !split.plan.tiles.empty(), single_fits = !single.plan.tiles.empty();
+  RunPlan* fitting = nullptr;
   if (split_fits && (!single_fits || split.workers == 1 || 100 * window_pixels(split.plan) <= 115 * window_pixels(single.plan)))
-    return split;
-  if (single_fits) return single;
+    fitting = &split;
+  else if (single_fits)
+    fitting = &single;
+  // A default budget gives way to a model whose halo it cannot afford: tiles of over 4x the
+  // image's pixels take hours where the whole image takes seconds (ESRGAN-thick: halo 154).
+  if (options.memory_is_default && (!fitting || window_pixels(fitting->plan) > 4 * height * width))
+    return least_within_1_5x(model, est, height, width, options, threads);
+  if (fitting) return std::move(*fitting);
 
   // Nothing fits: say what would.
   TESSERA_ASSIGN_OR_RETURN(const int64_t smallest, smallest_tile(model));

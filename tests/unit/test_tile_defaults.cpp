@@ -245,6 +245,68 @@ TEST(PlanRun, ABudgetNothingFitsSaysWhatWould) {
   EXPECT_CONTAINS(run.status().message(), "give --memory");
 }
 
+// The pixels a plan runs through the model over the image's.
+double recompute(const tiling::RunPlan& run, int64_t height, int64_t width) {
+  int64_t pixels = 0;
+  for (const tiling::Tile& t : run.plan.tiles) pixels += t.rows.window() * t.cols.window();
+  return static_cast<double>(pixels) / static_cast<double>(height * width);
+}
+
+// A budget the caller did not choose (the CLI's default --memory) gives way where it fits no tile,
+// or only tiles of over 4x the pixels: the plan with the least memory at most 1.5x them instead.
+// A budget the caller chose holds.
+TEST(PlanRun, ADefaultBudgetGivesWayToAHaloItCannotAfford) {
+  std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));  // halo 8+5 on a grid of 4
+  ASSERT_TRUE(model);
+  const int64_t h = 2000, w = 1000;
+  Result<int64_t> smallest = tiling::smallest_tile(*model);
+  ASSERT_TRUE(smallest.ok());
+  Result<tiling::TileOverhead> overhead = tiling::tile_overhead(*model, *smallest);
+  ASSERT_TRUE(overhead.ok());
+  ASSERT_EQ(overhead->tile_under_1_5x, 72);  // (72 + 16)^2 / 72^2 = 1.49
+
+  TilePlanOptions none_fits;
+  none_fits.memory = 1 << 20;
+  none_fits.memory_is_default = true;
+  Result<tiling::RunPlan> run = tiling::plan_run(*model, h, w, none_fits, false, 2, fixed_process());
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_TRUE(run->above_default_memory);
+  EXPECT_EQ(run->tile, 72);
+  EXPECT_EQ(run->workers, 1);
+  EXPECT_LE(recompute(*run, h, w), 1.5);
+
+  // With a halo of 40, a budget that fits only tiles of 32 (the smallest) or so, which run over 4x the pixels; no
+  // tile the model takes keeps under 1.5x, so the default gives way to its largest.
+  TilePlanOptions small_tiles;
+  small_tiles.tile = 32;
+  small_tiles.halo = 40;
+  Result<tiling::RunPlan> least = tiling::plan_run(*model, h, w, small_tiles, false, 2, fixed_process());
+  ASSERT_TRUE(least.ok()) << least.status().message();
+  TilePlanOptions chosen;
+  chosen.halo = 40;
+  chosen.memory = least->estimated_bytes;
+  Result<tiling::RunPlan> held = tiling::plan_run(*model, h, w, chosen, false, 2, fixed_process());
+  ASSERT_TRUE(held.ok()) << held.status().message();
+  EXPECT_FALSE(held->above_default_memory);
+  EXPECT_LE(held->estimated_bytes, chosen.memory);
+  ASSERT_GT(recompute(*held, h, w), 4.0);
+  TilePlanOptions by_default = chosen;
+  by_default.memory_is_default = true;
+  Result<tiling::RunPlan> raised = tiling::plan_run(*model, h, w, by_default, false, 2, fixed_process());
+  ASSERT_TRUE(raised.ok()) << raised.status().message();
+  EXPECT_TRUE(raised->above_default_memory);
+  EXPECT_EQ(raised->tile, 0);
+  EXPECT_LT(recompute(*raised, h, w), 2.2);
+
+  // An image the model takes whole, when no tile keeps under 1.5x: whole, above the default.
+  TilePlanOptions wide_halo = none_fits;
+  wide_halo.halo = 100;
+  Result<tiling::RunPlan> whole = tiling::plan_run(*model, 200, 240, wide_halo, false, 2, fixed_process());
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  EXPECT_FALSE(whole->tiled);
+  EXPECT_TRUE(whole->above_default_memory);
+}
+
 TEST(PlanRun, ArenaPagesGrowWithTheWindowUpToTheArena) {
   std::shared_ptr<const Model> model = compile_and_load(test_model("unet"));
   ASSERT_TRUE(model);

@@ -39,6 +39,13 @@ std::string human_bytes(int64_t bytes) {
   return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
+std::string above_default_memory(int64_t estimated_bytes, int64_t budget) {
+  return fmt::format(
+      " (planned {}, above the default --memory {}, which fits no tiles of this model that recompute under 4x "
+      "the pixels for its halo; give --memory to set the limit)",
+      human_bytes(estimated_bytes), human_bytes(budget));
+}
+
 int64_t peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

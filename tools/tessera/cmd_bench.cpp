@@ -248,9 +248,11 @@ Result<std::vector<double>> time_one_shots(const BenchArgs& args) {
   const std::string output = dir + "/out" + std::filesystem::path(input_file).extension().string();
   ProgramRun run{self.string(),
                  {"run", args.model, args.input, output, "--backend", args.backend, "--precision", args.precision,
-                  "--threads", std::to_string(args.threads), "--memory", std::to_string(args.tiles.memory), "--quiet"},
+                  "--threads", std::to_string(args.threads), "--quiet"},
                  ".",
                  dir + "/run.log"};
+  // A default budget stays a default there (TilePlanOptions::memory_is_default).
+  if (!args.tiles.memory_is_default) run.args.insert(run.args.end(), {"--memory", std::to_string(args.tiles.memory)});
   if (args.tiles.tile > 0) run.args.insert(run.args.end(), {"--tile", std::to_string(args.tiles.tile)});
   if (args.tiles.halo > 0) run.args.insert(run.args.end(), {"--halo", std::to_string(args.tiles.halo)});
   std::vector<double> times;

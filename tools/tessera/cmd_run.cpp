@@ -62,6 +62,7 @@ Status run_tensor(const RunArgs& args, std::shared_ptr<const Model> model, const
     std::copy(outputs[0].data, outputs[0].data + outputs[0].shape.element_count(), result.data());
     how = "whole image";
   }
+  if (run.above_default_memory) how += above_default_memory(run.estimated_bytes, args.tiles.memory);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   TESSERA_RETURN_IF_ERROR(write_npy(output, result.view()));
   if (!args.quiet)

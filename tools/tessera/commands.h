@@ -76,6 +76,9 @@ std::string short_hash(const ModelInfo& info);
 // "1.5 MiB"
 std::string human_bytes(int64_t bytes);
 
+// A run summary's note on a plan above the default --memory (tiling::RunPlan::above_default_memory).
+std::string above_default_memory(int64_t estimated_bytes, int64_t budget);
+
 // The largest resident set size this process has had so far.
 int64_t peak_rss_bytes();
 

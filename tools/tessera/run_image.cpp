@@ -118,10 +118,11 @@ std::string image_summary(const RunArgs& args, const Model& model, const std::st
   if (info.padded_width > 0) notes += fmt::format(", padded to {}x{}", info.padded_width, info.padded_height);
   if (!info.kept.empty()) notes += fmt::format(", kept {}", fmt::join(info.kept, ", "));
   if (!info.dropped.empty()) notes += fmt::format(", dropped {}", fmt::join(info.dropped, ", "));
-  const std::string planned =
-      args.tiles.memory > 0 ? fmt::format(" (planned {} of --memory {})", human_bytes(info.estimated_bytes),
-                                          human_bytes(args.tiles.memory))
-                            : "";
+  const std::string planned = info.above_default_memory ? above_default_memory(info.estimated_bytes, args.tiles.memory)
+                              : args.tiles.memory > 0
+                                  ? fmt::format(" (planned {} of --memory {})", human_bytes(info.estimated_bytes),
+                                                human_bytes(args.tiles.memory))
+                                  : "";
   return fmt::format(
       "{} {}x{} {} -> {} {}x{}: {} tile{} of {}x{}, {} thread(s), backend {}, {:.2f} s, peak memory "
       "{}{}{}, model {}{}",

@@ -99,6 +99,7 @@ TilingCheck add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, in
     if (!memory_text->empty()) {
       TESSERA_ASSIGN_OR_RETURN(tiles.memory, parse_memory_size(*memory_text));
     }
+    tiles.memory_is_default = memory_text->empty();
     if (tile->count() == 0) return {};
     Result<int64_t> smallest = tiling::smallest_tile(model);
     if (!smallest.ok()) return Status(smallest.status().code(), "--tile: " + smallest.status().message());
