@@ -298,6 +298,16 @@ TEST(PlanRun, ADefaultBudgetGivesWayToAHaloItCannotAfford) {
   EXPECT_EQ(raised->tile, 0);
   EXPECT_LT(recompute(*raised, h, w), 2.2);
 
+  // A chosen budget that fits nothing fails; where the smallest tile would run over 4x the pixels,
+  // it also says the budget that runs at most 1.5x them (here the model's largest tile).
+  TilePlanOptions chosen_none;
+  chosen_none.halo = 40;
+  chosen_none.memory = 1 << 20;
+  Result<tiling::RunPlan> refused = tiling::plan_run(*model, h, w, chosen_none, false, 2, fixed_process());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_CONTAINS(refused.status().message(), "x the image's pixels through the model); --memory ");
+  EXPECT_CONTAINS(refused.status().message(), "runs it in tiles of ");
+
   // An image the model takes whole, when no tile keeps under 1.5x: whole, above the default.
   TilePlanOptions wide_halo = none_fits;
   wide_halo.halo = 100;
