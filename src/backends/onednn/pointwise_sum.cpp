@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace tessera::onednn {
 namespace {
@@ -21,11 +22,12 @@ uint16_t to_bf16(float f) {
 }  // namespace
 
 // The kernel for output vectors [first, first + V) of every pixel. A block of kPixels adjacent
-// pixels accumulates its kPixels * V vectors in registers, one FMA per input channel and vector,
-// in the order term, input channel; the pixels left over at the end run one at a time, through
-// the same operations. Each block prefetches the inputs of the block kPrefetchBlocks on: with the
-// hardware prefetchers alone the FMAs wait on memory (1.2-1.25x slower on 2 and 10 inputs of 64
-// channels at 256x256, where 1 and 2 blocks ahead were best).
+// pixels accumulates its kPixels * V vectors in registers, one FMA per input channel and vector
+// (in bf16 one VDPBF16PS per pair of input channels and vector), in the order term, input
+// channel; the pixels left over at the end run one at a time, through the same operations. Each
+// block prefetches the inputs of the block kPrefetchBlocks on: with the hardware prefetchers alone
+// the FMAs wait on memory (1.2-1.25x slower on 2 and 10 inputs of 64 channels at 256x256, where 1
+// and 2 blocks ahead were best).
 template <int V>
 class PointwiseKernel {
  public:
@@ -214,8 +216,10 @@ PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::
           weights_[(first_row_[t] + c) * vectors_ + o / kLanes].v[o % kLanes] = weight;
           continue;
         }
-        auto* pairs = reinterpret_cast<uint16_t*>(weights_[(first_row_[t] + c / 2) * vectors_ + o / kLanes].v);
-        pairs[2 * (o % kLanes) + c % 2] = to_bf16(weight);
+        // Lane o of the row of channels 2k and 2k + 1: 2k's weight in its low half, 2k + 1's in its high.
+        const uint16_t rounded = to_bf16(weight);
+        char* lanes = reinterpret_cast<char*>(weights_[(first_row_[t] + c / 2) * vectors_ + o / kLanes].v);
+        std::memcpy(lanes + sizeof(float) * (o % kLanes) + sizeof(uint16_t) * (c % 2), &rounded, sizeof(rounded));
       }
   }
   if (!last_part_) return;
