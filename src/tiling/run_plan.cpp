@@ -188,21 +188,23 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
   TilePlanOptions o = options;
   o.tile = smallest;
   TESSERA_ASSIGN_OR_RETURN(RunPlan least, tiled_plan(model, est, height, width, o, threads, 1));
-  // Where the smallest tile would recompute over 4x the pixels, also the budget that keeps 1.5x.
-  std::string efficient;
-  if (window_pixels(least.plan) > 4 * height * width) {
-    TESSERA_ASSIGN_OR_RETURN(const RunPlan run, least_within_1_5x(model, est, height, width, options, threads));
-    efficient = fmt::format(
-        " (its tiles run {:.0f}x the image's pixels through the model); --memory {} runs it {}",
-        static_cast<double>(window_pixels(least.plan)) / static_cast<double>(height * width),
-        mib(run.estimated_bytes + (int64_t{1} << 20)),
-        run.tiled ? fmt::format("in tiles of {}x{}", run.plan.core_width, run.plan.core_height) : std::string("whole"));
-  }
-  return Status(Error::InvalidArgument,
-                fmt::format("--memory {} is below the {} that the smallest tile ({}) needs on one worker for a {}x{} "
-                            "image ({} of it this process holds already); give --memory {} or more{}",
-                            mib(options.memory), mib(least.estimated_bytes), smallest, width, height,
-                            mib(est.process_bytes), mib(least.estimated_bytes + (int64_t{1} << 20)), efficient));
+  const std::string problem = fmt::format(
+      "--memory {} is below the {} that the smallest tile ({}) needs on one worker for a {}x{} image ({} of it this "
+      "process holds already)",
+      mib(options.memory), mib(least.estimated_bytes), smallest, width, height, mib(est.process_bytes));
+  const std::string smallest_fix = fmt::format("--memory {} or more", mib(least.estimated_bytes + (int64_t{1} << 20)));
+  if (window_pixels(least.plan) <= 4 * height * width)
+    return Status(Error::InvalidArgument, fmt::format("{}; give {}", problem, smallest_fix));
+  // Where the smallest tile would recompute over 4x the pixels, first the budget that keeps 1.5x.
+  TESSERA_ASSIGN_OR_RETURN(const RunPlan run, least_within_1_5x(model, est, height, width, options, threads));
+  return Status(
+      Error::InvalidArgument,
+      fmt::format("{}; give --memory {} to run it {}, or {} for the smallest tiles, which run {:.0f}x the image's "
+                  "pixels through the model",
+                  problem, mib(run.estimated_bytes + (int64_t{1} << 20)),
+                  run.tiled ? fmt::format("in tiles of {}x{}", run.plan.core_width, run.plan.core_height)
+                            : std::string("whole"),
+                  smallest_fix, static_cast<double>(window_pixels(least.plan)) / static_cast<double>(height * width)));
 }
 
 }  // namespace tessera::tiling

@@ -305,8 +305,9 @@ TEST(PlanRun, ADefaultBudgetGivesWayToAHaloItCannotAfford) {
   chosen_none.memory = 1 << 20;
   Result<tiling::RunPlan> refused = tiling::plan_run(*model, h, w, chosen_none, false, 2, fixed_process());
   ASSERT_FALSE(refused.ok());
-  EXPECT_CONTAINS(refused.status().message(), "x the image's pixels through the model); --memory ");
-  EXPECT_CONTAINS(refused.status().message(), "runs it in tiles of ");
+  EXPECT_CONTAINS(refused.status().message(), "; give --memory ");
+  EXPECT_CONTAINS(refused.status().message(), " to run it in tiles of ");
+  EXPECT_CONTAINS(refused.status().message(), "for the smallest tiles, which run ");
 
   // An image the model takes whole, when no tile keeps under 1.5x: whole, above the default.
   TilePlanOptions wide_halo = none_fits;

@@ -41,8 +41,8 @@ std::string human_bytes(int64_t bytes) {
 
 std::string above_default_memory(int64_t estimated_bytes, int64_t budget) {
   return fmt::format(
-      " (planned {}, above the default --memory {}, which fits no tiles of this model that recompute under 4x "
-      "the pixels for its halo; give --memory to set the limit)",
+      " (planned {}, above the default --memory {}, in which this model's halo leaves no tiles that recompute "
+      "under 4x the pixels; give --memory to set the limit)",
       human_bytes(estimated_bytes), human_bytes(budget));
 }
 
