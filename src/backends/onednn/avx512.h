@@ -1,10 +1,12 @@
 // What the oneDNN backend's own AVX-512 kernels (narrow_conv.h, pointwise_sum.h) share: vectors of
-// 16 floats, and the post-ops they apply to 16 lanes of results, computed as the reference kernels
-// compute them.
+// 16 floats and masks of their lanes, and the post-ops they apply to 16 lanes of results, computed as
+// the reference kernels compute them.
 #pragma once
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <span>
 
 #include "backends/onednn/plan.h"
@@ -12,6 +14,13 @@
 namespace tessera::onednn {
 
 inline constexpr int kLanes = 16;
+
+// Lanes [lo, hi) of a vector, clamped to its 16.
+inline __mmask16 lane_range(int64_t lo, int64_t hi) {
+  lo = std::clamp<int64_t>(lo, 0, kLanes);
+  hi = std::clamp<int64_t>(hi, lo, kLanes);
+  return static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
 
 struct alignas(64) Lanes {
   float v[kLanes];

@@ -16,13 +16,6 @@ struct Image {
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((b - 1 - a) / b); }
 
-// Lanes [lo, hi) of a vector, clamped to its 16.
-__mmask16 lane_range(int64_t lo, int64_t hi) {
-  lo = std::clamp<int64_t>(lo, 0, kLanes);
-  hi = std::clamp<int64_t>(hi, lo, kLanes);
-  return static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
-}
-
 // Lane k of the result is the sum of the lanes of sums[k], added in the same tree for every k
 // whatever the other vectors hold: (l + l+8) + (l+4 + l+12) for l < 4, then (0 + 1) + (2 + 3).
 [[gnu::target("avx512f"), gnu::always_inline]] inline __m512 reduce(const __m512 (&sums)[kLanes]) {

@@ -137,7 +137,7 @@ class PointwiseKernel {
       if (prefetch) prefetch_inputs<P>(x, channels);
       for (int64_t c = 0; c < channels; c += 2 * kLanes) {
         const int64_t n = std::min<int64_t>(2 * kLanes, channels - c);
-        const __mmask16 low = lanes_below(n), high = lanes_below(n - kLanes);
+        const __mmask16 low = lane_range(0, n), high = lane_range(0, n - kLanes);
 #pragma GCC unroll 24
         for (int p = 0; p < P; ++p) {
           const float* xp = x + p * channels + c;
@@ -160,11 +160,6 @@ class PointwiseKernel {
       }
     }
     finish<P>(pixel, acc);
-  }
-
-  // The mask of the first n lanes (none for n <= 0, all for n >= 16).
-  static __mmask16 lanes_below(int64_t n) {
-    return n >= kLanes ? __mmask16{0xFFFF} : n <= 0 ? __mmask16{0} : static_cast<__mmask16>((1u << n) - 1);
   }
 
   __mmask16 lanes(int64_t vector) const { return vector + 1 < s.vectors_ ? __mmask16{0xFFFF} : last_; }
