@@ -190,8 +190,8 @@ Status OnednnSession::init() {
                                                 plan_.homes[plan_.nodes[n].output] == Home::ArenaNchw);
     if (plan_.nodes[n].role == Role::PointwiseSum) {
       const NodePlan& np = plan_.nodes[n];
-      pointwise_sums_[n] = std::make_unique<PointwiseSum>(g, np.terms, np.post_ops, SumPart{np.last_part, np.sum_terms},
-                                                          bf16_ && PointwiseSum::has_bf16());
+      pointwise_sums_[n] =
+          std::make_unique<PointwiseSum>(g, np.terms, np.post_ops, SumPart{np.last_part, np.sum_terms}, bf16_);
     }
     if (plan_.nodes[n].role != Role::Primitive) continue;
     try {

@@ -190,7 +190,7 @@ bool PointwiseSum::has_bf16() { return __builtin_cpu_supports("avx512bf16"); }
 
 PointwiseSum::PointwiseSum(const ir::Graph& g, std::span<const int> terms, std::span<const PostOp> post_ops,
                            const SumPart& part, bool bf16)
-    : last_part_(part.last), bf16_(bf16) {
+    : last_part_(part.last), bf16_(bf16 && has_bf16()) {
   oc_ = g.values[g.nodes[terms[0]].inputs[1]].constant_shape[0];
   vectors_ = (oc_ + kLanes - 1) / kLanes;
   bias_.assign(vectors_, Lanes{});

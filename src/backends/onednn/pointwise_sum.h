@@ -44,8 +44,8 @@ class PointwiseSum {
   // Whether this CPU multiplies in bf16 here (AVX512_BF16); elsewhere a bf16 session's sums stay fp32.
   static bool has_bf16();
 
-  // Packs the terms' weights (rounded to bf16 with `bf16`, which needs has_bf16()) and, for a last
-  // part, the summed biases, for terms that applies() accepts.
+  // Packs the terms' weights (rounded to bf16 with `bf16`, where has_bf16(); elsewhere the sum stays
+  // fp32) and, for a last part, the summed biases, for terms that applies() accepts.
   PointwiseSum(const ir::Graph& graph, std::span<const int> terms, std::span<const PostOp> post_ops,
                const SumPart& part = {}, bool bf16 = false);
 
