@@ -43,6 +43,10 @@ struct Tile {
   Span cols;
 };
 
+// Above this ratio of pixels run through the model to pixels kept, tiles cost more than they save:
+// the CLI warns of a given --tile, and a default budget gives way (TilePlanOptions::memory_is_default).
+inline constexpr double kTileOverheadLimit = 4.0;
+
 struct TilePlanOptions {
   int64_t tile = 0;  // core size in input pixels per axis; 0: the largest that fits the model's max
   int64_t halo = 0;  // a minimum halo; it may enlarge the derived halo, never shrink it

@@ -69,6 +69,11 @@ int64_t window_pixels(const TilePlan& plan) {
   return sum;
 }
 
+// The pixels a plan runs through the model per pixel of the image.
+double recompute_ratio(const TilePlan& plan, int64_t height, int64_t width) {
+  return static_cast<double>(window_pixels(plan)) / static_cast<double>(height * width);
+}
+
 Result<RunPlan> tiled_plan(const Model& model, const Estimator& est, int64_t height, int64_t width,
                            const TilePlanOptions& options, int threads, int workers_option) {
   RunPlan run;
@@ -179,7 +184,7 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
     fitting = &single;
   // A default budget gives way to a model whose halo it cannot afford: tiles of over 4x the
   // image's pixels take hours where the whole image takes seconds (ESRGAN-thick: halo 154).
-  if (options.memory_is_default && (!fitting || window_pixels(fitting->plan) > 4 * height * width))
+  if (options.memory_is_default && (!fitting || recompute_ratio(fitting->plan, height, width) > kTileOverheadLimit))
     return least_within_1_5x(model, est, height, width, options, threads);
   if (fitting) return std::move(*fitting);
 
@@ -193,9 +198,9 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
       "process holds already)",
       mib(options.memory), mib(least.estimated_bytes), smallest, width, height, mib(est.process_bytes));
   const std::string smallest_fix = fmt::format("--memory {} or more", mib(least.estimated_bytes + (int64_t{1} << 20)));
-  if (window_pixels(least.plan) <= 4 * height * width)
+  if (recompute_ratio(least.plan, height, width) <= kTileOverheadLimit)
     return Status(Error::InvalidArgument, fmt::format("{}; give {}", problem, smallest_fix));
-  // Where the smallest tile would recompute over 4x the pixels, first the budget that keeps 1.5x.
+  // Where the smallest tile would run over kTileOverheadLimit times the pixels, first the budget that keeps 1.5x.
   TESSERA_ASSIGN_OR_RETURN(const RunPlan run, least_within_1_5x(model, est, height, width, options, threads));
   return Status(
       Error::InvalidArgument,
@@ -204,7 +209,7 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
                   problem, mib(run.estimated_bytes + (int64_t{1} << 20)),
                   run.tiled ? fmt::format("in tiles of {}x{}", run.plan.core_width, run.plan.core_height)
                             : std::string("whole"),
-                  smallest_fix, static_cast<double>(window_pixels(least.plan)) / static_cast<double>(height * width)));
+                  smallest_fix, recompute_ratio(least.plan, height, width)));
 }
 
 }  // namespace tessera::tiling

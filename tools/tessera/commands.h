@@ -35,8 +35,8 @@ std::string backend_text(const std::string& backend, const std::string& precisio
 // tiling::default_threads() and tiles.memory to kDefaultMemory. Returns the check of their values
 // against the loaded model, which the command calls before running: a given --tile is at least the
 // smallest tile the model takes, --halo is not negative, --threads is 1..kMaxThreads, --memory is a
-// size (it fills tiles.memory here). A --tile that recomputes more than kTileOverheadWarning times
-// its pixels passes with tile_warning's line on stderr ("tessera: warning: ...").
+// size (it fills tiles.memory here). A --tile that recomputes more than tiling::kTileOverheadLimit
+// times its pixels passes with tile_warning's line on stderr ("tessera: warning: ...").
 using TilingCheck = std::function<Status(const Model&)>;
 TilingCheck add_tiling_options(CLI::App* sub, tiling::TilePlanOptions& tiles, int& threads);
 
@@ -47,11 +47,8 @@ constexpr int64_t kDefaultMemory = int64_t{360} << 20;
 // "400M", "2G", "1.5G", "123456" (bytes; K, M, G, T are powers of 1024) -> bytes; anything else is an error.
 Result<int64_t> parse_memory_size(const std::string& text);
 
-// Above this ratio of pixels run to pixels kept, a given --tile gets a warning.
-constexpr double kTileOverheadWarning = 4.0;
-
-// The warning for a given --tile whose windows recompute more than kTileOverheadWarning times its
-// core's pixels for the model's halo, with the tile that keeps it under 1.5x; nullopt otherwise.
+// The warning for a given --tile whose windows recompute more than tiling::kTileOverheadLimit times
+// its core's pixels for the model's halo, with the tile that keeps it under 1.5x; nullopt otherwise.
 std::optional<std::string> tile_warning(const Model& model, const tiling::TilePlanOptions& tiles);
 
 // The most threads --threads takes.

@@ -63,7 +63,7 @@ Result<int64_t> parse_memory_size(const std::string& text) {
 std::optional<std::string> tile_warning(const Model& model, const tiling::TilePlanOptions& tiles) {
   if (tiles.tile <= 0) return std::nullopt;
   Result<tiling::TileOverhead> o = tiling::tile_overhead(model, tiles.tile, tiles.halo);
-  if (!o.ok() || o->ratio <= kTileOverheadWarning) return std::nullopt;
+  if (!o.ok() || o->ratio <= tiling::kTileOverheadLimit) return std::nullopt;
   const std::string halo = o->halo_before == o->halo_after ? fmt::format("{}", o->halo_before)
                                                            : fmt::format("{}+{}", o->halo_before, o->halo_after);
   const std::string fix = o->tile_under_1_5x > 0
