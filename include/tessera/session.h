@@ -53,6 +53,11 @@ class Session {
   int64_t backend_bytes() const;
   std::vector<std::string> fallbacks() const;
 
+  // The bytes of the arena that a run at an input of `height` x `width` holds resident: the arena is
+  // reserved at the model's upper bound, and only the pages under what the backend writes at that
+  // shape are ever touched. For a model whose (first) input is NCHW with a dynamic height and width.
+  Result<int64_t> arena_resident_bytes(int64_t height, int64_t width) const;
+
  private:
   Session(std::shared_ptr<const Model> model, std::unique_ptr<SessionState> state);
   std::shared_ptr<const Model> model_;

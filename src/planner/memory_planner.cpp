@@ -1,5 +1,7 @@
 #include "planner/memory_planner.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <numeric>
 
@@ -245,12 +247,13 @@ Result<MemoryPlan> plan_memory(const ir::Graph& graph, std::span<const Shape> up
 }
 
 void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes,
-                    std::vector<std::pair<int64_t, int64_t>>& ranges) {
+                    std::vector<std::pair<int64_t, int64_t>>& ranges, std::span<const char> stored) {
   ranges.clear();
   for (size_t v = 0; v < plan.offsets.size() && v < shapes.size(); ++v) {
-    if (plan.offsets[v] < 0 || (!plan.slices.empty() && plan.slices[v].into >= 0)) continue;
-    const int64_t bytes = shapes[v].element_count() * static_cast<int64_t>(sizeof(float));
-    if (bytes > 0) ranges.emplace_back(plan.offsets[v], plan.offsets[v] + bytes);
+    if (plan.offsets[v] < 0 || (!stored.empty() && !stored[v])) continue;
+    const int root = storage_root(plan.slices, static_cast<int>(v));
+    const int64_t bytes = shapes[root].element_count() * static_cast<int64_t>(sizeof(float));
+    if (bytes > 0) ranges.emplace_back(plan.offsets[root], plan.offsets[root] + bytes);
   }
   std::sort(ranges.begin(), ranges.end());
   size_t merged = 0;
@@ -261,6 +264,21 @@ void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes,
       ranges[merged++] = r;
   }
   ranges.resize(merged);
+}
+
+int64_t resident_bytes(const MemoryPlan& plan, std::span<const Shape> shapes, std::span<const char> stored) {
+  const long system_page = sysconf(_SC_PAGESIZE);
+  const int64_t page = system_page > 0 ? system_page : 4096;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  written_ranges(plan, shapes, ranges, stored);
+  int64_t count = 0, end = 0;
+  for (auto [begin, last] : ranges) {
+    const int64_t first = std::max(begin / page, end);
+    end = std::max(end, (last + page - 1) / page);
+    if (end > first) count += end - first;
+  }
+  const int64_t reserved = plan.arena_bytes + kArenaAlignment;
+  return std::min(count * page, (reserved + page - 1) / page * page);
 }
 
 int storage_root(std::span<const ChannelSlice> slices, int v) {

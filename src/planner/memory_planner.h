@@ -45,11 +45,18 @@ Result<MemoryPlan> plan_memory(const ir::Graph& graph, std::span<const Shape> up
 Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<const Shape> upper_shapes);
 
 // Fills `ranges` with the byte ranges [begin, end) of the arena that a run at `shapes` (every
-// value's shape) writes: each stored value's bytes from its offset (a channel slice's lie inside its
-// holder's), sorted, overlapping or touching ones merged. Reuses the vector's capacity: once it has
-// held one range per value, no allocation.
+// value's shape) writes: each stored value's bytes from its offset (a channel slice's: all of its
+// holder's, whose pixels it interleaves with the other slices'), sorted, overlapping or touching ones
+// merged. `stored`, when not empty, says per value whether a run writes it at all (a backend that
+// folds a node into another never writes the folded node's output). Reuses the vector's capacity:
+// once it has held one range per value, no allocation.
 void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes,
-                    std::vector<std::pair<int64_t, int64_t>>& ranges);
+                    std::vector<std::pair<int64_t, int64_t>>& ranges, std::span<const char> stored = {});
+
+// The bytes of the system's pages under written_ranges(plan, shapes, ranges, stored), at most the
+// arena's: what a run at `shapes` holds of the arena, which is reserved at the upper bound and
+// resident only where written.
+int64_t resident_bytes(const MemoryPlan& plan, std::span<const Shape> shapes, std::span<const char> stored = {});
 
 // The value whose bytes hold v (v itself unless v is a channel slice), and v's first channel in it.
 int storage_root(std::span<const ChannelSlice> slices, int v);

@@ -34,6 +34,11 @@ class BackendSession {
 
   // The nodes this backend hands to the reference kernels because it lacks them, e.g. "Resize '/up'".
   virtual std::vector<std::string> fallbacks() const = 0;
+
+  // Per value, whether a run writes it in the arena; empty: every value the memory plan places. A
+  // backend that folds a node into another never writes the folded node's output, whose pages then
+  // stay untouched.
+  virtual std::span<const char> stored_values() const { return {}; }
 };
 
 // A backend as the runtime knows it. The reference backend is part of the runtime; XNNPACK and oneDNN are

@@ -50,7 +50,7 @@ std::unique_ptr<uint8_t, ArenaUnmap> allocate_arena(int64_t arena_bytes) {
 void advise_huge_pages(SessionState& st) {
   constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
   const auto base = reinterpret_cast<uintptr_t>(st.arena.get());
-  written_ranges(st.memory, st.shapes, st.written);
+  written_ranges(st.memory, st.shapes, st.written, st.backend->stored_values());
   for (const auto& [begin, end] : st.written) {
     const uintptr_t first = (base + begin + kHugePage - 1) / kHugePage * kHugePage;
     const uintptr_t last = (base + end) / kHugePage * kHugePage;
@@ -179,6 +179,18 @@ int64_t Session::arena_bytes() const { return state_->memory.arena_bytes; }
 const std::string& Session::backend() const { return state_->backend_name; }
 int64_t Session::backend_bytes() const { return state_->backend->extra_bytes(); }
 std::vector<std::string> Session::fallbacks() const { return state_->backend->fallbacks(); }
+
+Result<int64_t> Session::arena_resident_bytes(int64_t height, int64_t width) const {
+  const ir::Graph& g = model_->data().graph;
+  const auto& axes = g.values[g.inputs[0]].input_dims;
+  TESSERA_CHECK(axes.size() == 4 && axes[2].dynamic >= 0 && axes[3].dynamic >= 0, Error::Unsupported,
+                "the model's input has no dynamic height and width");
+  std::vector<int64_t> dim_values = g.upper_dim_values();
+  dim_values[axes[2].dynamic] = height;
+  dim_values[axes[3].dynamic] = width;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));
+  return resident_bytes(state_->memory, shapes, state_->backend->stored_values());
+}
 
 Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView> inputs) {
   const ModelData& d = model_->data();

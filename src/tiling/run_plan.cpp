@@ -4,10 +4,9 @@
 
 #include "core/check.h"
 #include "core/cpus.h"
-#include "runtime/backend.h"
 #include "runtime/model_data.h"
+#include "tessera/session.h"
 #include "tessera/tiling.h"
-#include "tiling/memory_estimate.h"
 #include "tiling/tile_plan.h"
 
 namespace tessera::tiling {
@@ -24,8 +23,8 @@ constexpr int64_t kUncounted = int64_t{16} << 20;
 // What every candidate plan is measured with.
 struct Estimator {
   const ModelData& model;
-  MemoryPlan memory;
-  int64_t backend_bytes = 0;  // a session's, beyond its arena
+  std::unique_ptr<Session> probe;  // a session that never runs: its arena is reserved, not touched
+  int64_t backend_bytes = 0;       // a session's, beyond its arena
   int64_t process_bytes = 0;
   int64_t in_channels = 0, out_channels = 0;
   int64_t width = 0;
@@ -39,7 +38,7 @@ struct Estimator {
       window_w = std::max(window_w, t.cols.window());
       out_rows = std::max(out_rows, t.rows.out_end - t.rows.out_begin);
     }
-    TESSERA_ASSIGN_OR_RETURN(const int64_t arena, arena_resident_bytes(model, memory, window_h, window_w));
+    TESSERA_ASSIGN_OR_RETURN(const int64_t arena, probe->arena_resident_bytes(window_h, window_w));
     const int64_t window_buffer = in_channels * window_h * window_w * static_cast<int64_t>(sizeof(float));
     run.per_worker_bytes = arena + backend_bytes + window_buffer;
     const int64_t held =
@@ -143,15 +142,11 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
   const std::string backend = memory.backend == "auto" ? auto_backend(memory.precision) : memory.backend;
 
   Estimator est{d};
-  TESSERA_ASSIGN_OR_RETURN(est.memory, backend_memory_plan(backend, d));
-  {
-    // A session that never runs: what its backend holds beyond the arena (packed weights, its
-    // buffers); its arena is reserved, not touched.
-    std::shared_ptr<const Model> borrowed(&model, [](const Model*) {});
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> probe,
-                             Session::create(borrowed, SessionOptions{backend, 1, memory.precision}));
-    est.backend_bytes = probe->backend_bytes();
-  }
+  // What a session's backend holds beyond the arena (packed weights, its buffers), and which of the
+  // arena's pages a run at a window shape writes.
+  std::shared_ptr<const Model> borrowed(&model, [](const Model*) {});
+  TESSERA_ASSIGN_OR_RETURN(est.probe, Session::create(borrowed, SessionOptions{backend, 1, memory.precision}));
+  est.backend_bytes = est.probe->backend_bytes();
   est.process_bytes = memory.process_bytes >= 0 ? memory.process_bytes : process_resident_bytes();
   est.in_channels = d.upper_shapes[g.inputs[0]][1];
   est.out_channels = d.upper_shapes[g.outputs[0]][1];

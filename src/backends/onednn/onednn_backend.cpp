@@ -123,6 +123,7 @@ class OnednnSession final : public BackendSession {
   Status run(std::span<const ConstTensorView> inputs) override;
   int64_t extra_bytes() const override;
   std::vector<std::string> fallbacks() const override;
+  std::span<const char> stored_values() const override { return stored_; }
 
  private:
   void choose_convolution(int node);
@@ -152,6 +153,7 @@ class OnednnSession final : public BackendSession {
   dnnl::stream stream_;
   ExecutionPlan plan_;
   std::vector<std::pair<int, int>> value_steps_;  // per value: when its slot is taken (plan.h value_steps)
+  std::vector<char> stored_;                      // per value: whether a run writes it (plan.h stored_values)
   std::vector<std::vector<std::string>> impls_;  // per node: its primitives' implementations (OpContext::impls)
   std::vector<std::vector<ConvChoice>> convs_;  // per node (convolutions): per part (ops.h conv_parts)
   std::vector<std::vector<memory>> weights_;    // per node (convolutions): per part, packed weights
@@ -241,6 +243,7 @@ Status OnednnSession::init() {
   reference_scratch_ = add_buffer(reference_bytes);
   scratchpad_ = add_buffer(0);
   value_steps_ = value_steps(g, plan_);
+  stored_ = onednn::stored_values(g, plan_);
   bf16_copy_ = add_buffer(bf16_ ? bf16_copy_bytes() : 0);
   return {};
 }
@@ -264,8 +267,9 @@ int64_t OnednnSession::bf16_copy_bytes() const {
 }
 
 // Where `bytes` of scratch for step n can go in the arena at `shapes`: inside what a run at these
-// shapes writes anyway (so that its pages are resident already), clear of every value whose slot
-// step n may use (value_steps_); -1 when nowhere. A bf16 copy there adds nothing to a run's peak.
+// shapes writes anyway (so that its pages are resident already; not the slot of a node folded into
+// another, which a run never touches), clear of every value whose slot step n may use (value_steps_);
+// -1 when nowhere. A bf16 copy there adds nothing to a run's peak.
 int64_t OnednnSession::arena_room(int n, int64_t bytes, std::span<const Shape> shapes) const {
   std::vector<std::pair<int64_t, int64_t>> taken;
   for (size_t v = 0; v < value_steps_.size(); ++v)
@@ -274,7 +278,7 @@ int64_t OnednnSession::arena_room(int n, int64_t bytes, std::span<const Shape> s
   std::sort(taken.begin(), taken.end());
   auto aligned = [](int64_t at) { return (at + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; };
   std::vector<std::pair<int64_t, int64_t>> written;
-  written_ranges(memory_, shapes, written);
+  written_ranges(memory_, shapes, written, stored_);
   for (const auto& [begin, end] : written) {
     int64_t at = aligned(begin);
     for (const auto& [taken_begin, taken_end] : taken) {

@@ -289,6 +289,17 @@ std::vector<std::pair<int, int>> value_steps(const ir::Graph& g, const Execution
   return steps;
 }
 
+std::vector<char> stored_values(const ir::Graph& g, const ExecutionPlan& p) {
+  std::vector<char> stored(g.values.size(), 0);
+  auto in_arena = [&](int v) { return p.homes[v] == Home::Arena || p.homes[v] == Home::ArenaNchw; };
+  for (int v : g.inputs) stored[v] = in_arena(v);
+  for (const NodePlan& np : p.nodes)
+    if (np.role != Role::Fused && in_arena(np.output)) stored[np.output] = 1;
+  for (int v : g.outputs)
+    if (p.homes[v] == Home::Output) stored[v] = 1;
+  return stored;
+}
+
 void unfold_last(const ir::Graph& g, ExecutionPlan& p, int lead) {
   std::vector<PostOp>& ops = p.nodes[lead].post_ops;
   const int last = ops.back().node;

@@ -74,6 +74,10 @@ ExecutionPlan plan_execution(const ModelData& model, const MemoryPlan& memory);
 // their own index and at the step that runs them: the time its slot in the arena is taken.
 std::vector<std::pair<int, int>> value_steps(const ir::Graph& graph, const ExecutionPlan& plan);
 
+// Per value, whether a run writes it in the arena: what a step writes (NodePlan::output) and the
+// graph outputs reordered to their offsets at the end; not the output of a node folded into another.
+std::vector<char> stored_values(const ir::Graph& graph, const ExecutionPlan& plan);
+
 // Removes the post-ops of the last node folded into convolution `lead`; that node runs on its own.
 void unfold_last(const ir::Graph& graph, ExecutionPlan& plan, int lead);
 
