@@ -48,7 +48,7 @@ Status run_tensor(const RunArgs& args, std::shared_ptr<const Model> model, const
                                                         .backend = args.backend,
                                                         .precision = args.precision},
                                                        &plan));
-    how = fmt::format("{} tiles of {}x{}, {} thread(s)", plan.tiles.size(), plan.core_height, plan.core_width,
+    how = fmt::format("{} tiles of {}x{}, {} thread(s)", plan.tiles.size(), plan.core_width, plan.core_height,
                       args.threads);
   } else {
     TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,

@@ -85,7 +85,7 @@ Status run_verify(const VerifyArgs& args) {
   fmt::print("model        {} ({}), dims {}\n", args.model, human_bytes(model->info().file_bytes), fmt::join(dims, ", "));
   fmt::print("image        {} -> {}, backend {}\n", input.shape().to_string(), full.shape.to_string(),
              backend_text(session->backend(), args.precision));
-  fmt::print("tiles        {} of core {}x{}, {} thread(s)\n", plan.tiles.size(), plan.core_height, plan.core_width,
+  fmt::print("tiles        {} of core {}x{}, {} thread(s)\n", plan.tiles.size(), plan.core_width, plan.core_height,
              args.threads);
   fmt::print("tile shapes  {}\n", fmt::join(shapes, ", "));
   fmt::print("tiled        {:.1f} ms, peak RSS {} (arena {} per worker)\n", tiled_ms, human_bytes(tiled_rss),
