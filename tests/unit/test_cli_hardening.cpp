@@ -260,7 +260,9 @@ TEST_F(CliHardening, EverySignalThatEndsARunRemovesItsPartialOutputAndExits128Pl
     EXPECT_EQ(WEXITSTATUS(status), 128 + c.sig);
     std::string err = read_file(dir.file("stderr.txt"));
     EXPECT_CONTAINS(err, c.said);
-    if (c.sig != SIGTERM) EXPECT_CONTAINS(err, "the partial output was removed, nothing was written");
+    if (c.sig != SIGTERM) {
+      EXPECT_CONTAINS(err, "the partial output was removed, nothing was written");
+    }
     EXPECT_EQ(files_in(dir), std::vector<std::string>{"in.png"});
   }
 }
