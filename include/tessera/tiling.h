@@ -101,7 +101,9 @@ Result<TileOverhead> tile_overhead(const Model& model, int64_t tile, int64_t hal
 
 // The bytes of a session's arena that become resident when it runs at `height` x `width`: the arena
 // is reserved at the model's upper bound, but only the pages under the bytes of each value that the
-// backend writes at this shape are touched (Session::arena_resident_bytes of a session of `backend`).
+// backend writes at this shape are touched. Makes an fp32 session of `backend` for the answer (its
+// weights packed, its implementations chosen): for many shapes, ask one session
+// (Session::arena_resident_bytes).
 Result<int64_t> arena_resident_bytes(const Model& model, const std::string& backend, int64_t height, int64_t width);
 
 // The resident memory of this process now (/proc/self/statm), or 0 when it cannot be read.

@@ -1,7 +1,5 @@
 #include "planner/memory_planner.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <numeric>
 
@@ -264,21 +262,6 @@ void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes,
       ranges[merged++] = r;
   }
   ranges.resize(merged);
-}
-
-int64_t resident_bytes(const MemoryPlan& plan, std::span<const Shape> shapes, std::span<const char> stored) {
-  const long system_page = sysconf(_SC_PAGESIZE);
-  const int64_t page = system_page > 0 ? system_page : 4096;
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  written_ranges(plan, shapes, ranges, stored);
-  int64_t count = 0, end = 0;
-  for (auto [begin, last] : ranges) {
-    const int64_t first = std::max(begin / page, end);
-    end = std::max(end, (last + page - 1) / page);
-    if (end > first) count += end - first;
-  }
-  const int64_t reserved = plan.arena_bytes + kArenaAlignment;
-  return std::min(count * page, (reserved + page - 1) / page * page);
 }
 
 int storage_root(std::span<const ChannelSlice> slices, int v) {

@@ -53,11 +53,6 @@ Status verify_plan(const ir::Graph& graph, const MemoryPlan& plan, std::span<con
 void written_ranges(const MemoryPlan& plan, std::span<const Shape> shapes,
                     std::vector<std::pair<int64_t, int64_t>>& ranges, std::span<const char> stored = {});
 
-// The bytes of the system's pages under written_ranges(plan, shapes, ranges, stored), at most the
-// arena's: what a run at `shapes` holds of the arena, which is reserved at the upper bound and
-// resident only where written.
-int64_t resident_bytes(const MemoryPlan& plan, std::span<const Shape> shapes, std::span<const char> stored = {});
-
 // The value whose bytes hold v (v itself unless v is a channel slice), and v's first channel in it.
 int storage_root(std::span<const ChannelSlice> slices, int v);
 int64_t root_channel(std::span<const ChannelSlice> slices, int v);

@@ -35,9 +35,9 @@ class BackendSession {
   // The nodes this backend hands to the reference kernels because it lacks them, e.g. "Resize '/up'".
   virtual std::vector<std::string> fallbacks() const = 0;
 
-  // Per value, whether a run writes it in the arena; empty: every value the memory plan places. A
-  // backend that folds a node into another never writes the folded node's output, whose pages then
-  // stay untouched.
+  // Per value, whether a run writes it in the arena; empty: every value the memory plan places (an
+  // estimate on the safe side for a backend that folds some). A backend that folds a node into
+  // another never writes the folded node's output, whose pages then stay untouched.
   virtual std::span<const char> stored_values() const { return {}; }
 };
 

@@ -1,6 +1,7 @@
 #include "tessera/session.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <new>
 
@@ -56,6 +57,24 @@ void advise_huge_pages(SessionState& st) {
     const uintptr_t last = (base + end) / kHugePage * kHugePage;
     if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // a hint, as above
   }
+}
+
+// The bytes of the system's pages under what a run at `shapes` writes in the arena. Small pages: the
+// arena lies on huge pages only where the run writes whole ones (advise_huge_pages), so those hold
+// nothing more.
+int64_t resident_bytes(const SessionState& st, std::span<const Shape> shapes) {
+  const long system_page = sysconf(_SC_PAGESIZE);
+  const int64_t page = system_page > 0 ? system_page : 4096;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  written_ranges(st.memory, shapes, ranges, st.backend->stored_values());
+  int64_t count = 0, end = 0;
+  for (auto [begin, last] : ranges) {
+    const int64_t first = std::max(begin / page, end);
+    end = std::max(end, (last + page - 1) / page);
+    if (end > first) count += end - first;
+  }
+  const int64_t reserved = st.memory.arena_bytes + kArenaAlignment;
+  return std::min(count * page, (reserved + page - 1) / page * page);
 }
 
 std::string axes_text(const ir::Graph& g, const ir::Value& v) {
@@ -189,7 +208,7 @@ Result<int64_t> Session::arena_resident_bytes(int64_t height, int64_t width) con
   dim_values[axes[2].dynamic] = height;
   dim_values[axes[3].dynamic] = width;
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));
-  return resident_bytes(state_->memory, shapes, state_->backend->stored_values());
+  return resident_bytes(*state_, shapes);
 }
 
 Result<std::span<const TensorView>> Session::run(std::span<const ConstTensorView> inputs) {

@@ -142,12 +142,13 @@ Result<RunPlan> plan_run(const Model& model, int64_t height, int64_t width, cons
   const std::string backend = memory.backend == "auto" ? auto_backend(memory.precision) : memory.backend;
 
   Estimator est{d};
+  // Read before the probe exists: what it holds is counted per worker (backend_bytes).
+  est.process_bytes = memory.process_bytes >= 0 ? memory.process_bytes : process_resident_bytes();
   // What a session's backend holds beyond the arena (packed weights, its buffers), and which of the
   // arena's pages a run at a window shape writes.
   std::shared_ptr<const Model> borrowed(&model, [](const Model*) {});
   TESSERA_ASSIGN_OR_RETURN(est.probe, Session::create(borrowed, SessionOptions{backend, 1, memory.precision}));
   est.backend_bytes = est.probe->backend_bytes();
-  est.process_bytes = memory.process_bytes >= 0 ? memory.process_bytes : process_resident_bytes();
   est.in_channels = d.upper_shapes[g.inputs[0]][1];
   est.out_channels = d.upper_shapes[g.outputs[0]][1];
   est.width = width;

@@ -337,9 +337,21 @@ TEST(OnednnBackend, ARunHoldsNoArenaPageOfAValueItNeverWrites) {
   const ModelData& d = (*model)->data();
   Result<std::vector<Shape>> shapes = ir::shapes_at(d.graph, d.graph.upper_dim_values());
   ASSERT_TRUE(shapes.ok());
-  const int64_t every_value = resident_bytes(d.plan, *shapes);
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  written_ranges(d.plan, *shapes, ranges);
+  int64_t every_value = 0;
+  for (auto [begin, end] : ranges) every_value += end - begin;
   Tensor image = random_input(**model, 512, 512, 3);
   ConstTensorView view = image.view();
+  {  // what a first run in this process sets up once (oneDNN's and OpenMP's own state) is not counted
+    Tensor small = random_input(**model, 64, 64, 3);
+    ConstTensorView small_view = small.view();
+    for (const char* precision : {"fp32", "bf16"}) {
+      Result<std::unique_ptr<Session>> warm = Session::create(*model, {"onednn", 2, precision});
+      ASSERT_TRUE(warm.ok() && (*warm)->run({&small_view, 1}).ok()) << precision;
+    }
+  }
+  constexpr int64_t kSlack = int64_t{12} << 20;
   std::map<std::string, std::pair<int64_t, int64_t>> held;  // per precision: the run's growth, the backend's bytes
   for (const char* precision : {"fp32", "bf16"}) {
     Result<std::unique_ptr<Session>> session = Session::create(*model, {"onednn", 2, precision});
@@ -351,11 +363,11 @@ TEST(OnednnBackend, ARunHoldsNoArenaPageOfAValueItNeverWrites) {
     ASSERT_TRUE((*session)->run({&view, 1}).ok());
     const int64_t grown = tiling::process_resident_bytes() - before;
     EXPECT_GE(grown, *expected / 2) << precision;
-    EXPECT_LE(grown, *expected + (*session)->backend_bytes() + (int64_t{8} << 20)) << precision;
+    EXPECT_LE(grown, *expected + (*session)->backend_bytes() + kSlack) << precision;
     held[precision] = {grown, (*session)->backend_bytes()};
   }
   // bf16 holds what fp32 does, and its copy buffer (backend bytes) where the arena has no room.
-  EXPECT_LE(held["bf16"].first, held["fp32"].first + held["bf16"].second - held["fp32"].second + (int64_t{8} << 20));
+  EXPECT_LE(held["bf16"].first, held["fp32"].first + held["bf16"].second - held["fp32"].second + kSlack);
 }
 
 // Two sessions on two threads with one thread each give what one session gives alone.

@@ -292,7 +292,6 @@ std::vector<std::pair<int, int>> value_steps(const ir::Graph& g, const Execution
 std::vector<char> stored_values(const ir::Graph& g, const ExecutionPlan& p) {
   std::vector<char> stored(g.values.size(), 0);
   auto in_arena = [&](int v) { return p.homes[v] == Home::Arena || p.homes[v] == Home::ArenaNchw; };
-  for (int v : g.inputs) stored[v] = in_arena(v);
   for (const NodePlan& np : p.nodes)
     if (np.role != Role::Fused && in_arena(np.output)) stored[np.output] = 1;
   for (int v : g.outputs)

@@ -75,7 +75,8 @@ ExecutionPlan plan_execution(const ModelData& model, const MemoryPlan& memory);
 std::vector<std::pair<int, int>> value_steps(const ir::Graph& graph, const ExecutionPlan& plan);
 
 // Per value, whether a run writes it in the arena: what a step writes (NodePlan::output) and the
-// graph outputs reordered to their offsets at the end; not the output of a node folded into another.
+// graph outputs reordered to their offsets at the end; not the output of a node folded into another,
+// nor a graph input (a session buffer).
 std::vector<char> stored_values(const ir::Graph& graph, const ExecutionPlan& plan);
 
 // Removes the post-ops of the last node folded into convolution `lead`; that node runs on its own.
