@@ -371,7 +371,7 @@ Status run_bench(const BenchArgs& args) {
              human_bytes(session->backend_bytes()));
   fmt::print("session      created in {:.1f} ms (weights packed)\n", create_ms);
   for (const SizeResult& r : results) {
-    fmt::print("{}x{}:\n", r.height, r.width);
+    fmt::print("{}x{}:\n", r.width, r.height);
     if (r.full_ms >= 0) {
       fmt::print("  full       {} ms, {:.1f} GFLOP/s ({:.0f}% of peak)\n", ms_text(r.full_ms), gflops(r),
                  100 * gflops(r) / peak.gflops);
@@ -385,7 +385,7 @@ Status run_bench(const BenchArgs& args) {
       fmt::print("  full       - (above the model's maximum)\n");
     if (r.tiled_ms >= 0) {
       std::vector<std::string> shapes;
-      for (auto [h, w] : r.tile_shapes) shapes.push_back(fmt::format("({}, {})", h, w));
+      for (auto [h, w] : r.tile_shapes) shapes.push_back(fmt::format("{}x{}", w, h));
       const int64_t workers =
           std::min<int64_t>(args.workers > 0 ? args.workers : tiling::tile_workers(args.threads, r.widest_band), r.widest_band);
       fmt::print("  tiled      {} ms, {} tiles, {} worker(s) x {} thread(s)\n", ms_text(r.tiled_ms), r.tiles, workers,

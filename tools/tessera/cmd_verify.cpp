@@ -77,7 +77,7 @@ Status run_verify(const VerifyArgs& args) {
     max_diff = std::max(max_diff, static_cast<double>(std::fabs(full.data[i] - tiled.data()[i])));
   }
   std::vector<std::string> shapes;
-  for (auto [h, w] : plan.window_shapes()) shapes.push_back(fmt::format("({}, {})", h, w));
+  for (auto [h, w] : plan.window_shapes()) shapes.push_back(fmt::format("{}x{}", w, h));
   std::vector<std::string> dims;
   for (const DimInfo& d : model->info().dims)
     dims.push_back(d.multiple_of > 1 ? fmt::format("{} {}..{} (x{})", d.name, d.min, d.max, d.multiple_of)
