@@ -55,7 +55,8 @@ class Session {
 
   // The bytes of the arena that a run at an input of `height` x `width` holds resident: the arena is
   // reserved at the model's upper bound, and only the pages under what the backend writes at that
-  // shape are ever touched. For a model whose (first) input is NCHW with a dynamic height and width.
+  // shape are ever touched. For a model whose (first) input is NCHW with a dynamic height and width;
+  // sizes outside their ranges are a DimOutOfRange error.
   Result<int64_t> arena_resident_bytes(int64_t height, int64_t width) const;
 
  private:

@@ -205,8 +205,12 @@ Result<int64_t> Session::arena_resident_bytes(int64_t height, int64_t width) con
   TESSERA_CHECK(axes.size() == 4 && axes[2].dynamic >= 0 && axes[3].dynamic >= 0, Error::Unsupported,
                 "the model's input has no dynamic height and width");
   std::vector<int64_t> dim_values = g.upper_dim_values();
-  dim_values[axes[2].dynamic] = height;
-  dim_values[axes[3].dynamic] = width;
+  for (auto [axis, size] : {std::pair{2, height}, std::pair{3, width}}) {
+    const ir::DynamicDim& dim = g.dims[axes[axis].dynamic];
+    TESSERA_CHECK(size >= dim.min && size <= dim.max && size % dim.multiple_of == 0, Error::DimOutOfRange,
+                  "arena_resident_bytes: {} {} is outside the model's range ({})", dim.name, size, range_text(dim));
+    dim_values[axes[axis].dynamic] = size;
+  }
   TESSERA_ASSIGN_OR_RETURN(std::vector<Shape> shapes, ir::shapes_at(g, dim_values));
   return resident_bytes(*state_, shapes);
 }

@@ -330,6 +330,10 @@ TEST(PlanRun, ArenaPagesGrowWithTheWindowUpToTheArena) {
   }
   EXPECT_LE(previous, model->data().plan.arena_bytes + (int64_t{2} << 20));
   EXPECT_GT(previous, model->data().plan.arena_bytes / 2);
+  Result<int64_t> above = tiling::arena_resident_bytes(*model, "reference", 100000, 64);
+  ASSERT_FALSE(above.ok());
+  EXPECT_EQ(above.status().code(), Error::DimOutOfRange);
+  EXPECT_CONTAINS(above.status().message(), "height 100000 is outside the model's range");
 }
 
 // A first run at a small shape holds the arena pages that arena_resident_bytes counts for it, not the
